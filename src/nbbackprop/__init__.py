@@ -1,0 +1,20 @@
+"""nbbackprop: backpropagation for fully connected networks as explicit per-neuron loops.
+
+Each formula of the textbook derivation (z_j, y_j, δ_k, δ_j, Δw_ij) is one compiled
+loop in ``nbbackprop.kernels``; ``Network`` is the Python shell around them.
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+from .activations import ACTIVATIONS
+from .datasets import xor
+from .exceptions import TrainingDiverged
+from .network import History, Network
+from .storage import load
+
+try:
+    __version__ = version("nbbackprop")
+except PackageNotFoundError:  # running from a source tree that was not installed
+    __version__ = "0+unknown"
+
+__all__ = ["ACTIVATIONS", "History", "Network", "TrainingDiverged", "load", "xor", "__version__"]
