@@ -1,0 +1,168 @@
+"""Test oracle for nbbackprop: a vectorised NumPy reference and Hypothesis strategies.
+
+Written independently from the textbook matrix form of backpropagation; it is a
+test oracle only, never imported by the package and sharing no code with it.
+
+Conventions match the package's documented API: W[l] has shape (sizes[l], sizes[l+1])
+with W[l][i, j] = w_ij, so a layer is Z = Y_below @ W + b, Y = f(Z), row per sample;
+C = (1/n) Σ_x ½ Σ_k (t_k − y_k)².
+"""
+
+import numpy as np
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+ACTIVATIONS = ("sigmoid", "tanh", "relu", "linear")
+
+# Allowed error, relative to the error scales below (see error_scales).
+RTOL = 1e-12
+
+
+def f(name, z):
+    if name == "sigmoid":
+        with np.errstate(over="ignore"):  # exp(-z) = inf for z << 0 gives the right limit, 0
+            return 1.0 / (1.0 + np.exp(-z))
+    if name == "tanh":
+        return np.tanh(z)
+    if name == "relu":
+        return np.maximum(z, 0.0)
+    if name == "linear":
+        return z.copy()
+    raise ValueError(name)
+
+
+def f_prime(name, z):
+    if name == "sigmoid":
+        s = f("sigmoid", z)
+        return s * (1.0 - s)
+    if name == "tanh":
+        return 1.0 - np.tanh(z) ** 2
+    if name == "relu":
+        return (z > 0).astype(np.float64)  # relu'(0) = 0 by convention
+    if name == "linear":
+        return np.ones_like(z)
+    raise ValueError(name)
+
+
+def forward(weights, biases, activations, X):
+    """[(Z, Y)] for each layer, X of shape (n, n_in)."""
+    layers, Y = [], X
+    for W, b, name in zip(weights, biases, activations, strict=True):
+        Z = Y @ W + b
+        Y = f(name, Z)
+        layers.append((Z, Y))
+    return layers
+
+
+def error(weights, biases, activations, X, T):
+    Y = forward(weights, biases, activations, X)[-1][1]
+    return 0.5 * np.sum((T - Y) ** 2) / len(X)
+
+
+def gradient(weights, biases, activations, X, T):
+    """(dC/dW per layer, dC/db per layer) by backpropagation in matrix form."""
+    layers = forward(weights, biases, activations, X)
+    n, L = len(X), len(weights)
+    Z, Y = layers[-1]
+    delta = (Y - T) * f_prime(activations[-1], Z)  # dE/dZ at the output, one row per sample
+    gw, gb = [None] * L, [None] * L
+    for l in reversed(range(L)):
+        Y_below = X if l == 0 else layers[l - 1][1]
+        gw[l] = Y_below.T @ delta / n  # mean over samples of y_i δ_j
+        gb[l] = delta.mean(axis=0)
+        if l > 0:
+            Z_below = layers[l - 1][0]
+            delta = (delta @ weights[l].T) * f_prime(activations[l - 1], Z_below)
+    return gw, gb
+
+
+def error_scales(weights, biases, X, T):
+    """Elementwise bounds on the magnitudes that rounding errors scale with.
+
+    Returns (sy, se, sw, sb) for the output Y, the error C and the gradients. Any
+    correct float64 evaluation (any summation order, FMA, libm vs NumPy exp/tanh)
+    is within c·eps·scale of the exact value, c ~ depth × width ≲ 100, so comparing
+    to RTOL·scale (RTOL = 1e-12 ≈ 4500 eps) leaves ample margin while a genuine bug
+    (wrong index, derivative, mean) is off by O(scale). A plain rtol would not do:
+    sums can cancel (z ≈ 0 from large terms), and with linear/relu layers values
+    reach ~1e5, so no fixed atol fits both small and large nets.
+    """
+    # Forward: |z| ≤ Az = Ay_below @ |W| + |b|; every f has |f(z)| ≤ |z| + 1 and is
+    # 1-Lipschitz, so the error in y is bounded by the error in z plus eps·Ay.
+    Ay, Az = [np.abs(X)], []
+    for W, b in zip(weights, biases, strict=True):
+        Az.append(Ay[-1] @ np.abs(W) + np.abs(b))
+        Ay.append(Az[-1] + 1.0)
+    # Backward: |f'| ≤ 1 and f' is 1-Lipschitz away from relu's kink, so a z error
+    # of eps·Az moves f' by ≤ eps·Az: δ's scale gains a factor (1 + Az) per layer.
+    n, L = len(X), len(weights)
+    S = (Ay[-1] + np.abs(T)) * (1.0 + Az[-1])
+    sw, sb = [None] * L, [None] * L
+    for l in reversed(range(L)):
+        sw[l] = Ay[l].T @ S / n
+        sb[l] = S.mean(axis=0)
+        if l > 0:
+            S = (S @ np.abs(weights[l]).T) * (1.0 + Az[l - 1])
+    se = 0.5 * np.sum((Ay[-1] + np.abs(T)) ** 2) / n
+    return Ay[-1], se, sw, sb
+
+
+def relu_kink_ambiguous(weights, biases, activations, X):
+    """True if a relu z is so near 0 that rounding could decide relu'(z) ∈ {0, 1}.
+
+    Different summation orders may then disagree by O(1) in the gradient, which is
+    not a bug. z is exactly 0 in every implementation when all its terms x_i w_ij
+    (first layer) or its weight column (deeper, where Ay ≥ 1) and b_j are exactly 0,
+    i.e. Az = 0; those cases are kept, so the relu'(0) = 0 convention is still tested.
+    """
+    Ay = np.abs(X)
+    for (Z, _), W, b, name in zip(
+        forward(weights, biases, activations, X), weights, biases, activations, strict=True
+    ):
+        Az = Ay @ np.abs(W) + np.abs(b)
+        if name == "relu" and np.any((np.abs(Z) <= 1e-9 * Az) & (Az > 0)):
+            return True
+        Ay = Az + 1.0
+    return False
+
+
+def assert_close(got, want, scale, what=""):
+    """|got − want| ≤ RTOL·scale elementwise (NaN fails), with a readable report."""
+    got, want = np.asarray(got, dtype=np.float64), np.asarray(want, dtype=np.float64)
+    assert got.shape == want.shape, f"{what}: shape {got.shape} != {want.shape}"
+    # + 1e-300: tiny absolute floor so subnormal results flushed to zero (FTZ/DAZ in
+    # BLAS, torch or fastmath code) pass where the scale itself underflows to 0.
+    tol = RTOL * np.broadcast_to(scale, want.shape) + 1e-300
+    ok = np.abs(got - want) <= tol
+    if not ok.all():
+        idx = tuple(int(i) for i in np.argwhere(~ok)[0])
+        raise AssertionError(
+            f"{what}: {int((~ok).sum())} of {ok.size} entries off; first at {idx}: "
+            f"got {got[idx]!r}, want {want[idx]!r}, tol {tol[idx]:.3g}"
+        )
+
+
+# ---- Hypothesis strategies -------------------------------------------------
+
+
+def _values(lo, hi):
+    return st.floats(lo, hi, allow_nan=False, allow_infinity=False)
+
+
+@st.composite
+def networks_and_data(draw, n_out=None):
+    """(weights, biases, activations, X, T): 1–4 layers, widths 1–8, 1–6 samples."""
+    L = draw(st.integers(1, 4))
+    sizes = draw(st.lists(st.integers(1, 8), min_size=L + 1, max_size=L + 1))
+    if n_out is not None:
+        sizes[-1] = n_out
+    activations = draw(st.lists(st.sampled_from(ACTIVATIONS), min_size=L, max_size=L))
+    weights = [
+        draw(arrays(np.float64, (a, b), elements=_values(-2, 2)))
+        for a, b in zip(sizes, sizes[1:], strict=False)
+    ]
+    biases = [draw(arrays(np.float64, (b,), elements=_values(-2, 2))) for b in sizes[1:]]
+    n = draw(st.integers(1, 6))
+    X = draw(arrays(np.float64, (n, sizes[0]), elements=_values(-2, 2)))
+    T = draw(arrays(np.float64, (n, sizes[-1]), elements=_values(-1, 1)))
+    return weights, biases, activations, X, T
