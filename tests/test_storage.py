@@ -104,7 +104,7 @@ def variant(**changes):
     (variant(w0=np.ones((3, 1))), ["sizes (3, 1)", "'sizes' entry says (2, 1)"]),
     (variant(w0=np.ones((2, 2))), ["biases[0]", "(2,)", "(1,)"]),
     (variant(w0=np.array([[np.nan], [1.0]])), ["weights[0]", "finite", "nan"]),
-    (variant(activations=["softsign"]), ["activation[0]", "'softsign'"]),
+    (variant(activations=["softsign"]), ["activations[0]", "'softsign'"]),
     (variant(activations=["tanh", "tanh"]), ["'activations'", "1 names"]),
     (variant(sizes=[[2, 1]]), ["'sizes'", "1-D integer"]),
     (variant(w0=np.array([["a"], ["b"]])), ["weights[0]", "real numbers"]),

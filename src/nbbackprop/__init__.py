@@ -8,7 +8,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from .activations import ACTIVATIONS
 from .datasets import xor
-from .exceptions import TrainingDiverged
+from .exceptions import NonFiniteResult, TrainingDiverged, TrainingInterrupted
 from .network import History, Network
 from .storage import load
 
@@ -17,4 +17,5 @@ try:
 except PackageNotFoundError:  # running from a source tree that was not installed
     __version__ = "0+unknown"
 
-__all__ = ["ACTIVATIONS", "History", "Network", "TrainingDiverged", "load", "xor", "__version__"]
+__all__ = ["ACTIVATIONS", "History", "Network", "TrainingDiverged", "load", "xor", "__version__",
+           "NonFiniteResult", "TrainingInterrupted"]

@@ -35,9 +35,22 @@ def real(value, name, *, expected, ok):
     """A finite Python float from a real number, for which ok(value) holds."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be {expected}, got {_shown(value)}")
-    value = float(value)
+    try:
+        value = float(value)
+    except OverflowError:  # an int beyond float64, such as 10**400
+        raise ValueError(f"{name} must be {expected}, got {_shown(value)}") from None
     if not (np.isfinite(value) and ok(value)):
         raise ValueError(f"{name} must be {expected}, got {value!r}")
+    return value
+
+
+def choice(value, name, options):
+    """One of the strings in options."""
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be one of {', '.join(map(repr, options))}, "
+                        f"got {_shown(value)}")
+    if value not in options:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, options))}, got {value!r}")
     return value
 
 
@@ -54,7 +67,7 @@ def seed(value, name="seed"):
 
 def sizes(value):
     """Layer sizes: at least two positive integers (inputs, ..., outputs)."""
-    if isinstance(value, (str, bytes)) or not hasattr(value, "__len__"):
+    if isinstance(value, (str, bytes)) or _length(value) is None:
         raise TypeError(f"sizes must be a sequence of layer sizes such as [2, 3, 1], "
                         f"got {_shown(value)}")
     if len(value) < 2:
@@ -70,18 +83,18 @@ def activation_name(value, name):
     return value
 
 
-def activations(activation, output_activation, n_layers):
+def activations(activation, output_activation, n_layers, name="activation"):
     """One activation name per layer of weights, from one name or a sequence of names."""
     if isinstance(activation, str):
-        names = [activation_name(activation, "activation")] * n_layers
+        names = [activation_name(activation, name)] * n_layers
     else:
-        if not hasattr(activation, "__len__"):
-            raise TypeError(f"activation must be a name or a sequence of {n_layers} names, "
+        if _length(activation) is None:
+            raise TypeError(f"{name} must be a name or a sequence of {n_layers} names, "
                             f"got {_shown(activation)}")
         if len(activation) != n_layers:
-            raise ValueError(f"activation must name one activation per layer of weights "
+            raise ValueError(f"{name} must name one activation per layer of weights "
                              f"({n_layers}), got {len(activation)}: {_shown(activation)}")
-        names = [activation_name(a, f"activation[{l}]") for l, a in enumerate(activation)]
+        names = [activation_name(a, f"{name}[{l}]") for l, a in enumerate(activation)]
     if output_activation is not None:
         names[-1] = activation_name(output_activation, "output_activation")
     return tuple(names)
@@ -142,7 +155,7 @@ def targets(T, n, n_out, single, name="T"):
 def parameters(weights, biases, layer_sizes):
     """Check user-given weights and biases against the layer sizes; return float64 copies."""
     for name, given in (("weights", weights), ("biases", biases)):
-        if isinstance(given, (str, bytes, np.ndarray)) or not hasattr(given, "__len__"):
+        if isinstance(given, (str, bytes, np.ndarray)) or _length(given) is None:
             raise TypeError(f"{name} must be a list with one array per layer, got {_shown(given)}")
         if len(given) != len(layer_sizes) - 1:
             raise ValueError(f"{name} must hold one array per layer of weights "
@@ -164,12 +177,12 @@ def parameters(weights, biases, layer_sizes):
 
 def sizes_from_weights(weights):
     """Layer sizes implied by a list of 2-D weight arrays, checking that they chain."""
-    if isinstance(weights, (str, bytes, np.ndarray)) or not hasattr(weights, "__len__"):
+    if isinstance(weights, (str, bytes, np.ndarray)) or _length(weights) is None:
         raise TypeError(f"weights must be a list with one 2-D array per layer, "
                         f"got {_shown(weights)}")
     if len(weights) == 0:
         raise ValueError("weights must hold at least one layer, got an empty list")
-    shapes = [np.shape(w) for w in weights]
+    shapes = [_shape(weights[l], f"weights[{l}]") for l in range(len(weights))]
     for l, shape in enumerate(shapes):
         if len(shape) != 2:
             raise ValueError(f"weights[{l}] must be 2-D (n_i, n_j), got shape {shape}")
@@ -177,3 +190,19 @@ def sizes_from_weights(weights):
             raise ValueError(f"weights[{l}] must have {shapes[l - 1][1]} rows to follow "
                              f"weights[{l - 1}] of shape {shapes[l - 1]}, got shape {shape}")
     return sizes([shapes[0][0]] + [s[1] for s in shapes])
+
+
+def _length(value):
+    """len(value), or None for things without one (including 0-d arrays, whose len raises)."""
+    try:
+        return len(value)
+    except TypeError:
+        return None
+
+
+def _shape(value, name):
+    try:
+        return np.shape(value)
+    except ValueError as err:  # ragged nested lists
+        raise ValueError(f"{name} must be a rectangular array of numbers, got {_shown(value)} "
+                         f"({err})") from None

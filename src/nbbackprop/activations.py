@@ -26,7 +26,7 @@ def f(code, z):
     if code == TANH:
         return math.tanh(z)
     if code == RELU:
-        return z if z > 0.0 else 0.0
+        return 0.0 if z <= 0.0 else z  # so a NaN stays NaN (z > 0 would turn it into 0)
     return z
 
 

@@ -2,11 +2,15 @@
 
 
 class TrainingDiverged(ArithmeticError):
-    """Training produced a non-finite error; the network holds the last finite epoch's weights.
+    """Training diverged; the network holds the weights of the last finite epoch.
 
-    Attributes: ``epoch`` (1-based epoch whose error was not finite), ``last_error``
-    (error after the last finite epoch, or of the starting weights), ``history`` (the
-    ``History`` of the epochs that did finish).
+    An epoch diverges when its error C is not finite, or when C exceeds 10⁶ times the
+    larger of the best C so far in this ``fit`` and the targets' own size
+    (1/n) Σ_x ½ Σ_k t_k² (see ``docs/reliability.md``).
+
+    Attributes: ``epoch`` (1-based epoch that diverged), ``last_error`` (error after the
+    last finite epoch, or of the starting weights), ``history`` (the ``History`` of the
+    epochs that did finish).
     """
 
     def __init__(self, message, *, epoch, last_error, history):
@@ -14,3 +18,25 @@ class TrainingDiverged(ArithmeticError):
         self.epoch = epoch
         self.last_error = last_error
         self.history = history
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C (KeyboardInterrupt) stopped ``fit``; the network holds the weights after the
+    last completed epoch, never a partly trained one.
+
+    A KeyboardInterrupt, so an uncaught one still ends a script as Ctrl-C always does.
+    Attribute: ``history`` (the ``History`` of the completed epochs, ``stop_reason``
+    ``"interrupted"``).
+    """
+
+    def __init__(self, message, *, history):
+        super().__init__(message)
+        self.history = history
+
+
+class NonFiniteResult(ValueError):
+    """Finite inputs and weights gave a result that is not finite: float64 overflowed.
+
+    Raised by ``forward``, ``error``, ``gradient`` and ``fit`` instead of returning NaN or
+    Inf; the message names the arguments and their largest magnitudes.
+    """

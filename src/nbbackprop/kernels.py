@@ -23,8 +23,17 @@ import numpy as np
 from ._jit import jit
 from .activations import f, fprime
 
-# What train_epochs reports as its reason to stop.
-RAN_ALL_EPOCHS, REACHED_TARGET, DIVERGED = 0, 1, 2
+# What train_epochs reports as its reason to return.
+RAN_ALL_EPOCHS, REACHED_TARGET, DIVERGED, PAUSED = 0, 1, 2, 3
+# Where a run of training stands, in the caller's int64 array ``at``: epochs completed,
+# samples of the current epoch trained on, samples of its error C summed.
+EPOCHS_DONE, TRAINED, MEASURED = 0, 1, 2
+# The caller's float64 array ``sums``: the partial sum Σ_x E_x of the current epoch's C,
+# and the smallest C of a completed epoch so far (inf before the first).
+ERROR_SUM, BEST_ERROR = 0, 1
+# An epoch's C "explodes" when it exceeds this factor times the larger of the best C so
+# far and the targets' own size (1/n) Σ_x ½ Σ_k t_k²: outputs ~1000 times too large.
+EXPLOSION_FACTOR = 1e6
 
 
 # --- views into the flat buffers ---------------------------------------------------------
@@ -271,19 +280,74 @@ def shuffle(order, state):
 
 
 @jit
-def train_epochs(
-    theta, sizes, acts, w_off, n_off, X, T, order, rng_state, do_shuffle,
-    epochs, eta, alpha, velocity, batch_size, train_biases, target_error, errors,
+def all_finite(a):
+    """True if no entry of a is NaN or ±Inf."""
+    for p in range(a.shape[0]):
+        if not math.isfinite(a[p]):
+            return False
+    return True
+
+
+@jit
+def train_batches(
+    theta, sizes, acts, w_off, n_off, X, T, order, start, stop, eta, alpha, velocity,
+    batch_size, train_biases, z, y, delta, grad,
 ):  # fmt: skip
-    """Run ``epochs`` epochs of SGD; errors[e] = C after epoch e.
+    """SGD on the samples ``order[start:stop]``, batch by batch (start on a batch boundary).
 
     Per batch of m samples: backpropagate each sample, then step with the mean gradient.
     Online SGD (m = 1, no momentum) applies Δw_ij = −η δ_j y_i right after each sample.
-    The state that must carry over between calls (order, rng_state, velocity) lives in
-    the caller's arrays, so splitting a run into several calls changes nothing.
+    """
+    L = sizes.shape[0] - 1
+    online = batch_size == 1 and alpha == 0.0
+    for first in range(start, stop, batch_size):
+        last = min(first + batch_size, stop)
+        if not online:
+            grad[:] = 0.0
+        for s in range(first, last):
+            x, t = X[order[s]], T[order[s]]
+            backpropagate(theta, sizes, acts, w_off, n_off, x, t, z, y, delta)
+            for l in range(L):
+                if online:
+                    descend_layer(
+                        weights_of(theta, sizes, w_off, l),
+                        biases_of(theta, sizes, w_off, l),
+                        neurons_of(delta, sizes, n_off, l + 1),
+                        neurons_of(y, sizes, n_off, l),
+                        eta,
+                        train_biases,
+                    )
+                else:
+                    accumulate_gradient(
+                        neurons_of(delta, sizes, n_off, l + 1),
+                        neurons_of(y, sizes, n_off, l),
+                        weights_of(grad, sizes, w_off, l),
+                        biases_of(grad, sizes, w_off, l),
+                    )
+        if not online:
+            descend(theta, grad, velocity, sizes, w_off, eta, alpha, last - first, train_biases)
 
-    Returns (epochs run, reason): stops early once C ≤ target_error, or when C is not
-    finite, in which case theta is restored to what it was before that epoch.
+
+@jit
+def train_epochs(
+    theta, sizes, acts, w_off, n_off, X, T, order, rng_state, do_shuffle, epochs, eta, alpha,
+    velocity, batch_size, train_biases, target_error, error_scale, errors, theta_before, at,
+    sums, budget,
+):  # fmt: skip
+    """Train until ``epochs`` epochs are done, or pause after about ``budget`` samples.
+
+    An epoch: shuffle ``order`` (if asked), train on all n samples (``train_batches``),
+    then measure C = (1/n) Σ_x E_x sample by sample into ``errors[e]``. Either half may be
+    split between calls: ``at`` and ``sums`` say where the epoch stands, and
+    ``theta_before`` holds the weights from its start, so the caller can always go back
+    to the last completed epoch. All state that carries over (order, rng_state, velocity,
+    at, sums) lives in the caller's arrays, so pausing and resuming changes nothing.
+
+    Returns why it stopped: all epochs ran; C ≤ target_error; or the epoch diverged —
+    C not finite, C > EXPLOSION_FACTOR · max(best C so far, error_scale), or a weight not
+    finite (a ReLU or a saturated sigmoid can hide an infinite weight) — in which case
+    theta is restored to the weights from before that epoch and ``at`` still counts only
+    the finite epochs; or PAUSED (budget used up, or ``errors`` full).
     """
     L = sizes.shape[0] - 1
     n = X.shape[0]
@@ -291,43 +355,43 @@ def train_epochs(
     y = neuron_buffer(sizes, n_off)
     delta = neuron_buffer(sizes, n_off)
     grad = np.zeros_like(theta)
-    theta_before = np.empty_like(theta)
-    online = batch_size == 1 and alpha == 0.0
-    for e in range(epochs):
-        theta_before[:] = theta
-        if do_shuffle:
-            shuffle(order, rng_state)
-        for start in range(0, n, batch_size):
-            stop = min(start + batch_size, n)
-            if not online:
-                grad[:] = 0.0
-            for s in range(start, stop):
-                x, t = X[order[s]], T[order[s]]
-                backpropagate(theta, sizes, acts, w_off, n_off, x, t, z, y, delta)
-                for l in range(L):
-                    if online:
-                        descend_layer(
-                            weights_of(theta, sizes, w_off, l),
-                            biases_of(theta, sizes, w_off, l),
-                            neurons_of(delta, sizes, n_off, l + 1),
-                            neurons_of(y, sizes, n_off, l),
-                            eta,
-                            train_biases,
-                        )
-                    else:
-                        accumulate_gradient(
-                            neurons_of(delta, sizes, n_off, l + 1),
-                            neurons_of(y, sizes, n_off, l),
-                            weights_of(grad, sizes, w_off, l),
-                            biases_of(grad, sizes, w_off, l),
-                        )
-            if not online:
-                descend(theta, grad, velocity, sizes, w_off, eta, alpha, stop - start, train_biases)
-        error = mean_error(theta, sizes, acts, w_off, n_off, X, T)
+    while True:
+        e = at[EPOCHS_DONE]
+        if e == epochs:
+            return RAN_ALL_EPOCHS
+        if budget <= 0 or e == errors.shape[0]:
+            return PAUSED
+        if at[TRAINED] == 0 and at[MEASURED] == 0:  # a new epoch begins
+            theta_before[:] = theta
+            if do_shuffle:
+                shuffle(order, rng_state)
+        if at[TRAINED] < n:  # whole batches, at least one
+            start = at[TRAINED]
+            stop = min(n, start + -(-budget // batch_size) * batch_size)
+            train_batches(theta, sizes, acts, w_off, n_off, X, T, order, start, stop, eta,
+                          alpha, velocity, batch_size, train_biases, z, y, delta, grad)
+            at[TRAINED] = stop
+            budget -= stop - start
+            continue
+        start = at[MEASURED]  # C after the epoch, summed in sample order as mean_error does
+        stop = min(n, start + budget)
+        for s in range(start, stop):
+            forward(theta, sizes, acts, w_off, n_off, X[s], z, y)
+            sums[ERROR_SUM] += sample_error(neurons_of(y, sizes, n_off, L), T[s])
+        at[MEASURED] = stop
+        budget -= stop - start
+        if stop < n:
+            continue
+        error = sums[ERROR_SUM] / n
         errors[e] = error
-        if not math.isfinite(error):
+        at[TRAINED] = 0
+        at[MEASURED] = 0
+        sums[ERROR_SUM] = 0.0
+        limit = EXPLOSION_FACTOR * max(sums[BEST_ERROR], error_scale)
+        if not (math.isfinite(error) and error <= limit and all_finite(theta)):
             theta[:] = theta_before
-            return e + 1, DIVERGED
+            return DIVERGED
+        at[EPOCHS_DONE] = e + 1
+        sums[BEST_ERROR] = min(sums[BEST_ERROR], error)
         if error <= target_error:
-            return e + 1, REACHED_TARGET
-    return epochs, RAN_ALL_EPOCHS
+            return REACHED_TARGET

@@ -16,7 +16,7 @@ import numpy as np
 from . import _validate as check
 from . import kernels
 from .activations import ACTIVATIONS, CODES, RELU
-from .exceptions import TrainingDiverged
+from .exceptions import NonFiniteResult, TrainingDiverged, TrainingInterrupted
 
 INITS = ("auto", "glorot", "he", "normal", "uniform")
 _CHUNK_SECONDS = 0.2  # fit returns to Python about this often (so Ctrl-C is seen)
@@ -27,8 +27,9 @@ class History:
     """What ``Network.fit`` did.
 
     ``errors[e]`` is ``net.error(X, T)`` after epoch ``e + 1``; ``epochs`` is how many
-    epochs ran; ``stop_reason`` is ``"epochs"`` (all ran), ``"target_error"`` (reached it)
-    or ``"diverged"`` (error not finite; weights restored to the last finite epoch).
+    epochs ran; ``stop_reason`` is ``"epochs"`` (all ran), ``"target_error"`` (reached it),
+    ``"diverged"`` (error not finite or exploding; weights restored to the last finite
+    epoch) or ``"interrupted"`` (Ctrl-C; carried by ``TrainingInterrupted``).
     """
 
     errors: np.ndarray
@@ -90,13 +91,13 @@ class Network:
         layer_sizes = check.sizes(sizes)
         names = check.activations(activation, output_activation, len(layer_sizes) - 1)
         seed = check.seed(seed)
-        if init not in INITS:
-            raise ValueError(f"init must be one of {', '.join(INITS)}, got {init!r}")
+        init = check.choice(init, "init", INITS)
         if init_scale is not None:
             if init != "uniform":
                 raise ValueError(f"init_scale applies to init='uniform' only, got init={init!r}")
-            init_scale = check.real(init_scale, "init_scale", expected="a positive finite float",
-                                    ok=lambda a: a > 0)
+            # U(−a, a) needs 2a to be a float64 too.
+            init_scale = check.real(init_scale, "init_scale", expected="a positive float ≤ 8e307",
+                                    ok=lambda a: 0 < a <= 8e307)
         self._build(layer_sizes, names)
         rng = np.random.default_rng(seed)
         for l, (w, b) in enumerate(zip(self._weights, self._biases)):
@@ -106,7 +107,7 @@ class Network:
     def from_weights(cls, weights, biases, activations):
         """A network with the given weights (``weights[l][i, j]`` is w_ij) and biases, copied."""
         layer_sizes = check.sizes_from_weights(weights)
-        names = check.activations(activations, None, len(layer_sizes) - 1)
+        names = check.activations(activations, None, len(layer_sizes) - 1, "activations")
         ws, bs = check.parameters(weights, biases, layer_sizes)
         net = cls.__new__(cls)
         net._build(layer_sizes, names)
@@ -119,13 +120,18 @@ class Network:
         """Allocate the flat parameter buffer and the layout the kernels index it by."""
         self._sizes = layer_sizes
         self._names = names
+        count = sum(n_i * n_j + n_j for n_i, n_j in zip(layer_sizes, layer_sizes[1:]))
+        try:
+            self._theta = np.zeros(count)
+        except (MemoryError, ValueError):  # ValueError: beyond what an array can index
+            raise ValueError(f"sizes {layer_sizes} need {count} parameters ({8 * count / 2**30:.3g}"
+                             " GiB of float64), more than this machine can allocate") from None
         sizes = np.array(layer_sizes, dtype=np.int64)
         per_layer = sizes[:-1] * sizes[1:] + sizes[1:]
         w_off = np.concatenate(([0], np.cumsum(per_layer)[:-1])).astype(np.int64)
         n_off = np.concatenate(([0], np.cumsum(sizes)[:-1])).astype(np.int64)
         codes = np.array([CODES[a] for a in names], dtype=np.int64)
         self._layout = (sizes, codes, w_off, n_off)
-        self._theta = np.zeros(int(per_layer.sum()))
         ws, bs = self._split(self._theta)
         self._weights = _LayerViews(ws, "weights")
         self._biases = _LayerViews(bs, "biases")
@@ -198,18 +204,21 @@ class Network:
         self._check_parameters()
         out = np.empty((X.shape[0], self._sizes[-1]))
         kernels.forward_all(self._theta, *self._layout, X, out)
+        _finite_result(out, "the output y", x=X, net=self)
         return out[0] if single else out
 
     def error(self, X, T):
         """C = (1/n) Σ_x ½ Σ_k (t_k − y_k)², the mean over samples of the squared error."""
         X, T = self._data(X, T)
-        return float(kernels.mean_error(self._theta, *self._layout, X, T))
+        error = float(kernels.mean_error(self._theta, *self._layout, X, T))
+        return _finite_result(error, "the error C", X=X, T=T, net=self)
 
     def gradient(self, X, T):
         """(∂C/∂w, ∂C/∂b) of ``error(X, T)``: two lists shaped like ``weights`` and ``biases``."""
         X, T = self._data(X, T)
         grad = np.empty_like(self._theta)
         kernels.mean_gradient(self._theta, *self._layout, X, T, grad)
+        _finite_result(grad, "the gradient ∂C/∂θ", X=X, T=T, net=self)
         return self._split(grad)
 
     def fit(self, X, T, epochs=1000, eta=0.5, batch_size=1, momentum=0.0, shuffle=True, seed=0,
@@ -222,9 +231,14 @@ class Network:
         - ``shuffle``: a new order every epoch, from ``seed`` (same seed, same run).
         - ``train_biases=False`` keeps the biases fixed.
         - ``target_error``: stop after the first epoch whose error is ≤ this.
-        - ``on_divergence``: when an epoch's error is not finite, the weights are restored to
-          the last finite epoch and ``"raise"`` raises ``TrainingDiverged``, ``"stop"``
-          returns the history so far.
+        - ``on_divergence``: when an epoch's error is not finite or explodes (more than 10⁶
+          times the larger of the best error so far and (1/n) Σ_x ½ Σ_k t_k²), the weights
+          are restored to the last finite epoch and ``"raise"`` raises ``TrainingDiverged``,
+          ``"stop"`` returns the history so far.
+
+        Ctrl-C stops training within about ``_CHUNK_SECONDS``, restores the weights after
+        the last completed epoch and raises ``TrainingInterrupted`` (a KeyboardInterrupt)
+        carrying the history so far.
         """
         X, T = self._data(X, T)
         n = X.shape[0]
@@ -239,41 +253,71 @@ class Network:
         if target_error is not None:
             target_error = check.real(target_error, "target_error",
                                       expected="None or a finite float ≥ 0", ok=lambda v: v >= 0)
-        if on_divergence not in ("raise", "stop"):
-            raise ValueError(f"on_divergence must be 'raise' or 'stop', got {on_divergence!r}")
+        on_divergence = check.choice(on_divergence, "on_divergence", ("raise", "stop"))
 
+        # Everything that carries over between compiled calls lives in these arrays.
         order = np.arange(n, dtype=np.int64)
         rng_state = np.random.SeedSequence(seed).generate_state(1, dtype=np.uint64)
         velocity = np.zeros_like(self._theta)
-        errors = np.empty(epochs)
-        done, reason, chunk = 0, kernels.RAN_ALL_EPOCHS, 1
+        theta_before = np.empty_like(self._theta)
+        at = np.zeros(3, dtype=np.int64)  # epochs done, samples trained, samples measured
+        sums = np.array([0.0, np.inf])  # partial Σ_x E_x, best C so far
+        errors = np.empty(min(epochs, 1024))  # grows as epochs complete
+        with np.errstate(over="ignore"):
+            target_size = 0.5 * float(np.sum(T * T)) / n  # (1/n) Σ_x ½ Σ_k t_k²
+        reason, budget = kernels.PAUSED, 1
         started = time.perf_counter()
-        while done < epochs and reason == kernels.RAN_ALL_EPOCHS:
-            # Whole epochs run inside one compiled call; between calls Python can react.
-            tic = time.perf_counter()
-            ran, reason = kernels.train_epochs(
-                self._theta, *self._layout, X, T, order, rng_state, shuffle,
-                min(chunk, epochs - done), eta, momentum, velocity, batch_size, train_biases,
-                -1.0 if target_error is None else target_error, errors[done:],
-            )  # fmt: skip
-            done += ran
-            per_epoch = max(time.perf_counter() - tic, 1e-9) / ran
-            chunk = max(1, min(int(_CHUNK_SECONDS / per_epoch), 2 * chunk + 1))
+        try:
+            while reason == kernels.PAUSED:
+                done = int(at[kernels.EPOCHS_DONE])
+                if done == len(errors):
+                    errors = np.concatenate((errors, np.empty(min(epochs - done, done))))
+                # About _CHUNK_SECONDS of work per compiled call; between calls Python can
+                # react to Ctrl-C.
+                tic, position = time.perf_counter(), _position(at, n)
+                reason = kernels.train_epochs(
+                    self._theta, *self._layout, X, T, order, rng_state, shuffle, epochs, eta,
+                    momentum, velocity, batch_size, train_biases,
+                    -1.0 if target_error is None else target_error, target_size, errors,
+                    theta_before, at, sums, budget,
+                )  # fmt: skip
+                per_sample = (time.perf_counter() - tic) / max(_position(at, n) - position, 1)
+                budget = max(1, min(int(_CHUNK_SECONDS / max(per_sample, 1e-12)), 2 * budget + 1))
+        except KeyboardInterrupt:
+            raise self._interrupted(at, theta_before, errors, started) from None
         seconds = time.perf_counter() - started
 
-        if reason == kernels.DIVERGED:
-            history = History(errors[: done - 1].copy(), done - 1, "diverged", seconds)
-            last = float(errors[done - 2]) if done >= 2 else self.error(X, T)
+        done = int(at[kernels.EPOCHS_DONE])
+        history = History(errors[:done].copy(), done, "epochs", seconds)
+        if reason == kernels.REACHED_TARGET:
+            history.stop_reason = "target_error"
+        elif reason == kernels.DIVERGED:
+            history.stop_reason = "diverged"
+            if done:
+                last = float(errors[done - 1])
+            else:
+                last = float(kernels.mean_error(self._theta, *self._layout, X, T))
+                _finite_result(last, "the error C of the starting weights", X=X, T=T, net=self)
             if on_divergence == "stop":
                 return history
             raise TrainingDiverged(
-                f"training diverged: the error after epoch {done} was {errors[done - 1]} "
-                f"(eta={eta}, momentum={momentum}); the weights are those after epoch {done - 1} "
-                f"(error {last:.6g}). Try a smaller eta.",
-                epoch=done, last_error=last, history=history,
+                _divergence_message(done, float(errors[done]), last, sums[kernels.BEST_ERROR],
+                                    target_size, eta, momentum),
+                epoch=done + 1, last_error=last, history=history,
             )
-        stop_reason = "target_error" if reason == kernels.REACHED_TARGET else "epochs"
-        return History(errors[:done].copy(), done, stop_reason, seconds)
+        return history
+
+    def _interrupted(self, at, theta_before, errors, started):
+        """After Ctrl-C: back to the last completed epoch; the exception to raise."""
+        if at[kernels.TRAINED] or at[kernels.MEASURED]:
+            self._theta[:] = theta_before  # the epoch under way is dropped, never half kept
+        done = int(at[kernels.EPOCHS_DONE])
+        history = History(errors[:done].copy(), done, "interrupted",
+                          time.perf_counter() - started)
+        last = f" (error {errors[done - 1]:.6g})" if done else ""
+        return TrainingInterrupted(
+            f"training interrupted; the network holds the weights after epoch {done}{last}",
+            history=history)
 
     def save(self, path):
         """Write the network to ``path`` as an .npz file, atomically (see ``nbbackprop.load``)."""
@@ -295,6 +339,45 @@ class Network:
             for l in range(len(self._weights)):
                 check.finite(self._weights[l], f"weights[{l}]")
                 check.finite(self._biases[l], f"biases[{l}]")
+
+
+def _position(at, n):
+    """How far a run of training has come, counted in samples trained on or measured."""
+    return 2 * n * int(at[kernels.EPOCHS_DONE]) + int(at[kernels.TRAINED] + at[kernels.MEASURED])
+
+
+def _finite_result(value, what, *, net, **arrays):
+    """Return value if it is finite; otherwise raise NonFiniteResult naming the arguments.
+
+    The arguments and weights were checked finite on the way in, so a NaN or Inf here means
+    float64 overflowed on the way (e.g. |x| ~ 1e300 through a linear layer).
+    """
+    if np.isfinite(value).all():
+        return value
+    bad = value if np.ndim(value) == 0 else value[~np.isfinite(value)].flat[0]
+    sizes = ", ".join(f"largest |{name}| = {np.abs(a).max():.3g}" for name, a in arrays.items())
+    names = " and ".join(arrays)
+    raise NonFiniteResult(
+        f"{what} is not finite ({bad}) although {names} and the weights are: float64 "
+        f"overflowed ({sizes}, largest |weight or bias| = {np.abs(net.parameters).max():.3g}); "
+        f"scale {names} down")
+
+
+def _divergence_message(done, bad, last, best, target_size, eta, momentum):
+    epoch = done + 1
+    if not np.isfinite(bad):
+        why = f"the error became {bad}"
+    elif bad > kernels.EXPLOSION_FACTOR * max(best, target_size):
+        why = (f"the error grew to {bad:.6g}, more than {kernels.EXPLOSION_FACTOR:g} times the "
+               f"larger of the best error so far ({best:.6g}) and the targets' own size "
+               f"(1/n) Σ ½ t² ({target_size:.6g})")
+    else:
+        why = f"some weights became infinite or NaN (the error was {bad:.6g})"
+    kept = f"after epoch {done}" if done else "it started with"
+    less_momentum = f", less momentum than {momentum}" if momentum else ""
+    return (f"training diverged at epoch {epoch}: {why}. The network holds the weights {kept} "
+            f"(error {last:.6g}). Try a smaller eta than {eta}{less_momentum}, or scale X and "
+            f"T to values of order 1.")
 
 
 def _initialise(rng, w, b, init, activation, scale):

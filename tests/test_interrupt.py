@@ -1,0 +1,109 @@
+"""Ctrl-C during fit: training stops at the next pause (about every 0.2 s, even inside an
+epoch), the network holds the weights after the last completed epoch, never a partly
+trained one, and TrainingInterrupted carries the history so far."""
+
+import json
+import signal
+import textwrap
+import time
+
+import numpy as np
+import pytest
+from hypothesis import event, given
+from hypothesis import strategies as st
+
+import nbbackprop as nb
+import processes
+from nbbackprop import kernels, network
+from oracle import networks_and_data
+
+
+def interrupt_after(monkeypatch, calls):
+    """Make Ctrl-C arrive during the compiled call number `calls`: Python raises
+    KeyboardInterrupt as soon as that call returns, wherever it then is."""
+    real, count = kernels.train_epochs, [0]
+
+    def train_epochs(*args):
+        reason = real(*args)
+        count[0] += 1
+        if count[0] == calls:
+            raise KeyboardInterrupt
+        return reason
+
+    monkeypatch.setattr(kernels, "train_epochs", train_epochs)
+
+
+@given(networks_and_data(), st.data())
+def test_an_interrupt_keeps_exactly_the_last_completed_epoch(case, data):
+    weights, biases, activations, X, T = case
+    options = dict(eta=0.05, batch_size=data.draw(st.integers(1, len(X)), label="batch_size"),
+                   momentum=data.draw(st.sampled_from([0.0, 0.9]), label="momentum"),
+                   shuffle=data.draw(st.booleans(), label="shuffle"), seed=3,
+                   on_divergence="stop")
+    calls = data.draw(st.integers(1, 60), label="interrupted during call")
+    start = nb.Network.from_weights(weights, biases, activations)
+    net = start.copy()
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setattr(network, "_CHUNK_SECONDS", 0.0)  # pause after every batch
+        interrupt_after(monkeypatch, calls)
+        try:
+            net.fit(X, T, epochs=20, **options)
+            return  # finished (or diverged) before that call
+        except nb.TrainingInterrupted as interrupted:
+            stop, history = interrupted, interrupted.history
+    event(f"epochs completed before the interrupt: {min(history.epochs, 2)}"
+          f"{' or more' if history.epochs >= 2 else ''}")
+    assert isinstance(stop, KeyboardInterrupt) and history.stop_reason == "interrupted"
+    # The same run stopped after that many epochs, uninterrupted: bit for bit.
+    reference = start.copy()
+    expected = reference.fit(X, T, epochs=history.epochs, **options)
+    np.testing.assert_array_equal(history.errors, expected.errors)
+    np.testing.assert_array_equal(net.parameters, reference.parameters)
+    assert f"after epoch {history.epochs}" in str(stop)
+
+
+def test_an_uncaught_interrupt_still_stops_a_script_like_ctrl_c(monkeypatch):
+    interrupt_after(monkeypatch, 1)
+    X, T = nb.xor()
+    with pytest.raises(KeyboardInterrupt):
+        nb.Network([2, 2, 1], seed=0).fit(X, T)
+
+
+SCRIPT = textwrap.dedent("""
+    import json, sys, time
+    import numpy as np
+    import nbbackprop as nb
+
+    rng = np.random.default_rng(0)
+    X, T = rng.normal(size=(20000, 256)), rng.random((20000, 10))   # about 2 s per epoch
+    net = nb.Network([256, 256, 256, 10], seed=0)
+    start = net.copy()
+    start.copy().fit(X[:2], T[:2], epochs=1)                        # load the kernels
+    print("training", flush=True)
+    try:
+        net.fit(X, T, epochs=100, eta=0.01, seed=1)
+        sys.exit("not interrupted")
+    except nb.TrainingInterrupted as stop:
+        history = stop.history
+    tic = time.perf_counter()
+    start.fit(X, T, epochs=history.epochs, eta=0.01, seed=1)         # replay the epochs done
+    print(json.dumps({"epochs": history.epochs, "reason": history.stop_reason,
+                      "same": bool(np.array_equal(net.parameters, start.parameters)),
+                      "replay_seconds": time.perf_counter() - tic}))
+""")
+
+
+def test_a_real_sigint_stops_fit_within_a_second_even_inside_an_epoch():
+    child = processes.start(["-c", SCRIPT])
+    assert child.stdout.readline() == "training\n", child.stderr.read()
+    time.sleep(1.0)
+    child.send_signal(signal.SIGINT)
+    sent = time.perf_counter()
+    out, err = child.communicate(timeout=120)
+    assert child.returncode == 0, err
+    report = json.loads(out)
+    latency = time.perf_counter() - sent - report["replay_seconds"]
+    assert report["reason"] == "interrupted" and report["same"]
+    # An epoch takes about 2 s here (20,000 samples): stopping only between epochs
+    # could not answer within a second of the signal.
+    assert latency < 1.5, f"took {latency:.2f} s to stop"
