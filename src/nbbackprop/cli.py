@@ -7,13 +7,15 @@ non-zero; no Python traceback reaches the user.
 import argparse
 import sys
 import time
+import zipfile
 
 import numpy as np
 
 from . import __version__
 from .datasets import xor
-from .exceptions import TrainingDiverged
+from .exceptions import TrainingDiverged, TrainingInterrupted
 from .network import Network
+from .storage import load
 
 
 def demo(args):
@@ -43,6 +45,73 @@ def demo(args):
     print(f"\ntrained {history.epochs} epochs ({4 * history.epochs} samples) in {seconds:.3f} s")
 
 
+def train(args):
+    """Train a network on the arrays X and T of an .npz file; save it to --out.
+
+    Ctrl-C or divergence still save (with --out) the weights after the last completed,
+    finite epoch, and say so; a later run can continue from them with --model.
+    """
+    X, T = _training_data(args.data)
+    if (args.sizes is None) == (args.model is None):
+        raise ValueError("give either --sizes (a new network) or --model (continue training one)")
+    if args.model is not None:
+        if args.activation is not None:
+            raise ValueError("--activation applies to a new network (--sizes), not to --model")
+        net = load(args.model)
+    else:
+        activation = (args.activation or "sigmoid").split(",")
+        net = Network(args.sizes, activation[0] if len(activation) == 1 else activation,
+                      seed=args.seed)
+    print(f"training {net} on {len(X)} samples for {args.epochs} epochs (Ctrl-C stops"
+          f"{' and saves' if args.out else ''})", flush=True)
+    outcome, code = "", 0
+    try:
+        history = net.fit(X, T, epochs=args.epochs, eta=args.eta, batch_size=args.batch_size,
+                          momentum=args.momentum, seed=args.seed, target_error=args.target_error)
+        error = history.errors[-1] if history.epochs else net.error(X, T)
+        reached = " (reached --target-error)" if history.stop_reason == "target_error" else ""
+        print(f"trained {history.epochs} epochs{reached} in {history.seconds:.3g} s: "
+              f"error C = {error:.6g}")
+    except (TrainingInterrupted, TrainingDiverged) as stop:
+        outcome = str(stop)
+        code = 130 if isinstance(stop, TrainingInterrupted) else 1
+    if args.out is not None:
+        net.save(args.out)
+        if code:
+            outcome = f"{outcome.rstrip('.')}. Saved them to {args.out}."
+        else:
+            print(f"saved the model to {args.out}")
+    if code:
+        print(f"nbbackprop train: {outcome}", file=sys.stderr)
+    return code
+
+
+def _training_data(path):
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            if not isinstance(archive, np.lib.npyio.NpzFile) or {"X", "T"} - set(archive.files):
+                raise ValueError(f"{path} must be an .npz file holding arrays X and T")
+            return archive["X"], archive["T"]
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as err:
+        if isinstance(err, FileNotFoundError) or "must be an .npz" in str(err):
+            raise
+        raise ValueError(f"{path} is not a readable .npz file: {err}") from None
+
+
+def _sizes(text):
+    try:
+        return [int(n) for n in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be layer sizes such as 2,3,1, got {text}") from None
+
+
+def _nonnegative_float(text):
+    value = float(text)
+    if not (np.isfinite(value) and value >= 0):
+        raise argparse.ArgumentTypeError(f"must be a finite number ≥ 0, got {text}")
+    return value
+
+
 def _positive_int(text):
     value = int(text)
     if value < 1:
@@ -57,8 +126,15 @@ def _positive_float(text):
     return value
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (subcommands' parsers are of this class too)."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def parser():
-    p = argparse.ArgumentParser(prog="nbbackprop", description=__doc__.splitlines()[0])
+    p = _Parser(prog="nbbackprop", description=__doc__.splitlines()[0])
     p.add_argument("--version", action="version", version=f"nbbackprop {__version__}")
     commands = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     d = commands.add_parser("demo", help="train XOR with a 2-2-1 network and show the error")
@@ -66,20 +142,34 @@ def parser():
     d.add_argument("--eta", type=_positive_float, default=0.5, help="learning rate (default 0.5)")
     d.add_argument("--seed", type=int, default=0, help="initial weights and order (default 0)")
     d.set_defaults(run=demo)
+    t = commands.add_parser("train", help="train a network on X and T from an .npz file")
+    t.add_argument("data", help=".npz file holding X of shape (n, n_in) and T of shape (n, n_out)")
+    t.add_argument("--sizes", type=_sizes, help="a new network's layer sizes, e.g. 2,3,1")
+    t.add_argument("--activation",
+                   help="one name, or one per layer of weights: tanh,sigmoid (default sigmoid)")
+    t.add_argument("--model", help="continue training the network saved in this file")
+    t.add_argument("--epochs", type=_positive_int, default=1000, help="default: 1000")
+    t.add_argument("--eta", type=_positive_float, default=0.5, help="learning rate (default 0.5)")
+    t.add_argument("--batch-size", type=_positive_int, default=1, help="default: 1 (online)")
+    t.add_argument("--momentum", type=_nonnegative_float, default=0.0, help="default: 0")
+    t.add_argument("--seed", type=int, default=0, help="initial weights and order (default 0)")
+    t.add_argument("--target-error", type=_nonnegative_float, help="stop once C is at most this")
+    t.add_argument("--out", help="save the trained network here (also on Ctrl-C)")
+    t.set_defaults(run=train)
     return p
 
 
 def main(argv=None):
     args = parser().parse_args(argv)
     try:
-        args.run(args)
+        return args.run(args) or 0
     except (ValueError, TypeError, OSError, TrainingDiverged) as err:
-        print(f"nbbackprop {args.command}: error: {err}", file=sys.stderr)
+        message = " ".join(str(err).split())  # one line, whatever the message
+        print(f"nbbackprop {args.command}: error: {message}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(f"nbbackprop {args.command}: interrupted", file=sys.stderr)
         return 130
-    return 0
 
 
 if __name__ == "__main__":
