@@ -6,13 +6,19 @@ import signal
 import subprocess
 import sys
 
-SRC = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "src")
+import nbbackprop
+
+# Where the nbbackprop under test was imported from (the source tree, or site-packages
+# in CI): the child processes import that same copy.
+PACKAGE = os.path.dirname(os.path.abspath(nbbackprop.__file__))
+SITE = os.path.dirname(PACKAGE)
 
 
-def environment(**changes):
-    """os.environ with this tree's package first on the path, plus changes (None deletes)."""
+def environment(path=SITE, **changes):
+    """os.environ with `path` first on sys.path (by default: where the nbbackprop under
+    test lives), plus changes (None deletes a variable)."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [
-        SRC, os.environ.get("PYTHONPATH")]))}
+        path, os.environ.get("PYTHONPATH")]))}
     for key, value in changes.items():
         if value is None:
             env.pop(key, None)

@@ -3,7 +3,10 @@
 Every kernel is ``@njit(cache=True, nogil=True)`` and nothing else:
 
 - ``cache=True``: a user's second process loads machine code from ``__pycache__``
-  instead of compiling again.
+  instead of compiling again. Numba looks for a writable directory (``NUMBA_CACHE_DIR``,
+  the package's ``__pycache__``, the user's cache directory); when there is none (a
+  read-only install and home), it refuses ``cache=True``, so the kernels are compiled
+  without an on-disk cache instead, after one warning.
 - ``nogil=True``: two threads may train two networks at once.
 - no ``fastmath``: these are the reference kernels, so every sum is evaluated in the
   order the loop states it, in IEEE float64 (plain ``fastmath=True`` would also assume
@@ -13,7 +16,27 @@ Every kernel is ``@njit(cache=True, nogil=True)`` and nothing else:
 """
 
 import functools
+import warnings
 
 import numba
 
-jit = functools.partial(numba.njit, cache=True, nogil=True)
+_cache = True  # False once Numba has said that no cache directory is writable
+
+
+def jit(function=None, **options):
+    """``numba.njit(cache=True, nogil=True, **options)``, as ``@jit`` or ``@jit(...)``."""
+    global _cache
+    if function is None:
+        return functools.partial(jit, **options)
+    if _cache:
+        try:
+            return numba.njit(function, cache=True, nogil=True, **options)
+        except RuntimeError as err:  # "cannot cache function ...: no locator available"
+            if "cannot cache" not in str(err):
+                raise
+            _cache = False
+            warnings.warn("nbbackprop: no writable directory for Numba's compile cache "
+                          "(set NUMBA_CACHE_DIR to one); compiling the kernels in memory, "
+                          "so every new process compiles them again", RuntimeWarning,
+                          stacklevel=2)
+    return numba.njit(function, cache=False, nogil=True, **options)
