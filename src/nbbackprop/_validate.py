@@ -6,6 +6,7 @@ Type problems raise TypeError, value problems ValueError.
 
 import numbers
 import operator
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -155,7 +156,7 @@ def targets(T, n, n_out, single, name="T"):
 def parameters(weights, biases, layer_sizes):
     """Check user-given weights and biases against the layer sizes; return float64 copies."""
     for name, given in (("weights", weights), ("biases", biases)):
-        if isinstance(given, (str, bytes, np.ndarray)) or _length(given) is None:
+        if not is_list(given):
             raise TypeError(f"{name} must be a list with one array per layer, got {_shown(given)}")
         if len(given) != len(layer_sizes) - 1:
             raise ValueError(f"{name} must hold one array per layer of weights "
@@ -177,7 +178,7 @@ def parameters(weights, biases, layer_sizes):
 
 def sizes_from_weights(weights):
     """Layer sizes implied by a list of 2-D weight arrays, checking that they chain."""
-    if isinstance(weights, (str, bytes, np.ndarray)) or _length(weights) is None:
+    if not is_list(weights):
         raise TypeError(f"weights must be a list with one 2-D array per layer, "
                         f"got {_shown(weights)}")
     if len(weights) == 0:
@@ -186,10 +187,18 @@ def sizes_from_weights(weights):
     for l, shape in enumerate(shapes):
         if len(shape) != 2:
             raise ValueError(f"weights[{l}] must be 2-D (n_i, n_j), got shape {shape}")
+        if 0 in shape:
+            raise ValueError(f"weights[{l}] must have at least one row and one column, "
+                             f"got shape {shape}")
         if l and shape[0] != shapes[l - 1][1]:
             raise ValueError(f"weights[{l}] must have {shapes[l - 1][1]} rows to follow "
                              f"weights[{l - 1}] of shape {shapes[l - 1]}, got shape {shape}")
     return sizes([shapes[0][0]] + [s[1] for s in shapes])
+
+
+def is_list(value):
+    """A list, tuple or other sequence of per-layer things (not a string, dict or array)."""
+    return isinstance(value, Sequence) and not isinstance(value, (str, bytes))
 
 
 def _length(value):

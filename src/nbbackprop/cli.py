@@ -88,9 +88,14 @@ def train(args):
 
 def _training_data(path):
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            if not isinstance(archive, np.lib.npyio.NpzFile) or {"X", "T"} - set(archive.files):
-                raise ValueError(f"{path} must be an .npz file holding arrays X and T")
+        archive = np.load(path, allow_pickle=False)
+        if not isinstance(archive, np.lib.npyio.NpzFile):
+            raise ValueError(f"{path} must be an .npz file holding arrays X and T, "
+                             "not a single .npy array")
+        with archive:
+            if {"X", "T"} - set(archive.files):
+                raise ValueError(f"{path} must be an .npz file holding arrays X and T, it "
+                                 f"holds {sorted(archive.files)}")
             return archive["X"], archive["T"]
     except (ValueError, OSError, EOFError, zipfile.BadZipFile) as err:
         if isinstance(err, FileNotFoundError) or "must be an .npz" in str(err):

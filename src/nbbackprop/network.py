@@ -9,6 +9,7 @@ network, and finite differences, momentum and saving all work on one array.
 """
 
 import dataclasses
+import numbers
 import time
 
 import numpy as np
@@ -55,14 +56,23 @@ class _LayerViews(list):
         self._name = name
 
     def __setitem__(self, l, value):
-        if not isinstance(l, int):
+        self[self._index(l)][...] = self._checked(l, value)
+
+    def _index(self, l):
+        if isinstance(l, (bool, np.bool_)) or not isinstance(l, numbers.Integral):
             raise TypeError(f"{self._name} is assigned one layer at a time, got index {l!r}")
-        target = self[l]
-        value = check.finite(check.float_array(value, f"{self._name}[{l}]"), f"{self._name}[{l}]")
-        if value.shape != target.shape:
-            raise ValueError(f"{self._name}[{l}] must have shape {target.shape}, "
-                             f"got shape {value.shape}")
-        target[...] = value
+        if not -len(self) <= l < len(self):
+            raise IndexError(f"{self._name} has {len(self)} layers (index 0 to {len(self) - 1}), "
+                             f"got index {l}")
+        return int(l)
+
+    def _checked(self, l, value):
+        """value as a float64 array of layer l's shape, finite."""
+        name, shape = f"{self._name}[{l}]", self[self._index(l)].shape
+        value = check.finite(check.float_array(value, name), name)
+        if value.shape != shape:
+            raise ValueError(f"{name} must have shape {shape}, got shape {value.shape}")
+        return value
 
     def _fixed(self, *args, **kwargs):
         raise TypeError(f"{self._name} has one array per layer; the number of layers is fixed")
@@ -123,9 +133,10 @@ class Network:
         count = sum(n_i * n_j + n_j for n_i, n_j in zip(layer_sizes, layer_sizes[1:]))
         try:
             self._theta = np.zeros(count)
-        except (MemoryError, ValueError):  # ValueError: beyond what an array can index
-            raise ValueError(f"sizes {layer_sizes} need {count} parameters ({8 * count / 2**30:.3g}"
-                             " GiB of float64), more than this machine can allocate") from None
+        except (MemoryError, ValueError, OverflowError):  # the last two: beyond any array
+            need = f"{count}" if count < 2**64 else f"about 1e{len(str(count)) - 1}"
+            raise ValueError(f"sizes {check._shown(layer_sizes)} need {need} parameters of 8 "
+                             "bytes, more than this machine can allocate") from None
         sizes = np.array(layer_sizes, dtype=np.int64)
         per_layer = sizes[:-1] * sizes[1:] + sizes[1:]
         w_off = np.concatenate(([0], np.cumsum(per_layer)[:-1])).astype(np.int64)
@@ -178,10 +189,13 @@ class Network:
 
     @staticmethod
     def _assign_all(views, values):
-        if not hasattr(values, "__len__") or len(values) != len(views):
-            raise ValueError(f"{views._name} must be given as a list of {len(views)} arrays")
-        for l, value in enumerate(values):
-            views[l] = value
+        """Check every layer first, then copy: a bad layer leaves the network unchanged."""
+        if not check.is_list(values) or len(values) != len(views):
+            raise ValueError(f"{views._name} must be given as a list of {len(views)} arrays, "
+                             f"got {check._shown(values)}")
+        checked = [views._checked(l, value) for l, value in enumerate(values)]
+        for view, value in zip(views, checked):
+            view[...] = value
 
     @property
     def parameters(self):
