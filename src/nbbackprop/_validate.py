@@ -11,6 +11,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from .activations import ACTIVATIONS, CODES
+from .kernels import all_finite
 
 
 def _shown(value):
@@ -115,7 +116,9 @@ def float_array(value, name):
 
 
 def finite(array, name):
-    """Raise naming the first NaN or infinite entry of array."""
+    """Raise naming the first NaN or infinite entry of array (a float64 array)."""
+    if all_finite(np.ravel(array)):  # a read-only scan: no boolean array as large as X
+        return array
     bad = ~np.isfinite(array)
     if bad.any():
         where = tuple(int(i) for i in np.argwhere(bad)[0])
