@@ -54,9 +54,9 @@ class _LayerViews(list):
         self._name = name
 
     def __setitem__(self, l, value):
-        if not isinstance(l, int):
+        if isinstance(l, (bool, np.bool_)) or not hasattr(l, "__index__"):
             raise TypeError(f"{self._name} is assigned one layer at a time, got index {l!r}")
-        target = self[l]
+        target = self[l]  # IndexError for a layer that does not exist, as for any list
         value = check.finite(check.float_array(value, f"{self._name}[{l}]"), f"{self._name}[{l}]")
         if value.shape != target.shape:
             raise ValueError(f"{self._name}[{l}] must have shape {target.shape}, "
