@@ -2,6 +2,8 @@
 both sign conventions, the printed trace against a hand computation, and bad input."""
 
 import json
+import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,6 +12,7 @@ from hypothesis import strategies as st
 
 import nbbackprop as nb
 import oracle
+from nbbackprop import activations, kernels
 from oracle import networks_and_data
 
 etas = st.floats(1e-3, 2.0)
@@ -327,3 +330,27 @@ def test_bad_input_gets_a_clear_error(call, exception, words):
     for word in words:
         assert word in message, f"{word!r} not in {message!r}"
     assert "numba" not in message.lower()
+
+
+def test_the_formula_map_names_real_kernels_and_tests():
+    """docs/formulas.md sends readers to kernels and tests by name: they must exist."""
+    root = Path(__file__).resolve().parent.parent
+    text = (root / "docs" / "formulas.md").read_text()
+    tests = re.findall(r"tests/(\w+\.py)::(\w+)", text)
+    assert len(tests) > 20
+    for file, name in tests:
+        assert f"\ndef {name}(" in (root / "tests" / file).read_text(), f"{file}::{name}"
+    checked, column = 0, None  # table rows seen; the current table's "computed by" column
+    for line in text.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split(" | ")]
+        if not line.startswith("|"):
+            column = None
+        elif column is None:
+            names = [c for c in ("computed by", "kernel") if c in cells]
+            column = cells.index(names[0]) if names else None
+        elif not line.startswith("|---"):
+            for name in re.findall(r"`([a-z_]+)`", cells[column]):
+                assert hasattr(kernels, name) or hasattr(activations, name) or name in (
+                    "w_jk", "s"), name
+            checked += 1
+    assert checked > 30
