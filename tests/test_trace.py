@@ -278,6 +278,7 @@ def test_a_trace_is_a_read_only_record_independent_of_the_network():
         tr.layers[0].w[0, 0] = 5.0
     net.weights[0][0, 0] = 5.0
     assert tr.layers[0].w[0, 0] != 5.0
+    assert net.trace(tr.x, tr.t).layers[0].w[0, 0] == 5.0  # read-only arrays are fine as input
     assert repr(tr).startswith("Trace(sizes=(2, 2, 1), convention='note', eta=0.5, error=")
     assert repr(tr.layers[0]) == "LayerTrace('hidden 1', sigmoid, 2 → 2 neurons)"
     assert [layer.name for layer in nb.Network([1, 2, 2, 2, 1]).trace([0], [0]).layers] == \

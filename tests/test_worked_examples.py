@@ -139,8 +139,8 @@ def test_mazur_biases_are_shared_and_never_updated():
 
 
 # --- Han, Kamber & Pei (2012), Example 9.1 ---------------------------------------------------
-# J. Han, M. Kamber, J. Pei, Data Mining: Concepts and Techniques, 3rd ed., 2012, Example 9.1
-# (Example 6.9 of the 2nd ed.): units 1, 2, 3 (input), 4, 5 (hidden), 6 (output), logistic;
+# J. Han, M. Kamber, J. Pei, Data Mining: Concepts and Techniques, 3rd ed., 2012, Section
+# 9.2.3, Example 9.1: units 1, 2, 3 (input), 4, 5 (hidden), 6 (output), logistic;
 # X = (1, 0, 1), class label 1, learning rate 0.9; w14 = 0.2, w15 = −0.3, w24 = 0.4,
 # w25 = 0.1, w34 = −0.5, w35 = 0.2, w46 = −0.3, w56 = −0.2, θ4 = −0.4, θ5 = 0.2, θ6 = 0.1.
 # Printed (Tables 9.2–9.4): I4 = −0.7, O4 = 0.332, I5 = 0.1, O5 = 0.525, I6 = −0.105,

@@ -204,10 +204,11 @@ class Trace:
                 if j is None:
                     yield "gap", "⋮"
                     continue
-                terms = _join("…" if i is None else f"w_{_sub(i + 1, j + 1)}·{symbol}_{i + 1}"
-                              for i in rows)
-                values = _join("…" if i is None else f"{s.factor(layer.w[i, j])}·{s.factor(y_i[i])}"
-                               for i in rows)
+                terms = " + ".join(
+                    "…" if i is None else f"w_{_sub(i + 1, j + 1)}·{symbol}_{i + 1}" for i in rows)
+                values = " + ".join(
+                    "…" if i is None else f"{s.factor(layer.w[i, j])}·{s.factor(y_i[i])}"
+                    for i in rows)
                 yield "line", (f"z_{j + 1} = {terms} + b_{j + 1} = {values} + "
                                f"{s.factor(layer.b[j])} = {s.num(layer.z[j])}")
                 # y_1 = σ(z_1) = σ(0.3775) = 0.593…, but y_1 = z_1 = 0.3775 for a linear neuron
@@ -217,8 +218,8 @@ class Trace:
 
     def _error(self, s, full):
         y = self.layers[-1].y
-        squares = _join("…" if k is None else f"({s.num(self.t[k])} − {s.num(y[k])})²"
-                        for k in _shown(len(y), full))
+        squares = " + ".join("…" if k is None else f"({s.num(self.t[k])} − {s.num(y[k])})²"
+                             for k in _shown(len(y), full))
         yield "section", "error"
         yield "line", f"E = ½ Σ_k (t_k − y_k)² = ½ ({squares}) = {s.num(self.error)}"
 
@@ -239,10 +240,9 @@ class Trace:
                     yield "line", (f"δ_{j + 1} = ({diff[0]}_{j + 1} − {diff[1]}_{j + 1}) "
                                    f"f'(z_{j + 1}) = ({nums[0]} − {nums[1]})·{slope} = {delta}")
                 else:
-                    above = self.layers[l + 1]
-                    terms = _join("…" if k is None else
-                                  f"{s.factor(above.delta[k])}·{s.factor(above.w[j, k])}"
-                                  for k in _shown(len(above.delta), full))
+                    d, w = self.layers[l + 1].delta, self.layers[l + 1].w
+                    terms = " + ".join("…" if k is None else f"{s.factor(d[k])}·{s.factor(w[j, k])}"
+                                       for k in _shown(len(d), full))
                     yield "line", (f"δ_{j + 1} = f'(z_{j + 1}) Σ_k δ_k w_{_sub(j + 1, 'k')} = "
                                    f"{slope}·({terms}) = {delta}")
 
@@ -298,11 +298,6 @@ def _shown(n, full):
     return [*range(HEAD), None, *range(n - TAIL, n)]
 
 
-def _join(terms):
-    """The terms of a sum ("…" for the ones left out) joined by " + "."""
-    return " + ".join(terms)
-
-
 def _sub(*indices):
     """Subscript indices as the texts write them: w_12, or w_12,3 once an index has two digits."""
     parts = [str(i) for i in indices]
@@ -323,7 +318,7 @@ def trace(net, x, t, eta=0.5, convention="note", train_biases=True):
 
     # The step exactly as kernels.train_epochs takes it for one sample with batch_size=1.
     theta = net.parameters
-    sizes, codes, w_off, n_off = net._layout
+    sizes, _, _, n_off = net._layout
     z, y, delta = (kernels.neuron_buffer(sizes, n_off) for _ in range(3))
     kernels.backpropagate(theta, *net._layout, x, t, z, y, delta)
     grad, after = np.zeros_like(theta), theta.copy()
@@ -372,7 +367,7 @@ def _one_sample(value, n, name, what):
     if array.shape not in ((n,), (1, n)):
         raise ValueError(f"{name} must be one sample of shape ({n},), one value per {what}, "
                          f"got shape {array.shape}")
-    return check.finite(array.reshape(n), name)
+    return check.finite(array.reshape(n).copy(), name)  # a writable copy for the kernels
 
 
 def _frozen(array):

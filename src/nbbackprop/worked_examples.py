@@ -221,8 +221,8 @@ HAN = WorkedExample(
     name="han",
     title="Han, Kamber & Pei (2012), Data Mining, Example 9.1: 3-2-1 sigmoid, η = 0.9",
     source=("Jiawei Han, Micheline Kamber, Jian Pei, Data Mining: Concepts and Techniques, "
-            "3rd ed., Morgan Kaufmann 2012, Section 9.2.3, Example 9.1 (Figure 9.5, "
-            "Tables 9.1-9.3); the same example is Example 6.9 of the 2nd edition (2006)"),
+            "3rd ed., Morgan Kaufmann 2012, Section 9.2.3, Example 9.1 \"Sample calculations "
+            "for learning by the backpropagation algorithm\" (Figure 9.5, Tables 9.1-9.4)"),
     about=("Input units 1, 2, 3, hidden units 4, 5, output unit 6; w_ij joins unit i to "
            "unit j, so the book's w_14 is weights[0][0, 0] and w_46 is weights[1][0, 0]. "
            "The book's bias θ_j is added to the net input, I_j = Σ_i w_ij O_i + θ_j, and is "
