@@ -161,6 +161,7 @@ def test_both_conventions_give_the_same_step(case, data):
 #   hidden: z = 0.5·2 + 0.25 = 1.25 = y;  output: z = 2·1.25 + (−1) = 1.5 = y
 #   E = ½ (1 − 1.5)² = 0.125
 #   note: δ_out = (1 − 1.5)·1 = −0.5;  δ_hidden = 1·(−0.5·2) = −1
+#   ∂E/∂w_hidden = −δ·x = 2, ∂E/∂b_hidden = 1;  ∂E/∂w_out = −δ·y = 0.625, ∂E/∂b_out = 0.5
 #   Δw_hidden = 0.125·(−1)·2 = −0.25 (0.5 → 0.25);  Δb_hidden = −0.125 (0.25 → 0.125)
 #   Δw_out = 0.125·(−0.5)·1.25 = −0.078125 (2 → 1.921875);  Δb_out = −0.0625 (−1 → −1.0625)
 HAND_NET = ([[[0.5]], [[2.0]]], [[0.25], [-1.0]], ["linear", "linear"])
@@ -185,6 +186,13 @@ output (linear: f'(z) = 1)
   δ_1 = (t_1 − y_1) f'(z_1) = (1 − 1.5)·1 = -0.5
 hidden 1 (linear: f'(z) = 1)
   δ_1 = f'(z_1) Σ_k δ_k w_1k = 1·((-0.5)·2) = -1
+== gradient: ∂E/∂w_ij = −δ_j y_i, ∂E/∂b_j = −δ_j ==
+hidden 1
+  ∂E/∂w_11 = −δ_1 x_1 = −(-1)·2 = 2
+  ∂E/∂b_1 = −δ_1 = −(-1) = 1
+output
+  ∂E/∂w_11 = −δ_1 y_1 = −(-0.5)·1.25 = 0.625
+  ∂E/∂b_1 = −δ_1 = −(-0.5) = 0.5
 == update (online): Δw_ij = +η δ_j y_i, Δb_j = +η δ_j, new = old + Δ ==
 hidden 1
   Δw_11 = η δ_1 x_1 = 0.125·(-1)·2 = -0.25, w_11: 0.5 → 0.25
@@ -206,6 +214,7 @@ def test_printed_trace_in_the_gradient_convention():
                                                         convention="gradient"))
     assert "  δ_1 = (y_1 − t_1) f'(z_1) = (1.5 − 1)·1 = 0.5\n" in text
     assert "  δ_1 = f'(z_1) Σ_k δ_k w_1k = 1·(0.5·2) = 1\n" in text
+    assert "  ∂E/∂w_11 = δ_1 y_1 = 0.5·1.25 = 0.625\n" in text
     assert "  Δw_11 = −η δ_1 x_1 = −0.125·1·2 = -0.25, w_11: 0.5 → 0.25\n" in text
     assert "  Δb_1 = −η δ_1 = −0.125·0.5 = -0.0625, b_1: -1 → -1.0625" in text
 

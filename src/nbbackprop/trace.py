@@ -184,6 +184,7 @@ class Trace:
         yield from self._forward(s, full)
         yield from self._error(s, full)
         yield from self._backward(s, full)
+        yield from self._gradient(s, full)
         yield from self._update(s, full)
 
     def _below(self, l):
@@ -245,6 +246,28 @@ class Trace:
                                        for k in _shown(len(d), full))
                     yield "line", (f"δ_{j + 1} = f'(z_{j + 1}) Σ_k δ_k w_{_sub(j + 1, 'k')} = "
                                    f"{slope}·({terms}) = {delta}")
+
+    def _gradient(self, s, full):
+        minus = "−" if self.convention == "note" else ""  # the note's δ is −∂E/∂z
+        yield "section", f"gradient: ∂E/∂w_ij = {minus}δ_j y_i, ∂E/∂b_j = {minus}δ_j"
+        for l, layer in enumerate(self.layers):
+            yield "group", layer.name
+            symbol, y_i = self._below(l)
+            for j in _shown(len(layer.z), full):
+                if j is None:
+                    yield "gap", "⋮"
+                    continue
+                delta = s.factor(layer.delta[j])
+                for i in _shown(len(y_i), full):
+                    if i is None:
+                        yield "gap", "⋮"
+                        continue
+                    ij = _sub(i + 1, j + 1)
+                    yield "line", (f"∂E/∂w_{ij} = {minus}δ_{j + 1} {symbol}_{i + 1} = "
+                                   f"{minus}{delta}·{s.factor(y_i[i])} = "
+                                   f"{s.num(layer.grad_w[i, j])}")
+                yield "line", (f"∂E/∂b_{j + 1} = {minus}δ_{j + 1} = {minus}{delta} = "
+                               f"{s.num(layer.grad_b[j])}")
 
     def _update(self, s, full):
         sign, minus = ("+", "") if self.convention == "note" else ("−", "−")
