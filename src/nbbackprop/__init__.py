@@ -11,6 +11,8 @@ from .datasets import xor
 from .exceptions import NonFiniteResult, TrainingDiverged, TrainingInterrupted
 from .network import History, Network
 from .storage import load
+from .trace import CONVENTIONS, LayerTrace, Trace
+from .worked_examples import EXAMPLES, WorkedExample, worked_example
 
 try:
     __version__ = version("nbbackprop")
@@ -18,4 +20,5 @@ except PackageNotFoundError:  # running from a source tree that was not installe
     __version__ = "0+unknown"
 
 __all__ = ["ACTIVATIONS", "History", "Network", "TrainingDiverged", "load", "xor", "__version__",
+           "CONVENTIONS", "EXAMPLES", "LayerTrace", "Trace", "WorkedExample", "worked_example",
            "NonFiniteResult", "TrainingInterrupted"]

@@ -46,16 +46,6 @@ def real(value, name, *, expected, ok):
     return value
 
 
-def choice(value, name, options):
-    """One of the strings in options."""
-    if not isinstance(value, str):
-        raise TypeError(f"{name} must be one of {', '.join(map(repr, options))}, "
-                        f"got {_shown(value)}")
-    if value not in options:
-        raise ValueError(f"{name} must be one of {', '.join(map(repr, options))}, got {value!r}")
-    return value
-
-
 def flag(value, name):
     if not isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{name} must be True or False, got {_shown(value)}")
@@ -218,3 +208,13 @@ def _shape(value, name):
     except ValueError as err:  # ragged nested lists
         raise ValueError(f"{name} must be a rectangular array of numbers, got {_shown(value)} "
                          f"({err})") from None
+
+
+def choice(value, name, options):
+    """One of a few names, e.g. convention="note" or "gradient"."""
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be one of {', '.join(map(repr, options))}, "
+                        f"got {_shown(value)}")
+    if value not in options:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, options))}, got {value!r}")
+    return value

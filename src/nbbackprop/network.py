@@ -9,7 +9,7 @@ network, and finite differences, momentum and saving all work on one array.
 """
 
 import dataclasses
-import numbers
+import operator
 import time
 
 import numpy as np
@@ -18,6 +18,7 @@ from . import _validate as check
 from . import kernels
 from .activations import ACTIVATIONS, CODES, RELU
 from .exceptions import NonFiniteResult, TrainingDiverged, TrainingInterrupted
+from .trace import trace as _trace
 
 INITS = ("auto", "glorot", "he", "normal", "uniform")
 _CHUNK_SECONDS = 0.2  # fit returns to Python about this often (so Ctrl-C is seen)
@@ -59,12 +60,17 @@ class _LayerViews(list):
         self[self._index(l)][...] = self._checked(l, value)
 
     def _index(self, l):
-        if isinstance(l, (bool, np.bool_)) or not isinstance(l, numbers.Integral):
-            raise TypeError(f"{self._name} is assigned one layer at a time, got index {l!r}")
-        if not -len(self) <= l < len(self):
+        try:
+            if isinstance(l, (bool, np.bool_)):
+                raise TypeError
+            l = operator.index(l)  # ints and NumPy integers (and 0-d integer arrays)
+        except TypeError:
+            raise TypeError(f"{self._name} is assigned one layer at a time, got index "
+                            f"{check._shown(l)}") from None
+        if not -len(self) <= l < len(self):  # IndexError, as for any list, but saying why
             raise IndexError(f"{self._name} has {len(self)} layers (index 0 to {len(self) - 1}), "
                              f"got index {l}")
-        return int(l)
+        return l
 
     def _checked(self, l, value):
         """value as a float64 array of layer l's shape, finite."""
@@ -332,6 +338,21 @@ class Network:
         return TrainingInterrupted(
             f"training interrupted; the network holds the weights after epoch {done}{last}",
             history=history)
+
+    def trace(self, x, t, eta=0.5, convention="note", train_biases=True):
+        """One online training step on the sample (x, t), every intermediate kept: a ``Trace``.
+
+        The step is the one ``fit(X, T, epochs=1, batch_size=1, shuffle=False)`` takes on
+        that sample, computed by the same kernels; the network itself is not changed.
+        ``tr.layers[l]`` holds z, y, f'(z), δ, ∂E/∂w, ∂E/∂b, Δw, Δb and the new w and b of
+        layer l; ``tr.error`` is E = ½ Σ_k (t_k − y_k)² before the step; ``print(tr)`` shows
+        each formula with the numbers substituted.
+
+        ``convention="note"`` (default) shows the study note's δ_k = (t_k − y_k) f'(z_k) with
+        Δw_ij = +η δ_j y_i; ``"gradient"`` shows δ = ∂E/∂z with Δw_ij = −η δ_j y_i. Only
+        the sign of δ differs. ``train_biases=False`` leaves the biases as they are.
+        """
+        return _trace(self, x, t, eta=eta, convention=convention, train_biases=train_biases)
 
     def save(self, path):
         """Write the network to ``path`` as an .npz file, atomically (see ``nbbackprop.load``)."""
