@@ -297,6 +297,38 @@ TARGETS = [
            {"path": lambda v: st.one_of(BAD_PATHS, st.sampled_from(BAD_FILES))},
            also=(OSError,)),
     Target("xor", lambda a: nb.xor(), st.just({}), {}),
+    Target("trace",
+           lambda a: a["net"].trace(a["x"], a["t"], eta=a["eta"], convention=a["convention"],
+                                    train_biases=a["train_biases"]),
+           with_(network_and_data().map(lambda v: {"net": v["net"], "x": v["X"][0],
+                                                   "t": v["T"][0]}),
+                 eta=st.floats(1e-3, 2.0), convention=st.sampled_from(nb.CONVENTIONS),
+                 train_biases=st.booleans()),
+           {"x": lambda v: bad_arrays(v["x"]), "t": lambda v: bad_arrays(v["t"]),
+            "eta": lambda v: BAD_REALS, "convention": lambda v: bad_names(nb.CONVENTIONS),
+            "train_biases": lambda v: BAD_FLAGS, **NETWORK_BAD}, DATA_BLAME),
+    Target("Trace.to_text, to_markdown",
+           lambda a: getattr(a["trace"], a["method"])(full=a["full"], digits=a["digits"]),
+           st.fixed_dictionaries({
+               "trace": network_and_data().map(lambda v: v["net"].trace(v["X"][0], v["T"][0])),
+               "method": st.sampled_from(["to_text", "to_markdown"]), "full": st.booleans(),
+               "digits": st.integers(1, 17)}),
+           {"full": lambda v: BAD_FLAGS, "digits": lambda v: st.one_of(BAD_INTS, st.integers(
+               100, 2**70))}),
+    Target("worked_example, WorkedExample.trace",
+           lambda a: nb.worked_example(a["name"]).trace(a["steps"], a["convention"]),
+           st.fixed_dictionaries({"name": st.sampled_from(sorted(nb.EXAMPLES)),
+                                  "steps": st.integers(0, 5),
+                                  "convention": st.sampled_from((None,) + nb.CONVENTIONS)}),
+           {"name": lambda v: bad_names(tuple(nb.EXAMPLES)),
+            "steps": lambda v: BAD_INTS.filter(lambda e: not (isinstance(e, int) and e > 100)),
+            "convention": lambda v: bad_names(nb.CONVENTIONS)},
+           blame={"name": ("example",)}),
+    Target("WorkedExample.epochs_to_goal",
+           lambda a: nb.worked_example(a["name"]).epochs_to_goal(a["max_epochs"]),
+           st.fixed_dictionaries({"name": st.just("note"),
+                                  "max_epochs": st.integers(4131, 10**4)}),  # 4131 needed
+           {"max_epochs": lambda v: st.one_of(BAD_INTS, st.integers(1, 4130))}),
 ]
 
 
@@ -371,6 +403,31 @@ COMMANDS = [
         "--out": (st.just(file("trained.npz")), st.sampled_from(
             ["", file("a-directory"), file("missing-directory/m.npz")]),
             ("--out", "path", file("a-directory"), file("missing-directory"))),
+    }),
+    Command("trace", st.one_of(
+        st.sampled_from([(["--example", name], None) for name in sorted(nb.EXAMPLES)] + [
+            (["--model", file("model.npz"), "--x", "0", "1", "--t", "1"], None),
+            (["--model", file("model.npz"), "--x", "0", "--t", "1"], ("--x", "x", "input")),
+            (["--model", file("model.npz"), "--x", "0", "1"], ("--t",)),
+            (["--example", "mazur", "--x", "1"], ("--x",)),
+            ([], ("--model", "--example"))]),
+        st.one_of(NUMBER_WORDS, st.sampled_from(["Mazur", "nope", ""])).map(
+            lambda name: (["--example", name], ("--example", "example", name or "example"))),
+        st.sampled_from(BAD_FILES + [""]).map(
+            lambda f: (["--model", f, "--x", "0", "1", "--t", "1"], ("--model", "path", f)))), {
+        "--eta": (_text(st.floats(1e-3, 10.0)), NUMBER_WORDS, ("--eta", "eta")),
+        "--convention": (st.sampled_from(nb.CONVENTIONS), st.sampled_from(["", "Note", "delta"]),
+                         ("--convention", "convention")),
+        "--digits": (_text(st.integers(1, 17)), NUMBER_WORDS, ("--digits", "digits")),
+        "--format": (st.sampled_from(["text", "markdown", "json"]),
+                     st.sampled_from(["", "html", "JSON"]), ("--format",)),
+    }),
+    Command("example", st.one_of(
+        st.sampled_from([([name], None) for name in sorted(nb.EXAMPLES)] + [
+            (["--list"], None), ([], ("--list",)), (["han", "--list"], ("--list",))]),
+        st.one_of(NUMBER_WORDS, st.sampled_from(["Mazur", "nope", ""])).map(
+            lambda name: ([name], ("example", "name", name or "example")))), {
+        "--digits": (_text(st.integers(1, 17)), NUMBER_WORDS, ("--digits", "digits")),
     }),
 ]
 

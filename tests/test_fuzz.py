@@ -7,6 +7,7 @@ names the bad argument — never a Numba error, never a silent NaN. The CLI exit
 non-zero with one line on stderr and no traceback."""
 
 import contextlib
+import dataclasses
 import io
 import os
 import re
@@ -39,6 +40,8 @@ def all_finite(result):
         return all_finite(result.parameters)
     if isinstance(result, (list, tuple)):
         return all(all_finite(r) for r in result)
+    if dataclasses.is_dataclass(result):  # a Trace and its LayerTraces
+        return all(all_finite(getattr(result, f.name)) for f in dataclasses.fields(result))
     if isinstance(result, (float, np.ndarray)):
         return bool(np.isfinite(result).all())
     return True
@@ -63,7 +66,7 @@ def test_every_public_function_refuses_bad_input_by_name(target, data):
             assert "numba" not in message.lower(), message
             if isinstance(err, nb.TrainingDiverged):  # valid values may diverge: eta's fault
                 assert names("eta", message), message
-            elif isinstance(err, nb.NonFiniteResult) and bad not in ("x", "X", "T"):
+            elif isinstance(err, nb.NonFiniteResult) and bad not in ("x", "X", "t", "T"):
                 assert names("X", message) or names("x", message), message  # data too large
             else:
                 assert bad is not None, repr(err)
@@ -153,6 +156,13 @@ FOUND = [
      nb.NonFiniteResult, ["error", "X and T", "overflowed"]),
     (lambda: _net().save(""), ValueError, ["path"]),
     (lambda: _net().fit(*nb.xor(), on_divergence=["raise"]), TypeError, ["on_divergence"]),
+    (lambda: _net().weights.__setitem__(np.array("0"), np.ones((2, 3))), TypeError,
+     ["weights", "one layer at a time"]),
+    # After merging the trace (issue 5): its overflow, and epochs_to_goal's argument.
+    (lambda: nb.Network([2, 1], "linear", seed=0).trace([1e300, -1e300], [0.0]),
+     nb.NonFiniteResult, ["trace", "x and t"]),
+    (lambda: nb.worked_example("note").epochs_to_goal(None), TypeError, ["max_epochs"]),
+    (lambda: nb.worked_example("note").epochs_to_goal(10), ValueError, ["max_epochs=10"]),
 ]
 
 
@@ -165,9 +175,11 @@ def test_what_fuzzing_found_stays_fixed(call, exception, words):
         assert word in str(info.value), (word, str(info.value))
 
 
-def test_fit_does_not_reserve_memory_for_epochs_it_has_not_run():
+@pytest.mark.parametrize("epochs", [10**12, 10**400])
+def test_fit_does_not_reserve_memory_for_epochs_it_has_not_run(epochs):
     """epochs=10**12 used to allocate 8 TB for the history up front (MemoryError); the
-    history now grows as epochs complete, so a huge count is "until stopped"."""
+    history now grows as epochs complete, so a huge count is "until stopped" (and one
+    beyond int64 is not handed to compiled code, which cannot take it)."""
     X, T = nb.xor()
-    history = _net().fit(X, T, epochs=10**12, target_error=0.2)
+    history = _net().fit(X, T, epochs=epochs, target_error=0.2)
     assert history.stop_reason == "target_error" and len(history.errors) == history.epochs

@@ -1,4 +1,5 @@
-"""Every check made at the boundary, before compiled code sees the data.
+"""Every check made at the boundary, before compiled code sees the data (and the one made
+on the way out, ``finite_result``).
 
 One message style: ``"<argument> must be <what was expected>, got <what was given>"``.
 Type problems raise TypeError, value problems ValueError.
@@ -11,6 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from .activations import ACTIVATIONS, CODES
+from .exceptions import NonFiniteResult
 from .kernels import all_finite
 
 
@@ -29,7 +31,7 @@ def integer(value, name, *, minimum=None, maximum=None):
         low = "" if minimum is None else f"≥ {minimum}"
         high = "" if maximum is None else f"≤ {maximum}"
         raise ValueError(f"{name} must be an integer {' and '.join(filter(None, (low, high)))}, "
-                         f"got {value}")
+                         f"got {_shown(value)}")
     return value
 
 
@@ -115,6 +117,24 @@ def finite(array, name):
         index = where[0] if len(where) == 1 else where
         raise ValueError(f"{name} must be finite, got {array[where]} at index {index}")
     return array
+
+
+def finite_result(value, what, *, net, **arrays):
+    """The one check on the way out: value (a result computed from ``net`` and the named
+    arrays) if it is finite, else NonFiniteResult naming the arguments.
+
+    The arguments and weights were checked finite on the way in, so a NaN or Inf here means
+    float64 overflowed on the way (e.g. |x| ~ 1e300 through a linear layer).
+    """
+    if np.isfinite(value).all():
+        return value
+    bad = value if np.ndim(value) == 0 else value[~np.isfinite(value)].flat[0]
+    sizes = ", ".join(f"largest |{name}| = {np.abs(a).max():.3g}" for name, a in arrays.items())
+    names = " and ".join(arrays)
+    raise NonFiniteResult(
+        f"{what} is not finite ({bad}) although {names} and the weights are: float64 "
+        f"overflowed ({sizes}, largest |weight or bias| = {np.abs(net.parameters).max():.3g}); "
+        f"scale {names} down")
 
 
 def inputs(X, n_in, name="X"):

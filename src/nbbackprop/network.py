@@ -17,7 +17,7 @@ import numpy as np
 from . import _validate as check
 from . import kernels
 from .activations import ACTIVATIONS, CODES, RELU
-from .exceptions import NonFiniteResult, TrainingDiverged, TrainingInterrupted
+from .exceptions import TrainingDiverged, TrainingInterrupted
 from .trace import trace as _trace
 
 INITS = ("auto", "glorot", "he", "normal", "uniform")
@@ -224,21 +224,21 @@ class Network:
         self._check_parameters()
         out = np.empty((X.shape[0], self._sizes[-1]))
         kernels.forward_all(self._theta, *self._layout, X, out)
-        _finite_result(out, "the output y", x=X, net=self)
+        check.finite_result(out, "the output y", x=X, net=self)
         return out[0] if single else out
 
     def error(self, X, T):
         """C = (1/n) Σ_x ½ Σ_k (t_k − y_k)², the mean over samples of the squared error."""
         X, T = self._data(X, T)
         error = float(kernels.mean_error(self._theta, *self._layout, X, T))
-        return _finite_result(error, "the error C", X=X, T=T, net=self)
+        return check.finite_result(error, "the error C", X=X, T=T, net=self)
 
     def gradient(self, X, T):
         """(∂C/∂w, ∂C/∂b) of ``error(X, T)``: two lists shaped like ``weights`` and ``biases``."""
         X, T = self._data(X, T)
         grad = np.empty_like(self._theta)
         kernels.mean_gradient(self._theta, *self._layout, X, T, grad)
-        _finite_result(grad, "the gradient ∂C/∂θ", X=X, T=T, net=self)
+        check.finite_result(grad, "the gradient ∂C/∂θ", X=X, T=T, net=self)
         return self._split(grad)
 
     def fit(self, X, T, epochs=1000, eta=0.5, batch_size=1, momentum=0.0, shuffle=True, seed=0,
@@ -296,7 +296,8 @@ class Network:
                 # react to Ctrl-C.
                 tic, position = time.perf_counter(), _position(at, n)
                 reason = kernels.train_epochs(
-                    self._theta, *self._layout, X, T, order, rng_state, shuffle, epochs, eta,
+                    self._theta, *self._layout, X, T, order, rng_state, shuffle,
+                    min(epochs, 2**63 - 1), eta,  # beyond int64: never reached anyway
                     momentum, velocity, batch_size, train_biases,
                     -1.0 if target_error is None else target_error, target_size, errors,
                     theta_before, at, sums, budget,
@@ -317,7 +318,7 @@ class Network:
                 last = float(errors[done - 1])
             else:
                 last = float(kernels.mean_error(self._theta, *self._layout, X, T))
-                _finite_result(last, "the error C of the starting weights", X=X, T=T, net=self)
+                check.finite_result(last, "the error C of the starting weights", X=X, T=T, net=self)
             if on_divergence == "stop":
                 return history
             raise TrainingDiverged(
@@ -379,23 +380,6 @@ class Network:
 def _position(at, n):
     """How far a run of training has come, counted in samples trained on or measured."""
     return 2 * n * int(at[kernels.EPOCHS_DONE]) + int(at[kernels.TRAINED] + at[kernels.MEASURED])
-
-
-def _finite_result(value, what, *, net, **arrays):
-    """Return value if it is finite; otherwise raise NonFiniteResult naming the arguments.
-
-    The arguments and weights were checked finite on the way in, so a NaN or Inf here means
-    float64 overflowed on the way (e.g. |x| ~ 1e300 through a linear layer).
-    """
-    if np.isfinite(value).all():
-        return value
-    bad = value if np.ndim(value) == 0 else value[~np.isfinite(value)].flat[0]
-    sizes = ", ".join(f"largest |{name}| = {np.abs(a).max():.3g}" for name, a in arrays.items())
-    names = " and ".join(arrays)
-    raise NonFiniteResult(
-        f"{what} is not finite ({bad}) although {names} and the weights are: float64 "
-        f"overflowed ({sizes}, largest |weight or bias| = {np.abs(net.parameters).max():.3g}); "
-        f"scale {names} down")
 
 
 def _divergence_message(done, bad, last, best, target_size, eta, momentum):

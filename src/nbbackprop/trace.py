@@ -358,6 +358,8 @@ def trace(net, x, t, eta=0.5, convention="note", train_biases=True):
         kernels.descend_layer(new_ws[l], new_bs[l], neurons(delta, l + 1), neurons(y, l), eta,
                               train_biases)
     error = float(kernels.sample_error(neurons(y, L), t))
+    check.finite_result(np.concatenate((z, y, delta, grad, after, [error])),
+                        "a number of the trace", x=x, t=t, net=net)
 
     layers = []
     for l in range(L):

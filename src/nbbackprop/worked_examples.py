@@ -103,6 +103,7 @@ class WorkedExample:
         stops at the first epoch with E = ½ (t − y)² ≤ ½ (t − goal)²)."""
         if self.goal is None:
             raise ValueError(f"example {self.name!r} has no goal to train towards")
+        max_epochs = check.integer(max_epochs, "max_epochs", minimum=1)
         (t,) = self.t
         history = self.network().fit(
             [self.x], [self.t], epochs=max_epochs, eta=self.eta, batch_size=1, shuffle=False,
@@ -110,7 +111,7 @@ class WorkedExample:
         )
         if history.stop_reason != "target_error":
             raise ValueError(f"example {self.name!r} did not reach {self.goal} in "
-                             f"{max_epochs} epochs")
+                             f"max_epochs={max_epochs} epochs")
         return history.epochs
 
     def compare(self):
