@@ -256,9 +256,9 @@ class Network:
           are restored to the last finite epoch and ``"raise"`` raises ``TrainingDiverged``,
           ``"stop"`` returns the history so far.
 
-        Ctrl-C stops training within about ``_CHUNK_SECONDS``, restores the weights after
-        the last completed epoch and raises ``TrainingInterrupted`` (a KeyboardInterrupt)
-        carrying the history so far.
+        Ctrl-C stops training within about 0.2 s (also inside an epoch), restores the
+        weights after the last completed epoch and raises ``TrainingInterrupted`` (a
+        KeyboardInterrupt) carrying the history so far.
         """
         X, T = self._data(X, T)
         n = X.shape[0]
