@@ -66,6 +66,7 @@ def test_kill_9_between_writing_and_renaming_leaves_the_old_file(tmp_path):
 
 def test_kill_9_at_random_moments_never_leaves_a_damaged_file(tmp_path):
     path = tmp_path / "model.npz"
+    nb.Network([1000, 1000, 10], seed=1).save(path)  # a first kill may come before any rename
     versions, rng, mid_save = saved_versions(), random.Random(0), 0
     for _ in range(5):
         child = processes.start(["-c", SAVER, str(path), "loop"])
