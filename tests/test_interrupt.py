@@ -70,40 +70,36 @@ def test_an_uncaught_interrupt_still_stops_a_script_like_ctrl_c(monkeypatch):
 
 
 SCRIPT = textwrap.dedent("""
-    import json, sys, time
+    import json, sys
     import numpy as np
     import nbbackprop as nb
 
     rng = np.random.default_rng(0)
-    X, T = rng.normal(size=(20000, 256)), rng.random((20000, 10))   # about 2 s per epoch
-    net = nb.Network([256, 256, 256, 10], seed=0)
+    X, T = rng.normal(size=(20000, 256)), rng.random((20000, 10))
+    net = nb.Network([256, 1024, 1024, 10], seed=0)   # an epoch is many seconds of work
     start = net.copy()
-    start.copy().fit(X[:2], T[:2], epochs=1)                        # load the kernels
+    start.copy().fit(X[:2], T[:2], epochs=1)           # load the kernels
     print("training", flush=True)
     try:
         net.fit(X, T, epochs=100, eta=0.01, seed=1)
         sys.exit("not interrupted")
     except nb.TrainingInterrupted as stop:
         history = stop.history
-    tic = time.perf_counter()
-    start.fit(X, T, epochs=history.epochs, eta=0.01, seed=1)         # replay the epochs done
     print(json.dumps({"epochs": history.epochs, "reason": history.stop_reason,
-                      "same": bool(np.array_equal(net.parameters, start.parameters)),
-                      "replay_seconds": time.perf_counter() - tic}))
+                      "kept_start": bool(np.array_equal(net.parameters, start.parameters))}))
 """)
 
 
-def test_a_real_sigint_stops_fit_within_a_second_even_inside_an_epoch():
+def test_a_real_sigint_stops_fit_inside_an_epoch():
+    """The signal comes 1 s into a first epoch that takes many seconds: stopping only
+    between epochs would finish it; pausing inside it stops with no epoch done and the
+    starting weights kept. (The latency itself is measured in docs/reliability.md, not
+    asserted: no timing assertions in tests.)"""
     child = processes.start(["-c", SCRIPT])
     assert child.stdout.readline() == "training\n", child.stderr.read()
     time.sleep(1.0)
     child.send_signal(signal.SIGINT)
-    sent = time.perf_counter()
     out, err = child.communicate(timeout=120)
     assert child.returncode == 0, err
     report = json.loads(out)
-    latency = time.perf_counter() - sent - report["replay_seconds"]
-    assert report["reason"] == "interrupted" and report["same"]
-    # An epoch takes about 2 s here (20,000 samples): stopping only between epochs
-    # could not answer within a second of the signal.
-    assert latency < 1.5, f"took {latency:.2f} s to stop"
+    assert report == {"epochs": 0, "reason": "interrupted", "kept_start": True}
