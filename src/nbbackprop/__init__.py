@@ -8,7 +8,8 @@ from importlib.metadata import PackageNotFoundError, version
 
 from .activations import ACTIVATIONS
 from .datasets import xor
-from .exceptions import TrainingDiverged
+from .exceptions import GradcheckError, TrainingDiverged
+from .gradcheck import GradcheckReport, check_function, compare_gradients, gradcheck
 from .network import History, Network
 from .storage import load
 
@@ -17,4 +18,6 @@ try:
 except PackageNotFoundError:  # running from a source tree that was not installed
     __version__ = "0+unknown"
 
-__all__ = ["ACTIVATIONS", "History", "Network", "TrainingDiverged", "load", "xor", "__version__"]
+__all__ = ["ACTIVATIONS", "History", "Network", "TrainingDiverged", "load", "xor", "__version__",
+           "GradcheckError", "GradcheckReport", "check_function", "compare_gradients",
+           "gradcheck"]

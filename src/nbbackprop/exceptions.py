@@ -14,3 +14,15 @@ class TrainingDiverged(ArithmeticError):
         self.epoch = epoch
         self.last_error = last_error
         self.history = history
+
+
+class GradcheckError(AssertionError):
+    """A gradient check failed (``raise_on_failure=True``); ``report`` is its GradcheckReport.
+
+    An AssertionError, so a test that calls ``nb.gradcheck(..., raise_on_failure=True)``
+    fails with the report as its message.
+    """
+
+    def __init__(self, report):
+        super().__init__(str(report))
+        self.report = report
