@@ -100,7 +100,7 @@ class GradcheckReport:
         self._kink, self._left, self._right, self._low, self._high = kink, left, right, low, high
         self._abs = np.abs(numeric - analytic)
         with np.errstate(invalid="ignore"):
-            self._ok = self._abs <= tol  # NaN anywhere fails
+            self._ok = (self._abs <= tol) & np.isfinite(analytic)  # NaN anywhere fails
             denominator = np.maximum.reduce([np.abs(numeric), np.abs(analytic), tol])
             self._rel = self._abs / np.maximum(denominator, np.finfo(np.float64).tiny)
             score = np.where(tol > 0, self._abs / np.where(tol > 0, tol, 1.0),
@@ -347,8 +347,8 @@ def _check_network_gradient(net, X, T, grad, dtype, mode, n_directions, seed, ra
     eps_c = fd.error_rounding(theta, *layout, X, T, U64, LAMBDA)
     e_grad = np.empty_like(theta)
     fd.gradient_rounding(theta, *layout, X, T, u, LAMBDA, e_grad)
-    with np.errstate(invalid="ignore"):
-        e_grad += 2 * u * np.abs(grad)  # the final rounding of each entry to its dtype
+    size = np.where(np.isfinite(grad), np.abs(grad), 0.0)  # NaN and inf fail by themselves
+    e_grad += 2 * u * size  # the final rounding of each entry to its dtype
     n = X.shape[0]
     subject = (f"{'-'.join(map(str, net.sizes))} network ({', '.join(net.activations)}) "
                f"on {n} sample{'s' if n != 1 else ''}")
@@ -356,7 +356,8 @@ def _check_network_gradient(net, X, T, grad, dtype, mode, n_directions, seed, ra
         h = STEP * np.maximum(1.0, np.abs(theta))
         rows = np.empty((theta.size, fd.ROW))
         fd.central_differences(theta, *layout, X, T, h, rows)
-        report = _judge(rows, h, n, grad, e_grad, eps_c / h, mode="full",
+        rho = _rounding(eps_c, rows, net, n) / h
+        report = _judge(rows, h, n, grad, e_grad, rho, mode="full",
                         subject=f"{theta.size} weights and biases of a {subject}",
                         precision=dtype.name, describe=_network_names(net),
                         step=f"h = ε^(1/3)·max(1, |θ|) = {STEP:.3g}·max(1, |θ|)",
@@ -370,10 +371,10 @@ def _check_network_gradient(net, X, T, grad, dtype, mode, n_directions, seed, ra
         absU = np.abs(U)
         with np.errstate(invalid="ignore"):
             analytic = U @ grad
-            # Rounding of the directional sum, and of θ_p + t·u_p when the kernel forms it.
-            e_dir = absU @ e_grad + _gamma(theta.size, U64) * (absU @ np.abs(grad))
-            rho = eps_c / STEP + U64 * (np.abs(grad) * np.abs(theta) + absU * np.abs(grad)
-                                        * 2 * STEP).sum(axis=1) / STEP
+        # Rounding of the directional sum, and of θ_p + t·u_p when the kernel forms it.
+        e_dir = absU @ e_grad + _gamma(theta.size, U64) * (absU @ size)
+        rho = (_rounding(eps_c, rows, net, n)
+               + U64 * (size * (np.abs(theta) + 3 * STEP * absU)).sum(axis=1)) / STEP
         report = _judge(rows, np.full(n_directions, STEP), n, analytic, e_dir, rho,
                         mode="fast", subject=f"{n_directions} random directions of a {subject}",
                         precision=dtype.name, seed=seed,
@@ -383,6 +384,12 @@ def _check_network_gradient(net, X, T, grad, dtype, mode, n_directions, seed, ra
     if raise_on_failure and not report.ok:
         raise GradcheckError(report)
     return report
+
+
+def _rounding(eps_c, rows, net, n):
+    """ε_C per row: the bound at θ, and at least the final rounding of C at the moved θ
+    (which the bound at θ misses where C(θ) is 0 and C(θ ± h) is not)."""
+    return np.maximum(eps_c, (_gamma(net.sizes[-1], U64) + 4 * U64) * rows[:, fd.LARGEST_E] / n)
 
 
 def _directions(theta, n_directions, seed):
@@ -421,8 +428,12 @@ def _judge(rows, h, n, analytic, e_analytic, rho, **report):
         d1 = rows[:, fd.SMOOTH_H] / (2 * h * n)
         d2 = rows[:, fd.SMOOTH_2H] / (2 * h * n)
         kink = rows[:, fd.N_KINKED] > 0
-        # One-sided second-order formulas round 4× worse than the central quotient.
-        tol = np.abs(d2 - d1) + np.where(kink, 12.0, 3.0) * rho + e_analytic
+        # Truncation: measured, for the smooth samples by D(2h) − D(h), for kinked ones by
+        # the one-sided formulas of two orders. Rounding: the third-order one-sided formula
+        # weighs its four values by (11 + 18 + 9 + 2)/6 ≈ 7 times what D(h) does.
+        truncation = np.abs(d2 - d1) + rows[:, fd.KINK_TRUNCATION] / n
+        rounding = np.where(kink, 7.0, 1.0) * rho + 2 * U64 * np.abs(central)
+        tol = truncation + 3 * rounding + e_analytic
         low, high = d1 + rows[:, fd.KINK_LOW] / n, d1 + rows[:, fd.KINK_HIGH] / n
         left, right = d1 + rows[:, fd.KINK_LEFT] / n, d1 + rows[:, fd.KINK_RIGHT] / n
         nearest = np.clip(analytic, low, high)
@@ -496,7 +507,8 @@ def _check_callable(f, grad, x0, describe, raise_on_failure, subject=None):
     eps_f = max(LAMBDA * u_f * abs(f0), LAMBDA * sigma)
     u_g = _unit_roundoff(g_dtype)
     finite_g = np.abs(g[np.isfinite(g)])
-    e_g = LAMBDA * u_g * (finite_g.max() if finite_g.size else 0.0) + 2 * u_g * np.abs(g)
+    e_g = LAMBDA * u_g * (finite_g.max() if finite_g.size else 0.0)
+    e_g = e_g + 2 * u_g * np.where(np.isfinite(g), np.abs(g), 0.0)
     describe = describe or (lambda p: (f"x[{p}]", None, "x", p, None))
     report = _judge(rows, h, 1, g, e_g, eps_f / h, mode="full",
                     subject=subject or f"a function of {n} variable{'s' if n != 1 else ''}",

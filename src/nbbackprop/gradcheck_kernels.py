@@ -8,13 +8,15 @@ bias), so only what that move reaches is recomputed: y_j, then the layer above f
 the step t is applied exactly as t·y_i, so no rounding of θ_p + t enters the quotient.
 
 While doing so it notes, per sample, whether any ReLU unit changed state (z > 0) at any
-of the four steps: that sample's E_x has a kink within ±2h_p, and it contributes the
-one-sided derivatives instead of the central difference (``add_sample``).
+of the steps: that sample's E_x has a kink within ±2h_p, and it contributes one-sided
+derivatives (from θ ± 3h_p too) instead of the central difference (``add_sample``).
 
 Rounding bounds. ``error_rounding`` and ``gradient_rounding`` bound, to first order,
 the rounding error of C and of ∂C/∂θ when they are computed in a precision with unit
 roundoff u (2^-53 for float64, 2^-24 for float32): the same loops as the forward and
-backward passes, run on magnitudes. A sum of m terms contributes γ(m)·Σ|terms|.
+backward passes, run on magnitudes. A sum of m terms contributes γ(m)·Σ|terms|; a product
+of two inexact factors a·b contributes |a|·e_b + |b|·e_a + e_a·e_b (the last term keeps
+the bound valid where a first-order term vanishes, e.g. on all-zero weights).
 """
 
 import math
@@ -39,31 +41,56 @@ SMOOTH_H = 1  # E(+h) − E(−h), samples without a kink
 SMOOTH_2H = 2  # (E(+2h) − E(−2h)) / 2, samples without a kink
 KINK_LOW, KINK_HIGH = 3, 4  # min and max of a kinked sample's one-sided derivatives
 KINK_LEFT, KINK_RIGHT = 5, 6  # a kinked sample's left and right derivatives
-N_KINKED = 7  # how many samples have a kink
-ROW = 8
-STEPS = (1.0, -1.0, 2.0, -2.0)  # the four steps, in units of h
+KINK_TRUNCATION = 7  # a kinked sample's measured truncation of its one-sided derivatives
+N_KINKED = 8  # how many samples have a kink
+LARGEST_E = 9  # the largest E_x of the steps ±h, ±2h, whose rounding the bound at θ may miss
+ROW = 10
+STEPS = (1.0, -1.0, 2.0, -2.0, 3.0, -3.0)  # the steps, in units of h
+# A sample's E values, in this order: e[0] = E(θ), then E at the STEPS, then E at the first
+# four steps again with every ReLU unit frozen in its state at θ.
+N_VALUES = 11
 
 
 @jit(inline="always")
-def add_sample(row, e0, e_plus, e_minus, e_plus2, e_minus2, kinked, h):
-    """Add one sample's E at θ, θ ± h and θ ± 2h (along e_p or a direction) to its row.
+def add_sample(row, e, kinks, h):
+    """Add one sample's E values (see N_VALUES; all of them only for a kinked sample) to its
+    row; kinks[q] says whether step q changed the state of a ReLU unit.
 
-    Smooth samples add the central differences. A kinked sample adds its second-order
-    one-sided derivatives, exact for any quadratic on each side:
-    left = (3E(0) − 4E(−h) + E(−2h)) / 2h,  right = (−3E(0) + 4E(+h) − E(+2h)) / 2h.
+    Smooth samples add the central differences. A kinked sample adds the range of:
+    its one-sided derivatives, third-order (exact for cubics on each side),
+      right = (−11E(0) + 18E(h) − 9E(2h) + 2E(3h)) / 6h,  left: the same with −h,
+    and the central difference with the ReLU units frozen (the derivative of the piece
+    that contains θ, which backpropagation computes with relu'(0) = 0). Their truncation:
+    for a one-sided derivative its difference from the second-order one,
+    (−3E(0) + 4E(h) − E(2h)) / 2h, on the side(s) whose steps crossed no kink; for the
+    frozen one D(2h) − D(h).
     """
-    row[ALL_H] += e_plus - e_minus
-    if not kinked:
-        row[SMOOTH_H] += e_plus - e_minus
-        row[SMOOTH_2H] += 0.5 * (e_plus2 - e_minus2)
+    row[ALL_H] += e[1] - e[2]
+    row[LARGEST_E] += max(e[1], e[2], e[3], e[4])
+    right_kink = kinks[0] or kinks[2] or kinks[4]
+    left_kink = kinks[1] or kinks[3] or kinks[5]
+    if not (right_kink or left_kink):
+        row[SMOOTH_H] += e[1] - e[2]
+        row[SMOOTH_2H] += 0.5 * (e[3] - e[4])
+        return
+    right = (-11.0 * e[0] + 18.0 * e[1] - 9.0 * e[3] + 2.0 * e[5]) / (6.0 * h)
+    left = (11.0 * e[0] - 18.0 * e[2] + 9.0 * e[4] - 2.0 * e[6]) / (6.0 * h)
+    right_trunc = abs(right - (-3.0 * e[0] + 4.0 * e[1] - e[3]) / (2.0 * h))
+    left_trunc = abs(left - (3.0 * e[0] - 4.0 * e[2] + e[4]) / (2.0 * h))
+    if not left_kink:
+        trunc = left_trunc
+    elif not right_kink:
+        trunc = right_trunc
     else:
-        left = (3.0 * e0 - 4.0 * e_minus + e_minus2) / (2.0 * h)
-        right = (-3.0 * e0 + 4.0 * e_plus - e_plus2) / (2.0 * h)
-        row[KINK_LOW] += min(left, right)
-        row[KINK_HIGH] += max(left, right)
-        row[KINK_LEFT] += left
-        row[KINK_RIGHT] += right
-        row[N_KINKED] += 1.0
+        trunc = max(left_trunc, right_trunc)
+    frozen = (e[7] - e[8]) / (2.0 * h)
+    trunc = max(trunc, abs((e[9] - e[10]) / (4.0 * h) - frozen))
+    row[KINK_LOW] += min(left, right, frozen)
+    row[KINK_HIGH] += max(left, right, frozen)
+    row[KINK_LEFT] += left
+    row[KINK_RIGHT] += right
+    row[KINK_TRUNCATION] += trunc
+    row[N_KINKED] += 1.0
 
 
 @jit
@@ -81,14 +108,43 @@ def changed_state(code, z_new, z_old):
     return code == RELU and (z_new > 0.0) != (z_old > 0.0)
 
 
+@jit(inline="always")
+def activate(code, z, z_at_theta, frozen):
+    """y = f(z); frozen: a ReLU unit keeps its state at θ, on (y = z) iff z_at_theta > 0."""
+    if frozen and code == RELU:
+        return z if z_at_theta > 0.0 else 0.0
+    return f(code, z)
+
+
 @jit
-def moved_sample_error(theta, sizes, acts, w_off, n_off, l, j, dz, Zs, Ys, t, e0, z, y):
+def freeze(code, z, z_at_theta, y):
+    """Overwrite the y of a layer computed by forward_layer with ``activate(..., frozen)``."""
+    if code == RELU:
+        for k in range(z.shape[0]):
+            y[k] = z[k] if z_at_theta[k] > 0.0 else 0.0
+
+
+@jit
+def forward_frozen(theta, sizes, acts, w_off, n_off, x, Zs, z, y):
+    """``forward`` with every ReLU unit held in its state in the pass Zs."""
+    neurons_of(y, sizes, n_off, 0)[:] = x
+    for l in range(sizes.shape[0] - 1):
+        forward_layer(weights_of(theta, sizes, w_off, l), biases_of(theta, sizes, w_off, l),
+                      neurons_of(y, sizes, n_off, l), acts[l],
+                      neurons_of(z, sizes, n_off, l + 1), neurons_of(y, sizes, n_off, l + 1))
+        freeze(acts[l], neurons_of(z, sizes, n_off, l + 1), neurons_of(Zs, sizes, n_off, l + 1),
+               neurons_of(y, sizes, n_off, l + 1))
+
+
+@jit
+def moved_sample_error(theta, sizes, acts, w_off, n_off, l, j, dz, Zs, Ys, t, e0, z, y, frozen):
     """E of one sample when z_j of neuron layer l (1 … L) moves by dz, and whether a ReLU
-    unit changed state. Zs, Ys: the sample's unperturbed pass; z, y: scratch buffers."""
+    unit changed state (frozen: ReLU units keep their state at θ). Zs, Ys: the sample's
+    pass at θ; z, y: scratch buffers."""
     L = sizes.shape[0] - 1
     old = Zs[n_off[l] + j]
     z_j = old + dz
-    y_j = f(acts[l - 1], z_j)
+    y_j = activate(acts[l - 1], z_j, old, frozen)
     kinked = changed_state(acts[l - 1], z_j, old)
     dy = y_j - Ys[n_off[l] + j]
     if dy == 0.0:  # nothing above moves (a ReLU unit that stays off, a saturated sigmoid)
@@ -102,7 +158,7 @@ def moved_sample_error(theta, sizes, acts, w_off, n_off, l, j, dz, Zs, Ys, t, e0
         old = Zs[n_off[l + 1] + k]
         z_k = old + w[j, k] * dy
         z[n_off[l + 1] + k] = z_k
-        y[n_off[l + 1] + k] = f(code, z_k)
+        y[n_off[l + 1] + k] = activate(code, z_k, old, frozen)
         kinked |= changed_state(code, z_k, old)
     # Every layer above that: all of its inputs moved.
     for m in range(l + 1, L):
@@ -114,6 +170,9 @@ def moved_sample_error(theta, sizes, acts, w_off, n_off, l, j, dz, Zs, Ys, t, e0
             neurons_of(z, sizes, n_off, m + 1),
             neurons_of(y, sizes, n_off, m + 1),
         )
+        if frozen:
+            freeze(acts[m], neurons_of(z, sizes, n_off, m + 1),
+                   neurons_of(Zs, sizes, n_off, m + 1), neurons_of(y, sizes, n_off, m + 1))
         for k in range(n_off[m + 1], n_off[m + 1] + sizes[m + 1]):
             kinked |= changed_state(acts[m], z[k], Zs[k])
     return sample_error(neurons_of(y, sizes, n_off, L), t), kinked
@@ -121,7 +180,8 @@ def moved_sample_error(theta, sizes, acts, w_off, n_off, l, j, dz, Zs, Ys, t, e0
 
 @jit
 def central_differences(theta, sizes, acts, w_off, n_off, X, T, h, rows):
-    """rows[p]: the sums of ``add_sample`` over all samples for θ_p moved by ±h[p], ±2h[p].
+    """rows[p]: the sums of ``add_sample`` over all samples for θ_p moved by ±h[p], ±2h[p]
+    (and ±3h[p], and frozen, for the samples where those steps change a ReLU unit's state).
 
     The parameter of flat index p is w_ij of layer l (p = w_off[l] + i·n_j + j) or, taking
     i = n_i, the bias b_j right after the weights: the same formula, with y_i = 1.
@@ -131,31 +191,35 @@ def central_differences(theta, sizes, acts, w_off, n_off, X, T, h, rows):
     Z, Y, E = np.empty((n, width)), np.empty((n, width)), np.empty(n)
     forward_samples(theta, sizes, acts, w_off, n_off, X, T, Z, Y, E)
     z, y = neuron_buffer(sizes, n_off), neuron_buffer(sizes, n_off)
-    e = np.empty(4)
+    e, kinks = np.empty(N_VALUES), np.zeros(6, dtype=np.bool_)
     rows[:] = 0.0
     for l in range(sizes.shape[0] - 1):
         n_i, n_j = sizes[l], sizes[l + 1]
         for i in range(n_i + 1):
             for j in range(n_j):
                 p = w_off[l] + i * n_j + j
-                hp = h[p]
                 for s in range(n):
                     y_i = 1.0 if i == n_i else Y[s, n_off[l] + i]
                     if y_i == 0.0:  # θ_p does not reach this sample: E_x does not move
                         continue
-                    dz = hp * y_i  # exact negation and doubling give the other three steps
-                    kinked = False
-                    for q in range(4):
-                        e[q], k = moved_sample_error(theta, sizes, acts, w_off, n_off, l + 1, j,
-                                                     STEPS[q] * dz, Z[s], Y[s], T[s], E[s], z, y)
-                        kinked |= k
-                    add_sample(rows[p], E[s], e[0], e[1], e[2], e[3], kinked, hp)
+                    dz = h[p] * y_i  # exact negation and doubling give the other steps
+                    e[0] = E[s]
+                    kinks[:] = False
+                    for q in range(10):
+                        if q == 4 and not kinks[:4].any():
+                            break  # the other values only serve kinked samples
+                        e[q + 1], k = moved_sample_error(
+                            theta, sizes, acts, w_off, n_off, l + 1, j, STEPS[q % 6] * dz,
+                            Z[s], Y[s], T[s], E[s], z, y, q >= 6)
+                        if q < 6:
+                            kinks[q] = k
+                    add_sample(rows[p], e, kinks, h[p])
 
 
 @jit
 def directional_differences(theta, sizes, acts, w_off, n_off, X, T, U, t, rows):
-    """rows[d]: the sums of ``add_sample`` over all samples for θ moved by ±t·U[d], ±2t·U[d]
-    (whole forward passes: every parameter moves)."""
+    """rows[d]: the sums of ``add_sample`` over all samples for θ moved by ±t·U[d], ±2t·U[d],
+    ±3t·U[d], and frozen by ±t·U[d], ±2t·U[d] (whole forward passes: every parameter moves)."""
     n = X.shape[0]
     L = sizes.shape[0] - 1
     width = n_off[-1] + sizes[-1]
@@ -163,24 +227,27 @@ def directional_differences(theta, sizes, acts, w_off, n_off, X, T, U, t, rows):
     forward_samples(theta, sizes, acts, w_off, n_off, X, T, Z, Y, E)
     z, y = neuron_buffer(sizes, n_off), neuron_buffer(sizes, n_off)
     moved = np.empty_like(theta)
-    e_steps = np.empty((4, n))
-    kinked = np.zeros(n, dtype=np.bool_)
-    steps = (t, -t, 2.0 * t, -2.0 * t)
+    e, kinks = np.empty((n, N_VALUES)), np.zeros((n, 6), dtype=np.bool_)
     rows[:] = 0.0
     for d in range(U.shape[0]):
-        kinked[:] = False
-        for q in range(4):
+        for q in range(10):
             for p in range(theta.shape[0]):
-                moved[p] = theta[p] + steps[q] * U[d, p]
+                moved[p] = theta[p] + (STEPS[q % 6] * t) * U[d, p]
             for s in range(n):
-                forward(moved, sizes, acts, w_off, n_off, X[s], z, y)
-                e_steps[q, s] = sample_error(neurons_of(y, sizes, n_off, L), T[s])
+                if q >= 6:
+                    forward_frozen(moved, sizes, acts, w_off, n_off, X[s], Z[s], z, y)
+                else:
+                    forward(moved, sizes, acts, w_off, n_off, X[s], z, y)
+                e[s, q + 1] = sample_error(neurons_of(y, sizes, n_off, L), T[s])
+                if q >= 6:
+                    continue
+                kinks[s, q] = False
                 for l in range(1, L + 1):
                     for k in range(n_off[l], n_off[l] + sizes[l]):
-                        kinked[s] |= changed_state(acts[l - 1], z[k], Z[s, k])
+                        kinks[s, q] |= changed_state(acts[l - 1], z[k], Z[s, k])
         for s in range(n):
-            add_sample(rows[d], E[s], e_steps[0, s], e_steps[1, s], e_steps[2, s],
-                       e_steps[3, s], kinked[s], t)
+            e[s, 0] = E[s]
+            add_sample(rows[d], e[s], kinks[s], t)
 
 
 # --- rounding-error bounds ---------------------------------------------------------------
@@ -223,7 +290,7 @@ def forward_rounding(theta, sizes, acts, w_off, n_off, z, y, u, lam, e_z, e_y):
     in precision u, given the float64 pass's z and y (y of layer 0: the input):
 
         e_z_j = Σ_i |w_ij| e_y_i + (γ(n_i + 1) + u)·(Σ_i |w_ij y_i| + |b_j|)
-        e_y_j = |f'(z_j)|·e_z_j + c_f·u·|y_j|
+        e_y_j = |f'(z_j)|·e_z_j + ½·e_z_j² + c_f·u·|y_j|     (|f''| ≤ 1)
 
     starting from e_y_i = u|x_i| (the inputs rounded to precision u); the extra u is the
     rounding of w_ij and b_j to precision u. A ReLU unit within rounding of z = 0 passes
@@ -245,14 +312,15 @@ def forward_rounding(theta, sizes, acts, w_off, n_off, z, y, u, lam, e_z, e_y):
             k = n_off[l + 1] + j
             e_z[k] = carried + (gamma(n_i + 1, u, lam) + u) * magnitude
             slope = 1.0 if ambiguous_relu(code, z[k], e_z[k]) else abs(fprime(code, z[k], y[k]))
-            e_y[k] = slope * e_z[k] + f_rounding(code) * u * abs(y[k])
+            curved = 0.5 * e_z[k] * e_z[k] if code == SIGMOID or code == TANH else 0.0
+            e_y[k] = slope * e_z[k] + curved + f_rounding(code) * u * abs(y[k])
 
 
 @jit
 def error_rounding(theta, sizes, acts, w_off, n_off, X, T, u, lam):
     """A bound on the rounding error of C = (1/n) Σ_x E_x computed in precision u:
 
-        e_E = Σ_k |y_k − t_k|·(e_y_k + u|t_k|) + (γ(n_out) + 3u)·E_x
+        e_E = Σ_k (|y_k − t_k|·e_k + ½e_k²) + (γ(n_out) + 3u)·E_x,  e_k = e_y_k + u|t_k|
         e_C = (1/n) Σ_x e_E + (γ(n) + u)·C
     """
     n = X.shape[0]
@@ -267,7 +335,8 @@ def error_rounding(theta, sizes, acts, w_off, n_off, X, T, u, lam):
         e = sample_error(y_out, t)
         total += e
         for k in range(sizes[L]):
-            bound += abs(y_out[k] - t[k]) * (e_out[k] + u * abs(t[k]))
+            e_k = e_out[k] + u * abs(t[k])
+            bound += abs(y_out[k] - t[k]) * e_k + 0.5 * e_k * e_k
         bound += (gamma(sizes[L], u, lam) + 3.0 * u) * e
     return bound / n + (gamma(n, u, lam) + u) * total / n
 
@@ -290,11 +359,12 @@ def gradient_rounding(theta, sizes, acts, w_off, n_off, X, T, u, lam, bound):
     backpropagation in precision u, before its final rounding to precision u:
 
         output:  r_k = y_k − t_k,  e_r = e_y_k + u(|t_k| + |r_k|)
-                 δ_k = r_k f'_k,   e_δk = |f'_k| e_r + |r_k| e_f'k + u|δ_k|
+                 δ_k = r_k f'_k,   e_δk = |f'_k| e_r + |r_k| e_f'k + e_r e_f'k + u|δ_k|
         hidden:  s_j = Σ_k δ_k w_jk,  e_s = Σ_k |w_jk| e_δk + (γ(n_k) + u)·Σ_k |δ_k w_jk|
-                 δ_j = f'_j s_j,  e_δj = |f'_j| e_s + |s_j| e_f'j + u|δ_j|
-        e_f' = |df'/dy|·e_y + 2u(|f'| + y²)   (1 for a ReLU unit within rounding of z = 0)
-        ∂C/∂w_ij = (1/n) Σ_x δ_j y_i:  (1/n)[Σ_x (|δ_j| e_y_i + |y_i| e_δj) + (γ(n) + 2u) Σ_x |δ_j y_i|]
+                 δ_j = f'_j s_j,  e_δj = |f'_j| e_s + |s_j| e_f'j + e_s e_f'j + u|δ_j|
+        e_f' = |df'/dy|·e_y + e_y² + 2u(|f'| + y²)   (1 for a ReLU unit within rounding of 0)
+        ∂C/∂w_ij = (1/n) Σ_x δ_j y_i:
+                 (1/n)[Σ_x (|δ_j| e_y_i + |y_i| e_δj + e_δj e_y_i) + (γ(n) + 2u) Σ_x |δ_j y_i|]
         ∂C/∂b_j  = (1/n) Σ_x δ_j:      (1/n)[Σ_x e_δj + (γ(n) + 2u) Σ_x |δ_j|]
     """
     n = X.shape[0]
@@ -311,7 +381,8 @@ def gradient_rounding(theta, sizes, acts, w_off, n_off, X, T, u, lam, bound):
             code = acts[l - 1]
             for j in range(n_off[l], n_off[l] + sizes[l]):
                 fp = fprime(code, z[j], y[j])
-                e_fp = fprime_slope(code, y[j]) * e_y[j] + 2.0 * u * (abs(fp) + y[j] * y[j])
+                e_fp = (fprime_slope(code, y[j]) * e_y[j] + e_y[j] * e_y[j]
+                        + 2.0 * u * (abs(fp) + y[j] * y[j]))
                 if ambiguous_relu(code, z[j], e_z[j]):
                     e_fp = 1.0
                 if l == L:
@@ -328,7 +399,7 @@ def gradient_rounding(theta, sizes, acts, w_off, n_off, X, T, u, lam, bound):
                         size += abs(d_k * w[j - n_off[l], k])
                     e_r += (gamma(sizes[l + 1], u, lam) + u) * size
                 delta[j] = r * fp
-                e_delta[j] = abs(fp) * e_r + abs(r) * e_fp + u * abs(delta[j])
+                e_delta[j] = abs(fp) * e_r + abs(r) * e_fp + e_r * e_fp + u * abs(delta[j])
         for l in range(L):
             gw, ew = weights_of(magnitude, sizes, w_off, l), weights_of(carried, sizes, w_off, l)
             gb, eb = biases_of(magnitude, sizes, w_off, l), biases_of(carried, sizes, w_off, l)
@@ -337,7 +408,7 @@ def gradient_rounding(theta, sizes, acts, w_off, n_off, X, T, u, lam, bound):
             for i in range(sizes[l]):
                 for j in range(sizes[l + 1]):
                     gw[i, j] += abs(d[j] * y_in[i])
-                    ew[i, j] += abs(d[j]) * ey_in[i] + abs(y_in[i]) * ed[j]
+                    ew[i, j] += abs(d[j]) * ey_in[i] + abs(y_in[i]) * ed[j] + ed[j] * ey_in[i]
             for j in range(sizes[l + 1]):
                 gb[j] += abs(d[j])
                 eb[j] += ed[j]
