@@ -37,6 +37,10 @@ EPS = float(np.finfo(np.float64).eps)  # 2^-52, the spacing of float64 numbers a
 U64 = EPS / 2  # unit roundoff of float64
 STEP = EPS ** (1 / 3)  # ≈ 6.06e-6: balances h² truncation against ε/h rounding
 LAMBDA = 8.0  # confidence of the probabilistic rounding bounds (see gradcheck_kernels.gamma)
+# Gradual underflow adds an absolute error of up to 2^-1075 to an operation on subnormal
+# numbers, which relative bounds miss: allow the smallest normal number, 2^52 times that,
+# on every evaluation of C and every entry.
+UNDERFLOW = float(np.finfo(np.float64).tiny)
 MODES = ("full", "fast")
 _SHOWN = 10  # rows printed by str(report) besides the failures
 
@@ -348,7 +352,8 @@ def _check_network_gradient(net, X, T, grad, dtype, mode, n_directions, seed, ra
     e_grad = np.empty_like(theta)
     fd.gradient_rounding(theta, *layout, X, T, u, LAMBDA, e_grad)
     size = np.where(np.isfinite(grad), np.abs(grad), 0.0)  # NaN and inf fail by themselves
-    e_grad += 2 * u * size  # the final rounding of each entry to its dtype
+    # The final rounding of each entry to its dtype, and underflow in that dtype.
+    e_grad += 2 * u * size + max(UNDERFLOW, float(np.finfo(dtype).tiny))
     n = X.shape[0]
     subject = (f"{'-'.join(map(str, net.sizes))} network ({', '.join(net.activations)}) "
                f"on {n} sample{'s' if n != 1 else ''}")
@@ -389,7 +394,8 @@ def _check_network_gradient(net, X, T, grad, dtype, mode, n_directions, seed, ra
 def _rounding(eps_c, rows, net, n):
     """ε_C per row: the bound at θ, and at least the final rounding of C at the moved θ
     (which the bound at θ misses where C(θ) is 0 and C(θ ± h) is not)."""
-    return np.maximum(eps_c, (_gamma(net.sizes[-1], U64) + 4 * U64) * rows[:, fd.LARGEST_E] / n)
+    largest = rows[:, fd.LARGEST_E] / n
+    return np.maximum(eps_c, (_gamma(net.sizes[-1], U64) + 4 * U64) * largest) + UNDERFLOW
 
 
 def _directions(theta, n_directions, seed):
@@ -452,8 +458,10 @@ def _scale_hint(numeric, analytic, tol, kink, ok):
     a, d, t = analytic[smooth], numeric[smooth], tol[smooth]
     if not (np.abs(d) > t).any():
         return None
+    if d @ d == 0:
+        return None
     c = float(a @ d / (d @ d))
-    if abs(c - 1) < 1e-3 or not (np.abs(a - c * d) <= t * max(1.0, abs(c))).all():
+    if abs(c - 1) < 1e-3 or abs(c) < 1e-3 or not (np.abs(a - c * d) <= t * max(1.0, abs(c))).all():
         return None
     if abs(c + 1) < 1e-3:
         return ("every entry has the opposite sign: with δ = ∂E/∂z the output delta is "
@@ -504,11 +512,12 @@ def _check_callable(f, grad, x0, describe, raise_on_failure, subject=None):
         # remains is rounding, with variance 70σ² (1 + 16 + 36 + 16 + 1).
         fourth = values[:, 3] - 4 * values[:, 1] + 6 * f0 - 4 * values[:, 0] + values[:, 2]
         sigma = math.sqrt(float(np.mean(fourth**2)) / 70) if np.isfinite(fourth).all() else 0.0
-    eps_f = max(LAMBDA * u_f * abs(f0), LAMBDA * sigma)
+    eps_f = max(LAMBDA * u_f * abs(f0), LAMBDA * sigma) + UNDERFLOW
     u_g = _unit_roundoff(g_dtype)
     finite_g = np.abs(g[np.isfinite(g)])
     e_g = LAMBDA * u_g * (finite_g.max() if finite_g.size else 0.0)
-    e_g = e_g + 2 * u_g * np.where(np.isfinite(g), np.abs(g), 0.0)
+    e_g = (e_g + 2 * u_g * np.where(np.isfinite(g), np.abs(g), 0.0)
+           + max(UNDERFLOW, float(np.finfo(g_dtype).tiny)))
     describe = describe or (lambda p: (f"x[{p}]", None, "x", p, None))
     report = _judge(rows, h, 1, g, e_g, eps_f / h, mode="full",
                     subject=subject or f"a function of {n} variable{'s' if n != 1 else ''}",
