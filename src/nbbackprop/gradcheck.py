@@ -186,8 +186,16 @@ class GradcheckReport:
                 f"{self.precision} gradients.")
 
     def __str__(self):
-        shown = [int(p) for p in self._order if not self._ok[p]][:2 * _SHOWN]
-        shown += [int(p) for p in self._order if self._ok[p]][: max(0, _SHOWN - len(shown))]
+        return self.show()
+
+    def show(self, limit=_SHOWN):
+        """The table, worst first: every failure (at most 2·limit) and the worst passing
+        entries up to ``limit`` rows (``limit=None``: every entry), then the verdict."""
+        if limit is None:
+            shown = [int(p) for p in self._order]
+        else:
+            shown = [int(p) for p in self._order if not self._ok[p]][: 2 * limit]
+            shown += [int(p) for p in self._order if self._ok[p]][: max(0, limit - len(shown))]
         entries = [self._entry(p) for p in shown]
         width = max([len("entry")] + [len(e.name) for e in entries])
         lines = [f"gradcheck ({self.mode}): {self.subject}",
