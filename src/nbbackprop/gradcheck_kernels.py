@@ -231,6 +231,8 @@ def directional_differences(theta, sizes, acts, w_off, n_off, X, T, U, t, rows):
     rows[:] = 0.0
     for d in range(U.shape[0]):
         for q in range(10):
+            if q == 4 and not kinks[:, :4].any():
+                break  # the other values only serve kinked samples
             for p in range(theta.shape[0]):
                 moved[p] = theta[p] + (STEPS[q % 6] * t) * U[d, p]
             for s in range(n):
