@@ -104,6 +104,8 @@ CASES = [
      ["weights[0]", "(2, 3)", "(3, 2)"]),
     (lambda: net().biases.__setitem__(1, [np.nan]), ValueError, ["biases[1]", "finite"]),
     (lambda: net().weights.append(np.ones((3, 1))), TypeError, ["weights", "fixed"]),
+    (lambda: net().weights.__setitem__(slice(0, 1), [np.ones((2, 3))]), TypeError,
+     ["weights", "one layer at a time", "slice"]),
     (lambda: setattr(net(), "biases", [np.zeros(3)]), ValueError, ["biases", "2 arrays"]),
     # files
     (lambda: net().save(3), TypeError, ["path", "str", "int"]),

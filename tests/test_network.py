@@ -35,7 +35,8 @@ def test_assigning_a_layer_copies_into_the_network():
     net.weights[0] = [[1, 2], [3, 4]]
     assert view is net.weights[0]
     np.testing.assert_array_equal(net.weights[0], [[1.0, 2.0], [3.0, 4.0]])
-    net.weights = [np.eye(2), [[1.0], [1.0]]]
+    net.weights[np.int64(1)] = [[1.0], [1.0]]
+    net.weights[-2] = np.eye(2)
     net.biases = [np.ones(2), np.full(1, 7.0)]
     np.testing.assert_array_equal(net.forward([0.0, 0.0]), [2.0 + 7.0])
 

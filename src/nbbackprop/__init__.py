@@ -12,6 +12,8 @@ from .exceptions import GradcheckError, TrainingDiverged
 from .gradcheck import GradcheckReport, check_function, compare_gradients, gradcheck
 from .network import History, Network
 from .storage import load
+from .trace import CONVENTIONS, LayerTrace, Trace
+from .worked_examples import EXAMPLES, WorkedExample, worked_example
 
 try:
     __version__ = version("nbbackprop")
@@ -19,5 +21,6 @@ except PackageNotFoundError:  # running from a source tree that was not installe
     __version__ = "0+unknown"
 
 __all__ = ["ACTIVATIONS", "History", "Network", "TrainingDiverged", "load", "xor", "__version__",
+           "CONVENTIONS", "EXAMPLES", "LayerTrace", "Trace", "WorkedExample", "worked_example",
            "GradcheckError", "GradcheckReport", "check_function", "compare_gradients",
            "gradcheck"]

@@ -177,3 +177,13 @@ def sizes_from_weights(weights):
             raise ValueError(f"weights[{l}] must have {shapes[l - 1][1]} rows to follow "
                              f"weights[{l - 1}] of shape {shapes[l - 1]}, got shape {shape}")
     return sizes([shapes[0][0]] + [s[1] for s in shapes])
+
+
+def choice(value, name, options):
+    """One of a few names, e.g. convention="note" or "gradient"."""
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be one of {', '.join(map(repr, options))}, "
+                        f"got {_shown(value)}")
+    if value not in options:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, options))}, got {value!r}")
+    return value

@@ -8,6 +8,7 @@ when the gradient passes and 1 when it fails.
 import argparse
 import json
 import sys
+import textwrap
 import time
 
 import numpy as np
@@ -16,6 +17,9 @@ from . import __version__
 from .datasets import xor
 from .exceptions import TrainingDiverged
 from .network import Network
+from .storage import load
+from .trace import CONVENTIONS
+from .worked_examples import EXAMPLES, worked_example
 
 
 def demo(args):
@@ -45,11 +49,75 @@ def demo(args):
     print(f"\ntrained {history.epochs} epochs ({4 * history.epochs} samples) in {seconds:.3f} s")
 
 
+def trace(args):
+    """Print one training step with every formula and number: of a saved model on the
+    sample --x, --t, or of a worked example's first step."""
+    if args.example is not None:
+        if args.x is not None or args.t is not None:
+            raise ValueError("--x and --t come from the example; give them with --model only")
+        example = worked_example(args.example)
+        net, x, t = example.network(), example.x, example.t
+        eta = example.eta if args.eta is None else args.eta
+        convention = args.convention or example.convention
+        train_biases = example.train_biases and not args.fixed_biases
+    else:
+        if args.x is None or args.t is None:
+            raise ValueError("--model needs the sample: --x X1 X2 … and --t T1 T2 …")
+        net, x, t = load(args.model), args.x, args.t
+        eta = 0.5 if args.eta is None else args.eta
+        convention = args.convention or "note"
+        train_biases = not args.fixed_biases
+    tr = net.trace(x, t, eta=eta, convention=convention, train_biases=train_biases)
+    if args.format == "json":
+        print(json.dumps(tr.to_dict(), indent=1))
+    elif args.format == "markdown":
+        print(tr.to_markdown(full=args.full, digits=args.digits), end="")
+    else:
+        print(tr.to_text(full=args.full, digits=args.digits))
+
+
+def example(args):
+    """List the worked examples, or show one: the trace of its first step, then every
+    number the source prints next to ours."""
+    if args.list:
+        if args.name is not None:
+            raise ValueError("give either an example's name or --list, not both")
+        for ex in EXAMPLES.values():
+            print(f"{ex.name:<7} {ex.title}")
+        return
+    if args.name is None:
+        raise ValueError(f"give an example's name ({', '.join(EXAMPLES)}) or --list")
+    ex = worked_example(args.name)
+    print(ex.title)
+    print(textwrap.fill(f"Source: {ex.source}", width=96))
+    print(textwrap.fill(ex.about, width=96))
+    print()
+    print(ex.trace().to_text(full=args.full, digits=args.digits))
+    print()
+    if ex.goal is not None:
+        print(f"Online epochs at η = {ex.eta} until the output first reaches {ex.goal}: "
+              f"{ex.epochs_to_goal()} (computed by this package; the source gives no count)\n")
+    print("The source's numbers next to ours, rounded to the digits printed "
+          "(\"updates\": how many steps came before):")
+    rows = [("symbol", "updates", "printed", "ours", "agrees")]
+    notes = []
+    for c in ex.compare():
+        agrees = "yes" if c.agrees else "no"
+        if c.published.note:
+            notes.append(c.published.note)
+            agrees += f" [{len(notes)}]"
+        rows.append((c.published.symbol, str(c.steps), c.published.printed, c.rounded, agrees))
+    widths = [max(len(row[col]) for row in rows) for col in range(5)]
+    for row in rows:
+        print("  " + "  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+    for n, note in enumerate(notes, 1):
+        print(textwrap.fill(note, width=96, initial_indent=f"[{n}] ", subsequent_indent="    "))
+
+
 def gradcheck_command(args):
     """Check nbbackprop's own gradient of a model file on a data file (exit 1 if it fails)."""
     from .gradcheck import gradcheck
     from .interop.files import load_data
-    from .storage import load
 
     net, (X, T) = load(args.model), load_data(args.data)
     report = gradcheck(net, X, T, mode=args.mode, n_directions=args.directions, seed=args.seed)
@@ -60,7 +128,6 @@ def compare_command(args):
     """Check gradients another program wrote to a file against finite differences."""
     from .gradcheck import compare_gradients
     from .interop.files import load_data, load_gradients
-    from .storage import load
 
     net, (X, T) = load(args.model), load_data(args.data)
     grad_w, grad_b = load_gradients(args.gradients, net)
@@ -108,6 +175,12 @@ def _positive_float(text):
     return value
 
 
+def _add_print_options(p):
+    p.add_argument("--full", action="store_true", help="print every neuron of large layers")
+    p.add_argument("--digits", type=_positive_int, default=9,
+                   help="significant digits printed (default 9)")
+
+
 def parser():
     p = argparse.ArgumentParser(prog="nbbackprop", description=__doc__.splitlines()[0])
     p.add_argument("--version", action="version", version=f"nbbackprop {__version__}")
@@ -117,6 +190,27 @@ def parser():
     d.add_argument("--eta", type=_positive_float, default=0.5, help="learning rate (default 0.5)")
     d.add_argument("--seed", type=int, default=0, help="initial weights and order (default 0)")
     d.set_defaults(run=demo)
+    tr = commands.add_parser("trace", help="one training step, every formula with its numbers")
+    source = tr.add_mutually_exclusive_group(required=True)
+    source.add_argument("--model", help="a model file written by Network.save")
+    source.add_argument("--example", metavar="NAME", help="a worked example (see: example --list)")
+    tr.add_argument("--x", type=float, nargs="+", metavar="X", help="the sample's inputs")
+    tr.add_argument("--t", type=float, nargs="+", metavar="T", help="the sample's targets")
+    tr.add_argument("--eta", type=_positive_float, help="learning rate (default 0.5, or the "
+                    "example's)")
+    tr.add_argument("--convention", choices=CONVENTIONS, help="sign of δ: note, (t − y) f'(z) "
+                    "(default), or gradient, ∂E/∂z (default for an example: its source's)")
+    tr.add_argument("--fixed-biases", action="store_true", help="do not update the biases")
+    _add_print_options(tr)
+    tr.add_argument("--format", choices=("text", "markdown", "json"), default="text")
+    tr.set_defaults(run=trace)
+    ex = commands.add_parser("example", help="worked examples from the literature, checked")
+    ex.add_argument("name", nargs="?", help="the example to show")
+    ex.add_argument("--list", action="store_true", help="list the examples")
+    _add_print_options(ex)
+    ex.set_defaults(run=example)
+
+
     g = commands.add_parser("gradcheck", help="check nbbackprop's gradient of a model file "
                             "against finite differences (exit 0 pass, 1 fail)")
     _check_arguments(g, with_gradients=False)

@@ -17,6 +17,7 @@ from . import _validate as check
 from . import kernels
 from .activations import ACTIVATIONS, CODES, RELU
 from .exceptions import TrainingDiverged
+from .trace import trace as _trace
 
 INITS = ("auto", "glorot", "he", "normal", "uniform")
 _CHUNK_SECONDS = 0.2  # fit returns to Python about this often (so Ctrl-C is seen)
@@ -54,9 +55,9 @@ class _LayerViews(list):
         self._name = name
 
     def __setitem__(self, l, value):
-        if not isinstance(l, int):
+        if isinstance(l, (bool, np.bool_)) or not hasattr(l, "__index__"):
             raise TypeError(f"{self._name} is assigned one layer at a time, got index {l!r}")
-        target = self[l]
+        target = self[l]  # IndexError for a layer that does not exist, as for any list
         value = check.finite(check.float_array(value, f"{self._name}[{l}]"), f"{self._name}[{l}]")
         if value.shape != target.shape:
             raise ValueError(f"{self._name}[{l}] must have shape {target.shape}, "
@@ -274,6 +275,21 @@ class Network:
             )
         stop_reason = "target_error" if reason == kernels.REACHED_TARGET else "epochs"
         return History(errors[:done].copy(), done, stop_reason, seconds)
+
+    def trace(self, x, t, eta=0.5, convention="note", train_biases=True):
+        """One online training step on the sample (x, t), every intermediate kept: a ``Trace``.
+
+        The step is the one ``fit(X, T, epochs=1, batch_size=1, shuffle=False)`` takes on
+        that sample, computed by the same kernels; the network itself is not changed.
+        ``tr.layers[l]`` holds z, y, f'(z), δ, ∂E/∂w, ∂E/∂b, Δw, Δb and the new w and b of
+        layer l; ``tr.error`` is E = ½ Σ_k (t_k − y_k)² before the step; ``print(tr)`` shows
+        each formula with the numbers substituted.
+
+        ``convention="note"`` (default) shows the study note's δ_k = (t_k − y_k) f'(z_k) with
+        Δw_ij = +η δ_j y_i; ``"gradient"`` shows δ = ∂E/∂z with Δw_ij = −η δ_j y_i. Only
+        the sign of δ differs. ``train_biases=False`` leaves the biases as they are.
+        """
+        return _trace(self, x, t, eta=eta, convention=convention, train_biases=train_biases)
 
     def save(self, path):
         """Write the network to ``path`` as an .npz file, atomically (see ``nbbackprop.load``)."""

@@ -1,0 +1,403 @@
+"""One training step on one sample, with every intermediate named as in the text.
+
+``Network.trace(x, t, eta)`` runs the compiled kernels that ``fit`` runs, on the same
+parameter buffer, and keeps what they compute: ``kernels.backpropagate`` gives z, y and δ,
+``kernels.accumulate_gradient`` gives ∂E/∂w and ∂E/∂b, and ``kernels.descend_layer``,
+applied to a copy of the parameters, gives the new weights — bit for bit the weights
+``fit(..., epochs=1, batch_size=1, shuffle=False)`` leaves after that sample. Nothing in
+the network changes. No arithmetic of the step is redone here except Δw = ±η δ_j y_i for
+display, and ``w + Δw`` equals the kernel's new weight exactly (the tests check it).
+
+Sign conventions (``convention=``):
+
+- ``"note"`` (the default; seed 000, Rumelhart–Hinton–Williams, Han–Kamber–Pei):
+  δ_k = (t_k − y_k) f'(z_k), δ_j = f'(z_j) Σ_k δ_k w_jk, Δw_ij = +η δ_j y_i.
+- ``"gradient"`` (seed 001, Mazur, and the package's kernels): δ = ∂E/∂z, so
+  δ_k = (y_k − t_k) f'(z_k), the same hidden rule, Δw_ij = −η δ_j y_i.
+
+The two δ differ in sign only; Δw, ∂E/∂w and the new weights are the same. Arrays count
+from 0 where the texts count from 1: ``layers[l].z[j - 1]`` is z_j and
+``layers[l].w[i - 1, j - 1]`` is w_ij; the printed trace uses the texts' 1-based indices.
+"""
+
+import dataclasses
+
+import numpy as np
+
+from . import _validate as check
+from . import kernels
+from .activations import CODES, fprime
+
+CONVENTIONS = ("note", "gradient")
+
+# The per-layer arrays of a trace, in the order they are computed and printed.
+LAYER_ARRAYS = ("w", "b", "z", "y", "fprime", "delta", "grad_w", "grad_b",
+                "delta_w", "delta_b", "new_w", "new_b")
+
+# Large layers are abbreviated in print to their first HEAD and last TAIL neurons (and
+# sums to their first HEAD and last TAIL terms); full=True shows everything.
+HEAD, TAIL = 3, 2
+
+_F = {"sigmoid": "σ({})", "tanh": "tanh({})", "relu": "max(0, {})", "linear": "{}"}
+_FPRIME = {"sigmoid": "y (1 − y)", "tanh": "1 − y²", "relu": "1 if z > 0 else 0",
+           "linear": "1"}
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class LayerTrace:
+    """One layer of weights and the neurons above it, during one training step.
+
+    ``name`` is ``"hidden 1"``, ``"hidden 2"``, … or ``"output"``. Arrays (read-only,
+    0-based; the text's w_ij is ``w[i - 1, j - 1]``):
+
+    - ``w``, ``b``: the weights and biases before the step
+    - ``z``: z_j = Σ_i w_ij y_i + b_j;  ``y``: y_j = f(z_j);  ``fprime``: f'(z_j)
+    - ``delta``: δ_j in the trace's convention (see ``Trace.convention``)
+    - ``grad_w``, ``grad_b``: ∂E/∂w_ij and ∂E/∂b_j (the same in both conventions)
+    - ``delta_w``, ``delta_b``: the step Δw_ij, Δb_j (zero for biases that are not trained)
+    - ``new_w``, ``new_b``: the weights and biases after the step
+    """
+
+    name: str
+    activation: str
+    w: np.ndarray
+    b: np.ndarray
+    z: np.ndarray
+    y: np.ndarray
+    fprime: np.ndarray
+    delta: np.ndarray
+    grad_w: np.ndarray
+    grad_b: np.ndarray
+    delta_w: np.ndarray
+    delta_b: np.ndarray
+    new_w: np.ndarray
+    new_b: np.ndarray
+
+    def __repr__(self):
+        n_i, n_j = self.w.shape
+        return f"LayerTrace({self.name!r}, {self.activation}, {n_i} → {n_j} neurons)"
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Trace:
+    """Every intermediate of one online training step on one sample (``Network.trace``).
+
+    ``x``, ``t``: the sample; ``eta``: η; ``convention``: ``"note"`` or ``"gradient"``;
+    ``train_biases``: whether the step changes the biases; ``error``: E = ½ Σ_k (t_k − y_k)²
+    before the step; ``layers[l]``: a ``LayerTrace`` for ``weights[l]`` and the neurons it
+    feeds (``layers[-1]`` is the output layer; the input layer is ``x``).
+
+    ``print(trace)`` shows every quantity with its formula and the numbers substituted;
+    ``to_text``, ``to_markdown`` and ``to_dict`` give the same as text, Markdown or plain
+    Python lists and floats (JSON-ready).
+    """
+
+    sizes: tuple
+    activations: tuple
+    x: np.ndarray
+    t: np.ndarray
+    eta: float
+    convention: str
+    train_biases: bool
+    error: float
+    layers: tuple
+
+    def __repr__(self):
+        return (f"Trace(sizes={self.sizes}, convention={self.convention!r}, eta={self.eta}, "
+                f"error={self.error:.9g})")
+
+    def __str__(self):
+        return self.to_text()
+
+    def to_text(self, full=False, digits=9):
+        """The trace as plain text: formulas with the numbers substituted, 1-based indices.
+
+        Large layers show their first and last neurons unless ``full=True``; numbers have
+        ``digits`` significant digits (the arrays always hold every value in full).
+        """
+        out = []
+        for kind, text in self._items(full, digits):
+            if kind == "section":
+                out.append(f"== {text} ==")
+            elif kind in ("line", "gap"):
+                out.append("  " + text)
+            else:
+                out.append(text)
+        return "\n".join(out)
+
+    def to_markdown(self, full=False, digits=9):
+        """The trace as Markdown: one heading per pass, one list item per formula."""
+        out = []
+        for kind, text in self._items(full, digits):
+            if kind == "title":
+                out += [f"### {text}", ""]
+            elif kind == "text":
+                out.append(f"- {text}")
+            elif kind == "section":
+                out += ["", f"#### {text}"]
+            elif kind == "group":
+                out += ["", f"**{text}**", ""]
+            elif kind == "line":
+                out.append(f"- `{text}`")
+            else:
+                out.append("- ⋮")
+        return "\n".join(out) + "\n"
+
+    def to_dict(self):
+        """The trace as plain Python lists, floats and strings (ready for ``json.dumps``)."""
+        return {
+            "sizes": list(self.sizes),
+            "activations": list(self.activations),
+            "x": self.x.tolist(),
+            "t": self.t.tolist(),
+            "eta": self.eta,
+            "convention": self.convention,
+            "train_biases": self.train_biases,
+            "error": self.error,
+            "layers": [
+                {"name": layer.name, "activation": layer.activation,
+                 **{key: getattr(layer, key).tolist() for key in LAYER_ARRAYS}}
+                for layer in self.layers
+            ],
+        }
+
+    # --- printing ----------------------------------------------------------------------
+
+    def _items(self, full, digits):
+        """(kind, text) pairs: kind is title, text, section, group, line or gap."""
+        full = check.flag(full, "full")
+        s = _Numbers(check.integer(digits, "digits", minimum=1, maximum=17))
+        yield "title", "Trace of one online training step on one sample (the network is unchanged)"
+        yield "text", (f"network {'-'.join(map(str, self.sizes))} ({', '.join(self.activations)})"
+                       f", η = {s.num(self.eta)}, "
+                       f"biases trained: {'yes' if self.train_biases else 'no'}")
+        if self.convention == "note":
+            yield "text", ("δ as in the study note (convention=\"note\"): "
+                           "δ_k = (t_k − y_k) f'(z_k), Δw_ij = +η δ_j y_i")
+        else:
+            yield "text", ("δ = ∂E/∂z (convention=\"gradient\"): "
+                           "δ_k = (y_k − t_k) f'(z_k), Δw_ij = −η δ_j y_i")
+        yield "text", "indices count from 1 as in the texts, arrays from 0: w_ij is w[i-1, j-1]"
+        if not full and max(self.sizes) > HEAD + TAIL + 1:
+            yield "text", (f"large layers show their first {HEAD} and last {TAIL} neurons; "
+                           "to_text(full=True) shows all")
+        yield from self._forward(s, full)
+        yield from self._error(s, full)
+        yield from self._backward(s, full)
+        yield from self._gradient(s, full)
+        yield from self._update(s, full)
+
+    def _below(self, l):
+        """The symbol and values of the inputs y_i of layer l (x_i for the first layer)."""
+        return ("x", self.x) if l == 0 else ("y", self.layers[l - 1].y)
+
+    def _forward(self, s, full):
+        yield "section", "forward pass"
+        yield "group", "input"
+        for i in _shown(len(self.x), full):
+            yield ("gap", "⋮") if i is None else ("line", f"x_{i + 1} = {s.num(self.x[i])}")
+        for l, layer in enumerate(self.layers):
+            yield "group", f"{layer.name} ({layer.activation})"
+            symbol, y_i = self._below(l)
+            rows = _shown(len(y_i), full)
+            f = _F[layer.activation]
+            for j in _shown(len(layer.z), full):
+                if j is None:
+                    yield "gap", "⋮"
+                    continue
+                terms = " + ".join(
+                    "…" if i is None else f"w_{_sub(i + 1, j + 1)}·{symbol}_{i + 1}" for i in rows)
+                values = " + ".join(
+                    "…" if i is None else f"{s.factor(layer.w[i, j])}·{s.factor(y_i[i])}"
+                    for i in rows)
+                yield "line", (f"z_{j + 1} = {terms} + b_{j + 1} = {values} + "
+                               f"{s.factor(layer.b[j])} = {s.num(layer.z[j])}")
+                # y_1 = σ(z_1) = σ(0.3775) = 0.593…, but y_1 = z_1 = 0.3775 for a linear neuron
+                applied = "" if f == "{}" else f" = {f.format(s.num(layer.z[j]))}"
+                yield "line", (f"y_{j + 1} = {f.format(f'z_{j + 1}')}{applied} = "
+                               f"{s.num(layer.y[j])}")
+
+    def _error(self, s, full):
+        y = self.layers[-1].y
+        squares = " + ".join("…" if k is None else f"({s.num(self.t[k])} − {s.num(y[k])})²"
+                             for k in _shown(len(y), full))
+        yield "section", "error"
+        yield "line", f"E = ½ Σ_k (t_k − y_k)² = ½ ({squares}) = {s.num(self.error)}"
+
+    def _backward(self, s, full):
+        note = self.convention == "note"
+        yield "section", f"backward pass (δ as in convention {self.convention!r})"
+        for l in range(len(self.layers) - 1, -1, -1):
+            layer, output = self.layers[l], l == len(self.layers) - 1
+            yield "group", f"{layer.name} ({layer.activation}: f'(z) = {_FPRIME[layer.activation]})"
+            for j in _shown(len(layer.z), full):
+                if j is None:
+                    yield "gap", "⋮"
+                    continue
+                slope, delta = s.factor(layer.fprime[j]), s.num(layer.delta[j])
+                if output:
+                    t, y = s.num(self.t[j]), s.num(layer.y[j])
+                    diff, nums = (("t", "y"), (t, y)) if note else (("y", "t"), (y, t))
+                    yield "line", (f"δ_{j + 1} = ({diff[0]}_{j + 1} − {diff[1]}_{j + 1}) "
+                                   f"f'(z_{j + 1}) = ({nums[0]} − {nums[1]})·{slope} = {delta}")
+                else:
+                    d, w = self.layers[l + 1].delta, self.layers[l + 1].w
+                    terms = " + ".join("…" if k is None else f"{s.factor(d[k])}·{s.factor(w[j, k])}"
+                                       for k in _shown(len(d), full))
+                    yield "line", (f"δ_{j + 1} = f'(z_{j + 1}) Σ_k δ_k w_{_sub(j + 1, 'k')} = "
+                                   f"{slope}·({terms}) = {delta}")
+
+    def _gradient(self, s, full):
+        minus = "−" if self.convention == "note" else ""  # the note's δ is −∂E/∂z
+        yield "section", f"gradient: ∂E/∂w_ij = {minus}δ_j y_i, ∂E/∂b_j = {minus}δ_j"
+        for l, layer in enumerate(self.layers):
+            yield "group", layer.name
+            symbol, y_i = self._below(l)
+            for j in _shown(len(layer.z), full):
+                if j is None:
+                    yield "gap", "⋮"
+                    continue
+                delta = s.factor(layer.delta[j])
+                for i in _shown(len(y_i), full):
+                    if i is None:
+                        yield "gap", "⋮"
+                        continue
+                    ij = _sub(i + 1, j + 1)
+                    yield "line", (f"∂E/∂w_{ij} = {minus}δ_{j + 1} {symbol}_{i + 1} = "
+                                   f"{minus}{delta}·{s.factor(y_i[i])} = "
+                                   f"{s.num(layer.grad_w[i, j])}")
+                yield "line", (f"∂E/∂b_{j + 1} = {minus}δ_{j + 1} = {minus}{delta} = "
+                               f"{s.num(layer.grad_b[j])}")
+
+    def _update(self, s, full):
+        sign, minus = ("+", "") if self.convention == "note" else ("−", "−")
+        eta = f"{minus}{s.num(self.eta)}"
+        yield "section", (f"update (online): Δw_ij = {sign}η δ_j y_i, Δb_j = {sign}η δ_j, "
+                          "new = old + Δ")
+        for l, layer in enumerate(self.layers):
+            yield "group", layer.name
+            symbol, y_i = self._below(l)
+            for j in _shown(len(layer.z), full):
+                if j is None:
+                    yield "gap", "⋮"
+                    continue
+                delta = s.factor(layer.delta[j])
+                for i in _shown(len(y_i), full):
+                    if i is None:
+                        yield "gap", "⋮"
+                        continue
+                    ij = _sub(i + 1, j + 1)
+                    yield "line", (f"Δw_{ij} = {minus}η δ_{j + 1} {symbol}_{i + 1} = "
+                                   f"{eta}·{delta}·{s.factor(y_i[i])} = "
+                                   f"{s.num(layer.delta_w[i, j])}, "
+                                   f"w_{ij}: {s.num(layer.w[i, j])} → {s.num(layer.new_w[i, j])}")
+                if self.train_biases:
+                    yield "line", (f"Δb_{j + 1} = {minus}η δ_{j + 1} = {eta}·{delta} = "
+                                   f"{s.num(layer.delta_b[j])}, "
+                                   f"b_{j + 1}: {s.num(layer.b[j])} → {s.num(layer.new_b[j])}")
+            if not self.train_biases:
+                yield "line", "biases not trained: every b_j stays as it was"
+
+
+class _Numbers:
+    """How numbers are printed: ``digits`` significant digits, no negative zero."""
+
+    def __init__(self, digits):
+        self.digits = digits
+
+    def num(self, value):
+        return f"{float(value) + 0.0:.{self.digits}g}"
+
+    def factor(self, value):
+        """A number inside a product or sum: negative ones in parentheses."""
+        text = self.num(value)
+        return f"({text})" if text.startswith("-") else text
+
+
+def _shown(n, full):
+    """Indices 0..n-1 to print: all, or the first HEAD and the last TAIL with None between."""
+    if full or n <= HEAD + TAIL + 1:
+        return list(range(n))
+    return [*range(HEAD), None, *range(n - TAIL, n)]
+
+
+def _sub(*indices):
+    """Subscript indices as the texts write them: w_12, or w_12,3 once an index has two digits."""
+    parts = [str(i) for i in indices]
+    return "".join(parts) if all(len(p) == 1 for p in parts) else ",".join(parts)
+
+
+def trace(net, x, t, eta=0.5, convention="note", train_biases=True):
+    """One online training step of ``net`` on the sample (x, t), every intermediate kept.
+
+    See ``Network.trace``; this module's docstring explains the two conventions.
+    """
+    x = _one_sample(x, net.sizes[0], "x", "input")
+    t = _one_sample(t, net.sizes[-1], "t", "output")
+    eta = check.real(eta, "eta", expected="a positive finite float", ok=lambda v: v > 0)
+    convention = check.choice(convention, "convention", CONVENTIONS)
+    train_biases = check.flag(train_biases, "train_biases")
+    net._check_parameters()
+
+    # The step exactly as kernels.train_epochs takes it for one sample with batch_size=1.
+    theta = net.parameters
+    sizes, _, _, n_off = net._layout
+    z, y, delta = (kernels.neuron_buffer(sizes, n_off) for _ in range(3))
+    kernels.backpropagate(theta, *net._layout, x, t, z, y, delta)
+    grad, after = np.zeros_like(theta), theta.copy()
+    ws, bs = net._split(theta)
+    grad_ws, grad_bs = net._split(grad)
+    new_ws, new_bs = net._split(after)
+    L = len(sizes) - 1
+
+    def neurons(buffer, l):
+        return buffer[n_off[l] : n_off[l] + sizes[l]]
+
+    for l in range(L):
+        kernels.accumulate_gradient(neurons(delta, l + 1), neurons(y, l), grad_ws[l], grad_bs[l])
+        kernels.descend_layer(new_ws[l], new_bs[l], neurons(delta, l + 1), neurons(y, l), eta,
+                              train_biases)
+    error = float(kernels.sample_error(neurons(y, L), t))
+
+    layers = []
+    for l in range(L):
+        name = net.activations[l]
+        z_j, y_j, y_i = neurons(z, l + 1), neurons(y, l + 1), neurons(y, l)
+        slope = np.array([fprime(CODES[name], z_j[j], y_j[j]) for j in range(len(z_j))])
+        d = neurons(delta, l + 1)  # the kernels' δ = ∂E/∂z
+        if convention == "note":  # δ = (t − y) f'(z) = −∂E/∂z, Δw_ij = +η δ_j y_i
+            d = -d
+            delta_w, delta_b = eta * np.outer(y_i, d), eta * d
+        else:  # δ = ∂E/∂z, Δw_ij = −η δ_j y_i
+            delta_w, delta_b = -(eta * np.outer(y_i, d)), -(eta * d)
+        if not train_biases:
+            delta_b = np.zeros_like(delta_b)
+        arrays = dict(w=ws[l], b=bs[l], z=z_j, y=y_j, fprime=slope, delta=d,
+                      grad_w=grad_ws[l], grad_b=grad_bs[l], delta_w=delta_w, delta_b=delta_b,
+                      new_w=new_ws[l], new_b=new_bs[l])
+        layers.append(LayerTrace(
+            name="output" if l == L - 1 else f"hidden {l + 1}", activation=name,
+            **{key: _frozen(value) for key, value in arrays.items()},
+        ))
+    return Trace(sizes=net.sizes, activations=net.activations, x=_frozen(x), t=_frozen(t),
+                 eta=eta, convention=convention, train_biases=train_biases, error=error,
+                 layers=tuple(layers))
+
+
+def _one_sample(value, n, name, what):
+    """One sample's inputs or targets as a (n,) float64 array; (1, n) is accepted too."""
+    array = check.float_array(value, name)
+    if array.shape not in ((n,), (1, n)):
+        raise ValueError(f"{name} must be one sample of shape ({n},), one value per {what}, "
+                         f"got shape {array.shape}")
+    return check.finite(array.reshape(n).copy(), name)  # a writable copy for the kernels
+
+
+def _frozen(array):
+    """A read-only copy: a trace is a record of one step, independent of the network."""
+    array = np.array(array, dtype=np.float64)
+    array.setflags(write=False)
+    return array
+
+
+__all__ = ["CONVENTIONS", "LayerTrace", "Trace", "trace"]
