@@ -13,13 +13,13 @@ The error model (docs/gradcheck.md derives it). With the step h_p = ε^(1/3)·ma
 where ε_C bounds the rounding error of one evaluation of C (``error_rounding``). The
 truncation is measured: D(2h) − D(h) ≈ 3·(h²/6)·C'''. An entry passes when
 
-    |D(h) − g_p| ≤ tol_p = |D(2h) − D(h)| + 3·ε_C/h + e_g,p
+    |D(h) − g_p| ≤ tol_p = |D(2h) − D(h)| + 3·ε_C/h + e_g,p + 6u·|D(h)|
 
-(the first two terms are 3× the truncation estimate and 2× the worst rounding of the
-quotient; e_g,p bounds the rounding error of the supplied g_p in its own precision, so a
-float32 gradient is judged with float32 tolerances). Samples whose ReLU units change
-state within ±2h contribute one-sided derivatives instead, and such an entry passes when
-g_p lies (within its tolerance) between them.
+(3× the truncation estimate and 2× the worst rounding of the quotient; e_g,p bounds the
+rounding error of the supplied g_p in its own precision, so a float32 gradient is judged
+with float32 tolerances). Samples whose ReLU units change state within the steps give
+one-sided derivatives instead, and such an entry passes when g_p lies, within its
+tolerance, in the range they span (``gradcheck_kernels.add_sample``).
 """
 
 import dataclasses
@@ -110,8 +110,7 @@ class GradcheckReport:
             score = np.where(tol > 0, self._abs / np.where(tol > 0, tol, 1.0),
                              np.where(self._abs > 0, np.inf, 0.0))
         self._score = np.where(np.isnan(score), np.inf, score)
-        order = np.argsort(-self._score, kind="stable")
-        self._order = order
+        self._order = np.argsort(-self._score, kind="stable")  # worst first
         self.hint = _scale_hint(numeric, analytic, tol, kink, self._ok)
 
     # --- the verdict ---------------------------------------------------------------------
@@ -238,12 +237,9 @@ class GradcheckReport:
             out["entries"] = [e.to_dict() for e in self.entries]
         return out
 
-    def _relabel(self, describe, subject=None):
-        """The same report with entries named by ``describe(p)`` (used by the adapters)."""
+    def _relabel(self, describe):
+        """Name the entries by ``describe(p)`` instead (used by the adapters)."""
         self._describe = describe
-        if subject is not None:
-            self.subject = subject
-        return self
 
 
 # --- the public calls ----------------------------------------------------------------------
@@ -259,9 +255,7 @@ def gradcheck(net, X, T, mode="full", n_directions=8, seed=None, raise_on_failur
     """
     _check_network(net)
     X, T = net._data(X, T)
-    grad = np.empty_like(net.parameters)
-    grad_w, grad_b = net.gradient(X, T)
-    grad[:] = _flat(grad_w, grad_b)
+    grad = _flat(*net.gradient(X, T))
     return _check_network_gradient(net, X, T, grad, np.dtype(np.float64), mode, n_directions,
                                    seed, raise_on_failure)
 
