@@ -82,7 +82,12 @@ def main():
     parser.add_argument("--repeats", type=int, default=5, help="timed runs per figure (median)")
     parser.add_argument("--slow-repeats", type=int, default=3,
                         help="timed runs of torch's full check of 784-100-10 (about 90 s each)")
+    parser.add_argument("--torch-threads", type=int, default=None,
+                        help="torch.set_num_threads (default: torch's own choice); nbbackprop's "
+                             "check runs on one thread")
     args = parser.parse_args()
+    if args.torch_threads:
+        torch.set_num_threads(args.torch_threads)
     print(machine())
     print(f"median of {args.repeats} warm runs ({args.slow_repeats} for torch's full check of "
           f"784-100-10); {N_SAMPLES} samples\n")

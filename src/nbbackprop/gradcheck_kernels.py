@@ -9,14 +9,15 @@ the step t is applied exactly as t·y_i, so no rounding of θ_p + t enters the q
 
 While doing so it notes, per sample, whether any ReLU unit changed state (z > 0) at any
 of the steps: that sample's E_x has a kink within ±2h_p, and it contributes one-sided
-derivatives (from θ ± 3h_p too) instead of the central difference (``add_sample``).
+derivatives (from θ ± 3h_p too) and the derivative with its ReLU units frozen in their
+state at θ, instead of the central difference (``add_sample``).
 
-Rounding bounds. ``error_rounding`` and ``gradient_rounding`` bound, to first order,
-the rounding error of C and of ∂C/∂θ when they are computed in a precision with unit
-roundoff u (2^-53 for float64, 2^-24 for float32): the same loops as the forward and
-backward passes, run on magnitudes. A sum of m terms contributes γ(m)·Σ|terms|; a product
-of two inexact factors a·b contributes |a|·e_b + |b|·e_a + e_a·e_b (the last term keeps
-the bound valid where a first-order term vanishes, e.g. on all-zero weights).
+Rounding bounds. ``error_rounding`` and ``gradient_rounding`` bound the rounding error of
+C and of ∂C/∂θ computed in a precision with unit roundoff u (2^-53 for float64, 2^-24 for
+float32): the same loops as the forward and backward passes, run on magnitudes. A sum of
+m terms contributes γ(m)·Σ|terms|; a product of two inexact factors a·b contributes
+|a|·e_b + |b|·e_a + e_a·e_b (the last term keeps the bound valid where a first-order term
+vanishes, e.g. on all-zero weights).
 """
 
 import math
@@ -39,7 +40,7 @@ from .kernels import (
 ALL_H = 0  # E(+h) − E(−h), every sample: n·2h·D(h)
 SMOOTH_H = 1  # E(+h) − E(−h), samples without a kink
 SMOOTH_2H = 2  # (E(+2h) − E(−2h)) / 2, samples without a kink
-KINK_LOW, KINK_HIGH = 3, 4  # min and max of a kinked sample's one-sided derivatives
+KINK_LOW, KINK_HIGH = 3, 4  # min and max of a kinked sample's one-sided and frozen ones
 KINK_LEFT, KINK_RIGHT = 5, 6  # a kinked sample's left and right derivatives
 KINK_TRUNCATION = 7  # a kinked sample's measured truncation of its one-sided derivatives
 N_KINKED = 8  # how many samples have a kink
