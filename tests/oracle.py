@@ -150,13 +150,21 @@ def _values(lo, hi):
 
 
 @st.composite
-def networks_and_data(draw, n_out=None):
-    """(weights, biases, activations, X, T): 1–4 layers, widths 1–8, 1–6 samples."""
-    L = draw(st.integers(1, 4))
-    sizes = draw(st.lists(st.integers(1, 8), min_size=L + 1, max_size=L + 1))
+def networks_and_data(draw, n_out=None, sizes=None, activations=ACTIVATIONS):
+    """(weights, biases, activations, X, T): 1–4 layers, widths 1–8, 1–6 samples.
+
+    ``sizes``: a strategy for the layer sizes instead; ``activations``: the names to draw from.
+    """
+    if sizes is None:
+        L = draw(st.integers(1, 4))
+        sizes = draw(st.lists(st.integers(1, 8), min_size=L + 1, max_size=L + 1))
+    else:
+        sizes = list(draw(sizes))
+        L = len(sizes) - 1
     if n_out is not None:
         sizes[-1] = n_out
-    activations = draw(st.lists(st.sampled_from(ACTIVATIONS), min_size=L, max_size=L))
+    names = activations
+    activations = draw(st.lists(st.sampled_from(names), min_size=L, max_size=L))
     weights = [
         draw(arrays(np.float64, (a, b), elements=_values(-2, 2)))
         for a, b in zip(sizes, sizes[1:], strict=False)

@@ -75,7 +75,7 @@ def test_a_bad_data_file_gives_one_line(tmp_path, content, capsys):
         path.write_bytes(b"PK\x03\x04 truncated")
     else:
         np.savez(path, A=np.ones(3))
-    assert cli.main(["train", str(path), "--sizes", "2,1"]) == 1
+    assert cli.main(["train", str(path), "--sizes", "2,1"]) == 2  # bad input, as for argparse
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and str(path) in err
 

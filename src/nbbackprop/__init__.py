@@ -8,7 +8,8 @@ from importlib.metadata import PackageNotFoundError, version
 
 from .activations import ACTIVATIONS
 from .datasets import xor
-from .exceptions import NonFiniteResult, TrainingDiverged, TrainingInterrupted
+from .exceptions import GradcheckError, NonFiniteResult, TrainingDiverged, TrainingInterrupted
+from .gradcheck import GradcheckReport, check_function, compare_gradients, gradcheck
 from .network import History, Network
 from .storage import load
 from .trace import CONVENTIONS, LayerTrace, Trace
@@ -21,4 +22,5 @@ except PackageNotFoundError:  # running from a source tree that was not installe
 
 __all__ = ["ACTIVATIONS", "History", "Network", "TrainingDiverged", "load", "xor", "__version__",
            "CONVENTIONS", "EXAMPLES", "LayerTrace", "Trace", "WorkedExample", "worked_example",
-           "NonFiniteResult", "TrainingInterrupted"]
+           "NonFiniteResult", "TrainingInterrupted", "GradcheckError", "GradcheckReport",
+           "check_function", "compare_gradients", "gradcheck"]

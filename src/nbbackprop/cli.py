@@ -1,7 +1,8 @@
 """The ``nbbackprop`` command.
 
 Every subcommand reports a bad argument or a failure as one line on stderr and exits
-non-zero; no Python traceback reaches the user.
+non-zero (2); no Python traceback reaches the user. ``gradcheck`` and ``compare`` exit 0
+when the gradient passes and 1 when it fails.
 """
 
 import argparse
@@ -186,6 +187,53 @@ def example(args):
         print(textwrap.fill(note, width=96, initial_indent=f"[{n}] ", subsequent_indent="    "))
 
 
+def gradcheck_command(args):
+    """Check nbbackprop's own gradient of a model file on a data file (exit 1 if it fails)."""
+    from .gradcheck import gradcheck
+    from .interop.files import load_data
+
+    net, (X, T) = load(args.model), load_data(args.data)
+    report = gradcheck(net, X, T, mode=args.mode, n_directions=args.directions, seed=args.seed)
+    return _show(report, args)
+
+
+def compare_command(args):
+    """Check gradients another program wrote to a file against finite differences."""
+    from .gradcheck import compare_gradients
+    from .interop.files import load_data, load_gradients
+
+    net, (X, T) = load(args.model), load_data(args.data)
+    grad_w, grad_b = load_gradients(args.gradients, net)
+    report = compare_gradients(net, X, T, grad_w, grad_b, mode=args.mode,
+                               n_directions=args.directions, seed=args.seed)
+    return _show(report, args)
+
+
+def _show(report, args):
+    if args.json:
+        print(json.dumps(report.to_dict(all_entries=args.all), indent=1, ensure_ascii=False,
+                         allow_nan=False))
+    else:
+        print(report.show(limit=None if args.all else 10))
+    return 0 if report.ok else 1
+
+
+def _check_arguments(p, with_gradients):
+    p.add_argument("model", help="the network: an .npz written by Network.save (README: "
+                                 "'The model file')")
+    p.add_argument("data", help="an .npz with X (n, n_in) and T (n, n_out)")
+    if with_gradients:
+        p.add_argument("gradients", help="an .npz with w0 … w{L-1}, b0 … b{L-1}: ∂C/∂w_ij "
+                                         "and ∂C/∂b_j shaped like the model's weights")
+    p.add_argument("--mode", choices=("full", "fast"), default="full",
+                   help="full: every entry (default); fast: random directional derivatives")
+    p.add_argument("--directions", type=_positive_int, default=8,
+                   help="directions in --mode fast (default 8)")
+    p.add_argument("--seed", type=int, default=None, help="seed of the directions")
+    p.add_argument("--json", action="store_true", help="the report as JSON")
+    p.add_argument("--all", action="store_true", help="every entry, not only the worst")
+
+
 def _positive_int(text):
     value = int(text)
     if value < 1:
@@ -255,20 +303,34 @@ def parser():
     ex.add_argument("--list", action="store_true", help="list the examples")
     _add_print_options(ex)
     ex.set_defaults(run=example)
+
+
+    g = commands.add_parser("gradcheck", help="check nbbackprop's gradient of a model file "
+                            "against finite differences (exit 0 pass, 1 fail)")
+    _check_arguments(g, with_gradients=False)
+    g.set_defaults(run=gradcheck_command)
+    c = commands.add_parser("compare", help="check gradients written by another program "
+                            "against finite differences, entry by entry (exit 0 pass, 1 fail)")
+    _check_arguments(c, with_gradients=True)
+    c.set_defaults(run=compare_command)
     return p
 
 
 def main(argv=None):
     args = parser().parse_args(argv)
     try:
-        return args.run(args) or 0
-    except (ValueError, TypeError, OSError, TrainingDiverged) as err:
+        status = args.run(args)
+    except (ValueError, TypeError, OSError) as err:  # bad input: 2, as argparse's usage errors
         message = " ".join(str(err).split())  # one line, whatever the message
         print(f"nbbackprop {args.command}: error: {message}", file=sys.stderr)
+        return 2
+    except TrainingDiverged as err:
+        print(f"nbbackprop {args.command}: {' '.join(str(err).split())}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(f"nbbackprop {args.command}: interrupted", file=sys.stderr)
         return 130
+    return status or 0
 
 
 if __name__ == "__main__":

@@ -40,3 +40,15 @@ class NonFiniteResult(ValueError):
     Raised by ``forward``, ``error``, ``gradient`` and ``fit`` instead of returning NaN or
     Inf; the message names the arguments and their largest magnitudes.
     """
+
+
+class GradcheckError(AssertionError):
+    """A gradient check failed (``raise_on_failure=True``); ``report`` is its GradcheckReport.
+
+    An AssertionError, so a test that calls ``nb.gradcheck(..., raise_on_failure=True)``
+    fails with the report as its message.
+    """
+
+    def __init__(self, report):
+        super().__init__(str(report))
+        self.report = report

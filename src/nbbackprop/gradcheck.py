@@ -1,0 +1,583 @@
+"""Gradient checking with per-index reports: which entry of a gradient is wrong, and by how much.
+
+- ``gradcheck(net, X, T)``: central differences of C for every weight and bias against
+  ``net.gradient`` (``mode="fast"``: a few random directional derivatives instead).
+- ``compare_gradients(net, X, T, grad_w, grad_b)``: the same check for gradients that
+  another implementation computed (PyTorch, JAX, NumPy, C, …), in their own precision.
+- ``check_function(f, grad, x0)``: any f: Rⁿ → R with its claimed gradient.
+
+The error model (docs/gradcheck.md derives it). With the step h_p = ε^(1/3)·max(1, |θ_p|),
+
+    D(h) = (C(θ + h e_p) − C(θ − h e_p)) / 2h = ∂C/∂θ_p + (h²/6)·C''' + ρ,   |ρ| ≤ ε_C/h
+
+where ε_C bounds the rounding error of one evaluation of C (``error_rounding``). The
+truncation is measured: D(2h) − D(h) ≈ 3·(h²/6)·C'''. An entry passes when
+
+    |D(h) − g_p| ≤ tol_p = |D(2h) − D(h)| + 3·ε_C/h + e_g,p + 6u·|D(h)|
+
+(3× the truncation estimate and 2× the worst rounding of the quotient; e_g,p bounds the
+rounding error of the supplied g_p in its own precision, so a float32 gradient is judged
+with float32 tolerances). Samples whose ReLU units change state within the steps give
+one-sided derivatives instead, and such an entry passes when g_p lies, within its
+tolerance, in the range they span (``gradcheck_kernels.add_sample``).
+"""
+
+import dataclasses
+import math
+import numbers
+
+import numpy as np
+
+from . import _validate as check
+from . import gradcheck_kernels as fd
+from .exceptions import GradcheckError
+from .network import Network
+
+EPS = float(np.finfo(np.float64).eps)  # 2^-52, the spacing of float64 numbers at 1
+U64 = EPS / 2  # unit roundoff of float64
+STEP = EPS ** (1 / 3)  # ≈ 6.06e-6: balances h² truncation against ε/h rounding
+LAMBDA = 8.0  # confidence of the probabilistic rounding bounds (see gradcheck_kernels.gamma)
+# Gradual underflow adds an absolute error of up to 2^-1075 to an operation on subnormal
+# numbers, which relative bounds miss: allow the smallest normal number, 2^52 times that,
+# on every evaluation of C and every entry.
+UNDERFLOW = float(np.finfo(np.float64).tiny)
+MODES = ("full", "fast")
+_SHOWN = 10  # rows printed by str(report) besides the failures
+
+
+@dataclasses.dataclass(frozen=True)
+class Entry:
+    """One checked entry of a gradient.
+
+    ``layer``, ``kind`` (``"w"``, ``"b"``; ``"x"`` for check_function, ``"direction"`` in
+    fast mode), ``i``, ``j``: which one (``weights[layer][i, j]`` is w_ij, ``biases[layer][j]``
+    is b_j, so ``i`` is None for a bias); ``name`` says it the way its owner does
+    (``"weights[0][1, 2]"``, ``"0.weight[2, 1]"`` for a torch module, …).
+    ``numeric``: the finite-difference value; ``analytic``: the value checked;
+    ``abs_err = |numeric − analytic|``; ``rel_err = abs_err / max(|numeric|, |analytic|, tol)``;
+    ``tol``: the tolerance derived for this entry; ``ok``: ``abs_err ≤ tol``.
+    At a ReLU kink (``kink``): ``left`` and ``right`` are the one-sided derivatives,
+    ``[low, high]`` the range they allow, sample by sample, and ``numeric`` is the point
+    of that range nearest to ``analytic``.
+    """
+
+    name: str
+    layer: int | None
+    kind: str
+    i: int | None
+    j: int | None
+    numeric: float
+    analytic: float
+    abs_err: float
+    rel_err: float
+    tol: float
+    ok: bool
+    kink: bool = False
+    left: float | None = None
+    right: float | None = None
+    low: float | None = None
+    high: float | None = None
+
+    def to_dict(self):
+        """The entry as a dict of JSON values (NaN and ±inf become None)."""
+        return {key: _json_value(value) for key, value in dataclasses.asdict(self).items()}
+
+
+class GradcheckReport:
+    """What a gradient check found: a verdict, every entry, and how they were judged.
+
+    ``ok``, ``n_checked``, ``n_failed``, ``n_kinks``, ``max_abs_error``, ``max_rel_error``,
+    ``worst`` (the entry farthest outside, or nearest to, its tolerance), ``failures``
+    (failing entries, worst first), ``entries`` (all, in parameter order), ``precision``
+    (the dtype the supplied gradient was judged in), ``mode``, ``seed`` (fast mode),
+    ``step`` and ``tolerance`` (the formulas used, with their numbers), ``hint``.
+    ``print(report)`` shows a table, worst first, and a one-line verdict;
+    ``report.to_dict()`` is JSON-ready.
+    """
+
+    def __init__(self, *, mode, subject, precision, describe, numeric, analytic, tol, kink,
+                 left, right, low, high, step, tolerance, seed=None):
+        self.mode, self.subject, self.precision, self.seed = mode, subject, precision, seed
+        self.step, self.tolerance = step, tolerance
+        self._describe = describe
+        self._numeric, self._analytic, self._tol = numeric, analytic, tol
+        self._kink, self._left, self._right, self._low, self._high = kink, left, right, low, high
+        self._abs = np.abs(numeric - analytic)
+        with np.errstate(invalid="ignore"):
+            self._ok = (self._abs <= tol) & np.isfinite(analytic)  # NaN anywhere fails
+            denominator = np.maximum.reduce([np.abs(numeric), np.abs(analytic), tol])
+            self._rel = self._abs / np.maximum(denominator, np.finfo(np.float64).tiny)
+            score = np.where(tol > 0, self._abs / np.where(tol > 0, tol, 1.0),
+                             np.where(self._abs > 0, np.inf, 0.0))
+        self._score = np.where(np.isnan(score), np.inf, score)
+        self._order = np.argsort(-self._score, kind="stable")  # worst first
+        self.hint = _scale_hint(numeric, analytic, tol, kink, self._ok)
+
+    # --- the verdict ---------------------------------------------------------------------
+
+    @property
+    def ok(self):
+        """True when every entry agrees within its tolerance."""
+        return bool(self._ok.all())
+
+    @property
+    def n_checked(self):
+        return int(self._ok.size)
+
+    @property
+    def n_failed(self):
+        return int((~self._ok).sum())
+
+    @property
+    def n_kinks(self):
+        """How many entries were judged by one-sided derivatives (a ReLU kink within ±2h)."""
+        return int(self._kink.sum())
+
+    @property
+    def max_abs_error(self):
+        return float(np.max(self._abs)) if self._abs.size else 0.0
+
+    @property
+    def max_rel_error(self):
+        return float(np.max(self._rel)) if self._rel.size else 0.0
+
+    @property
+    def worst(self):
+        """The entry with the largest abs_err / tol: a failure whenever there is one."""
+        return self._entry(int(self._order[0])) if self._order.size else None
+
+    @property
+    def failures(self):
+        """The failing entries, worst (largest abs_err / tol) first."""
+        return [self._entry(int(p)) for p in self._order if not self._ok[p]]
+
+    @property
+    def entries(self):
+        """Every checked entry, in parameter order."""
+        return [self._entry(p) for p in range(self._ok.size)]
+
+    def _entry(self, p):
+        name, layer, kind, i, j = self._describe(p)
+        kink = bool(self._kink[p])
+        extra = ({"left": float(self._left[p]), "right": float(self._right[p]),
+                  "low": float(self._low[p]), "high": float(self._high[p])} if kink else {})
+        return Entry(name, layer, kind, i, j, float(self._numeric[p]), float(self._analytic[p]),
+                     float(self._abs[p]), float(self._rel[p]), float(self._tol[p]),
+                     bool(self._ok[p]), kink, **extra)
+
+    # --- showing it ----------------------------------------------------------------------
+
+    def verdict(self):
+        """One line: passed or failed, how many, and the tolerances used."""
+        what = "directions" if self.mode == "fast" else "entries"
+        kinks = f", {self.n_kinks} at ReLU kinks" if self.n_kinks else ""
+        if self.ok:
+            head = f"PASSED: all {self.n_checked} {what} agree{kinks}"
+        else:
+            worst = self.worst
+            head = (f"FAILED: {self.n_failed} of {self.n_checked} {what} disagree{kinks}; "
+                    f"worst {worst.name}: analytic {worst.analytic:.6g}, numeric "
+                    f"{worst.numeric:.6g}")
+            if self.mode == "fast":
+                head += (" (the gradient is wrong somewhere; run the same check with "
+                         "mode='full' to find which entries)")
+        return (f"{head}. Step {self.step}; tolerance {self.tolerance}; "
+                f"{self.precision} gradients.")
+
+    def __str__(self):
+        return self.show()
+
+    def show(self, limit=_SHOWN):
+        """The table, worst first: every failure (at most 2·limit) and the worst passing
+        entries up to ``limit`` rows (``limit=None``: every entry), then the verdict."""
+        if limit is None:
+            shown = [int(p) for p in self._order]
+        else:
+            shown = [int(p) for p in self._order if not self._ok[p]][: 2 * limit]
+            shown += [int(p) for p in self._order if self._ok[p]][: max(0, limit - len(shown))]
+        entries = [self._entry(p) for p in shown]
+        width = max([len("entry")] + [len(e.name) for e in entries])
+        lines = [f"gradcheck ({self.mode}): {self.subject}",
+                 f"  {'entry':<{width}}  {'analytic':>13}  {'numeric':>13}  {'abs err':>8}  "
+                 f"{'tol':>8}"]
+        for e in entries:
+            status = "ok" if e.ok else "FAIL"
+            if e.kink:
+                status += f"  (ReLU kink: left {e.left:.6g}, right {e.right:.6g})"
+            lines.append(f"  {e.name:<{width}}  {e.analytic:>+13.6e}  {e.numeric:>+13.6e}  "
+                         f"{e.abs_err:>8.2e}  {e.tol:>8.2e}  {status}")
+        if len(shown) < self.n_checked:
+            lines.append(f"  … and {self.n_checked - len(shown)} more, all "
+                         f"{'ok' if self.n_failed <= len(shown) else 'listed in .failures'}")
+        if self.hint:
+            lines.append(f"hint: {self.hint}")
+        lines.append(self.verdict())
+        return "\n".join(lines)
+
+    def __repr__(self):
+        return (f"<GradcheckReport {self.mode}: {'ok' if self.ok else 'FAILED'}, "
+                f"{self.n_failed} of {self.n_checked} failed, max_abs_error="
+                f"{self.max_abs_error:.3g}>")
+
+    def to_dict(self, all_entries=False):
+        """A JSON-ready summary: the verdict, the tolerances, ``worst`` and every failure
+        (and every entry, in parameter order, with ``all_entries=True``)."""
+        out = {
+            "ok": self.ok, "mode": self.mode, "subject": self.subject,
+            "precision": self.precision, "n_checked": self.n_checked,
+            "n_failed": self.n_failed, "n_kinks": self.n_kinks,
+            "max_abs_error": _json_value(self.max_abs_error),
+            "max_rel_error": _json_value(self.max_rel_error),
+            "step": self.step, "tolerance": self.tolerance, "seed": self.seed,
+            "hint": self.hint, "verdict": self.verdict(),
+            "worst": self.worst.to_dict() if self.worst else None,
+            "failures": [e.to_dict() for e in self.failures],
+        }
+        if all_entries:
+            out["entries"] = [e.to_dict() for e in self.entries]
+        return out
+
+    def _relabel(self, describe):
+        """Name the entries by ``describe(p)`` instead (used by the adapters)."""
+        self._describe = describe
+
+
+# --- the public calls ----------------------------------------------------------------------
+
+
+def gradcheck(net, X, T, mode="full", n_directions=8, seed=None, raise_on_failure=False):
+    """Check ``net.gradient(X, T)`` against finite differences of ``net.error(X, T)``.
+
+    ``mode="full"``: central differences for every weight and bias. ``mode="fast"``:
+    ``n_directions`` directional derivatives vᵀ∇C along random directions drawn from
+    ``seed`` (None: fresh entropy, reported in ``report.seed``). Returns a
+    ``GradcheckReport``; with ``raise_on_failure=True`` a failure raises ``GradcheckError``.
+    """
+    _check_network(net)
+    X, T = net._data(X, T)
+    grad = _flat(*net.gradient(X, T))
+    return _check_network_gradient(net, X, T, grad, np.dtype(np.float64), mode, n_directions,
+                                   seed, raise_on_failure)
+
+
+def compare_gradients(net, X, T, grad_w, grad_b, mode="full", n_directions=8, seed=None,
+                      raise_on_failure=False):
+    """Check gradients of C computed by another implementation against finite differences.
+
+    ``grad_w[l]`` has the shape of ``net.weights[l]`` (``grad_w[l][i, j]`` is ∂C/∂w_ij) and
+    ``grad_b[l]`` that of ``net.biases[l]``; any float dtype: the coarsest one given sets
+    the precision the gradient is judged in. NaN entries are reported as failures.
+    C is ``net.error``: (1/n) Σ_x ½ Σ_k (t_k − y_k)². Other arguments as in ``gradcheck``.
+    """
+    _check_network(net)
+    X, T = net._data(X, T)
+    grad, dtype = _supplied_gradient(net, grad_w, grad_b)
+    return _check_network_gradient(net, X, T, grad, dtype, mode, n_directions, seed,
+                                   raise_on_failure)
+
+
+def check_function(f, grad, x0, raise_on_failure=False):
+    """Check ``grad(x)`` against central differences of ``f(x)`` at ``x0``, entry by entry.
+
+    ``f``: a callable from a 1-D float array of shape (n,) to a real number; ``grad``: a
+    callable returning the claimed gradient, shape (n,), any float dtype (which sets the
+    precision it is judged in). f is called 4n + 1 times. The rounding noise of f is
+    measured from the fourth differences of those calls (see docs/gradcheck.md).
+    """
+    return _check_callable(f, grad, x0, None, raise_on_failure)
+
+
+# --- network checks -------------------------------------------------------------------------
+
+
+def _check_network(net):
+    if not isinstance(net, Network):
+        raise TypeError(f"net must be an nbbackprop Network, got {type(net).__name__}")
+
+
+def _flat(grad_w, grad_b):
+    """Per-layer gradients laid out like Network.parameters: w row by row, then b."""
+    return np.concatenate([np.concatenate([np.ravel(w), np.ravel(b)])
+                           for w, b in zip(grad_w, grad_b)]).astype(np.float64)
+
+
+def _supplied_gradient(net, grad_w, grad_b):
+    """Validate gradients shaped like weights and biases; return them flat and their dtype."""
+    L = len(net.sizes) - 1
+    for name, given in (("grad_w", grad_w), ("grad_b", grad_b)):
+        if isinstance(given, (str, bytes, np.ndarray)) or not hasattr(given, "__len__"):
+            raise TypeError(f"{name} must be a list with one array per layer ({L}), "
+                            f"got {check._shown(given)}")
+        if len(given) != L:
+            raise ValueError(f"{name} must hold one array per layer of weights ({L}), "
+                             f"got {len(given)}")
+    arrays, dtypes = [[], []], []
+    for l in range(L):
+        for side, (name, given, like) in enumerate(
+                ((f"grad_w[{l}]", grad_w[l], f"weights[{l}]"),
+                 (f"grad_b[{l}]", grad_b[l], f"biases[{l}]"))):
+            try:
+                array = np.asarray(given)
+            except (ValueError, TypeError) as err:
+                raise ValueError(f"{name} must be a rectangular array of floats, got "
+                                 f"{check._shown(given)} ({err})") from None
+            if array.dtype.kind != "f":
+                raise TypeError(f"{name} must hold floats (their dtype sets the precision "
+                                f"they are judged in), got dtype {array.dtype}")
+            shape = (net.weights if side == 0 else net.biases)[l].shape
+            if array.shape != shape:
+                raise ValueError(f"{name} must have the shape of {like}, {shape}, "
+                                 f"got shape {array.shape}")
+            arrays[side].append(array)
+            dtypes.append(array.dtype)
+    coarsest = max(dtypes, key=_unit_roundoff)
+    return _flat(*arrays), coarsest
+
+
+def _unit_roundoff(dtype):
+    """u of a float dtype (at least float64's: the check itself computes in float64)."""
+    return max(float(np.finfo(dtype).eps) / 2, U64)
+
+
+def _check_network_gradient(net, X, T, grad, dtype, mode, n_directions, seed, raise_on_failure):
+    if mode not in MODES:
+        raise ValueError(f"mode must be 'full' or 'fast', got {check._shown(mode)}")
+    n_directions = check.integer(n_directions, "n_directions", minimum=1)
+    seed = check.seed(seed)
+    raise_on_failure = check.flag(raise_on_failure, "raise_on_failure")
+    theta, layout = net.parameters, net._layout
+    if not math.isfinite(net.error(X, T)):
+        raise ValueError("the error C of net on X, T is not finite: there is no gradient to "
+                         "check (are the weights or data very large?)")
+    u = _unit_roundoff(dtype)
+    eps_c = fd.error_rounding(theta, *layout, X, T, U64, LAMBDA)
+    e_grad = np.empty_like(theta)
+    fd.gradient_rounding(theta, *layout, X, T, u, LAMBDA, e_grad)
+    size = np.where(np.isfinite(grad), np.abs(grad), 0.0)  # NaN and inf fail by themselves
+    # The final rounding of each entry to its dtype, and underflow in that dtype.
+    e_grad += 2 * u * size + max(UNDERFLOW, float(np.finfo(dtype).tiny))
+    n = X.shape[0]
+    subject = (f"{'-'.join(map(str, net.sizes))} network ({', '.join(net.activations)}) "
+               f"on {n} sample{'s' if n != 1 else ''}")
+    if mode == "full":
+        h = STEP * np.maximum(1.0, np.abs(theta))
+        rows = np.empty((theta.size, fd.ROW))
+        fd.central_differences(theta, *layout, X, T, h, rows)
+        rho = _rounding(eps_c, rows, net, n) / h
+        report = _judge(rows, h, n, grad, e_grad, rho, mode="full",
+                        subject=f"{theta.size} weights and biases of a {subject}",
+                        precision=dtype.name, describe=_network_names(net),
+                        step=f"h = ε^(1/3)·max(1, |θ|) = {STEP:.3g}·max(1, |θ|)",
+                        tolerance=f"|D(2h) − D(h)| + 3·ε_C/h + e_g with ε_C = {eps_c:.2g}")
+    else:
+        if seed is None:
+            seed = int(np.random.SeedSequence().entropy % 2**32)
+        U = _directions(theta, n_directions, seed)
+        rows = np.empty((n_directions, fd.ROW))
+        fd.directional_differences(theta, *layout, X, T, U, STEP, rows)
+        absU = np.abs(U)
+        with np.errstate(invalid="ignore"):
+            analytic = U @ grad
+        # Rounding of the directional sum, and of θ_p + t·u_p when the kernel forms it.
+        e_dir = absU @ e_grad + _gamma(theta.size, U64) * (absU @ size)
+        rho = (_rounding(eps_c, rows, net, n)
+               + U64 * (size * (np.abs(theta) + 3 * STEP * absU)).sum(axis=1)) / STEP
+        report = _judge(rows, np.full(n_directions, STEP), n, analytic, e_dir, rho,
+                        mode="fast", subject=f"{n_directions} random directions of a {subject}",
+                        precision=dtype.name, seed=seed,
+                        describe=lambda d: (f"direction {d}", None, "direction", d, None),
+                        step=f"t = ε^(1/3) = {STEP:.3g} along unit directions",
+                        tolerance=f"|D(2t) − D(t)| + 3·ε_C/t + e_g with ε_C = {eps_c:.2g}")
+    if raise_on_failure and not report.ok:
+        raise GradcheckError(report)
+    return report
+
+
+def _rounding(eps_c, rows, net, n):
+    """ε_C per row: the bound at θ, and at least the final rounding of C at the moved θ
+    (which the bound at θ misses where C(θ) is 0 and C(θ ± h) is not)."""
+    largest = rows[:, fd.LARGEST_E] / n
+    return np.maximum(eps_c, (_gamma(net.sizes[-1], U64) + 4 * U64) * largest) + UNDERFLOW
+
+
+def _directions(theta, n_directions, seed):
+    """Random unit directions: random signs scaled like the steps, max(1, |θ_p|)."""
+    rng = np.random.default_rng(seed)
+    scale = np.maximum(1.0, np.abs(theta))
+    signs = rng.integers(0, 2, size=(n_directions, theta.size)) * 2.0 - 1.0
+    return signs * scale / np.linalg.norm(scale)
+
+
+def _gamma(m, u):
+    return u * min(m, LAMBDA * math.sqrt(m))
+
+
+def _network_names(net):
+    """p ↦ (name, layer, kind, i, j) for the flat parameter index p."""
+    sizes, _, w_off, _ = net._layout
+
+    def describe(p):
+        l = int(np.searchsorted(w_off, p, side="right")) - 1
+        offset, n_j = p - int(w_off[l]), int(sizes[l + 1])
+        if offset < sizes[l] * n_j:
+            i, j = divmod(offset, n_j)
+            return f"weights[{l}][{i}, {j}]", l, "w", i, j
+        j = offset - int(sizes[l]) * n_j
+        return f"biases[{l}][{j}]", l, "b", None, j
+
+    return describe
+
+
+def _judge(rows, h, n, analytic, e_analytic, rho, **report):
+    """Numeric values, tolerances and kink ranges from the rows of differences (see
+    gradcheck_kernels.add_sample); rho bounds the rounding error of D(h)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        central = rows[:, fd.ALL_H] / (2 * h * n)
+        d1 = rows[:, fd.SMOOTH_H] / (2 * h * n)
+        d2 = rows[:, fd.SMOOTH_2H] / (2 * h * n)
+        kink = rows[:, fd.N_KINKED] > 0
+        # Truncation: measured, for the smooth samples by D(2h) − D(h), for kinked ones by
+        # the one-sided formulas of two orders. Rounding: the third-order one-sided formula
+        # weighs its four values by (11 + 18 + 9 + 2)/6 ≈ 7 times what D(h) does.
+        truncation = np.abs(d2 - d1) + rows[:, fd.KINK_TRUNCATION] / n
+        rounding = np.where(kink, 7.0, 1.0) * rho + 2 * U64 * np.abs(central)
+        tol = truncation + 3 * rounding + e_analytic
+        low, high = d1 + rows[:, fd.KINK_LOW] / n, d1 + rows[:, fd.KINK_HIGH] / n
+        left, right = d1 + rows[:, fd.KINK_LEFT] / n, d1 + rows[:, fd.KINK_RIGHT] / n
+        nearest = np.clip(analytic, low, high)
+        numeric = np.where(kink & np.isfinite(analytic), nearest, central)
+    return GradcheckReport(numeric=numeric, analytic=np.asarray(analytic, dtype=np.float64),
+                           tol=tol, kink=kink, left=left, right=right, low=low, high=high,
+                           **report)
+
+
+def _scale_hint(numeric, analytic, tol, kink, ok):
+    """When every entry is off by one common factor c ≠ 1, say so: a differently scaled
+    loss (sum instead of mean, no ½) or a flipped sign, rather than a wrong formula."""
+    smooth = ~kink & np.isfinite(analytic)
+    if ok.all() or smooth.sum() < 2 or not np.isfinite(analytic).all():
+        return None
+    a, d, t = analytic[smooth], numeric[smooth], tol[smooth]
+    if not (np.abs(d) > t).any():
+        return None
+    if d @ d == 0:
+        return None
+    c = float(a @ d / (d @ d))
+    if abs(c - 1) < 1e-3 or abs(c) < 1e-3 or not (np.abs(a - c * d) <= t * max(1.0, abs(c))).all():
+        return None
+    if abs(c + 1) < 1e-3:
+        return ("every entry has the opposite sign: with δ = ∂E/∂z the output delta is "
+                "δ_k = (y_k − t_k) f'(z_k)")
+    return (f"every entry is {c:.6g} × the numeric value: is the loss scaled differently? "
+            "This check differentiates C = (1/n) Σ_x ½ Σ_k (t_k − y_k)²")
+
+
+# --- any function -------------------------------------------------------------------------
+
+
+def _check_callable(f, grad, x0, describe, raise_on_failure, subject=None):
+    """check_function's work; ``describe`` names entries (None: ``x[p]``)."""
+    if not callable(f):
+        raise TypeError(f"f must be callable, got {check._shown(f)}")
+    if not callable(grad):
+        raise TypeError(f"grad must be callable, got {check._shown(grad)}")
+    raise_on_failure = check.flag(raise_on_failure, "raise_on_failure")
+    x0 = check.float_array(x0, "x0")
+    if x0.ndim != 1 or x0.size == 0:
+        raise ValueError(f"x0 must be a 1-D array of at least one number, got shape {x0.shape}")
+    check.finite(x0, "x0")
+    n = x0.size
+    f0, u_f = _scalar(f, x0, "f(x0)")
+    if not math.isfinite(f0):
+        raise ValueError(f"f(x0) must be finite, got {f0}")
+    g, g_dtype = _vector(grad, x0, n)
+
+    h = np.cbrt(2 * u_f) * np.maximum(1.0, np.abs(x0))
+    values = np.empty((n, 4))  # f at x0 + h, − h, + 2h, − 2h along e_p
+    spans = np.empty((n, 2))  # the steps actually taken: (x + h) − (x − h), for h and 2h
+    x = x0.copy()
+    for p in range(n):
+        for m, k in enumerate((1.0, 2.0)):
+            up, down = x0[p] + k * h[p], x0[p] - k * h[p]
+            spans[p, m] = up - down
+            x[p] = up
+            values[p, 2 * m], _ = _scalar(f, x, "f(x)")
+            x[p] = down
+            values[p, 2 * m + 1], _ = _scalar(f, x, "f(x)")
+        x[p] = x0[p]
+    rows = np.zeros((n, fd.ROW))
+    with np.errstate(invalid="ignore"):
+        rows[:, fd.SMOOTH_H] = (values[:, 0] - values[:, 1]) * (2 * h / spans[:, 0])
+        rows[:, fd.SMOOTH_2H] = 0.5 * (values[:, 2] - values[:, 3]) * (4 * h / spans[:, 1])
+        rows[:, fd.ALL_H] = rows[:, fd.SMOOTH_H]
+        # The noise of f, measured: fourth differences of smooth f are h⁴f'''' ≈ 0, so what
+        # remains is rounding, with variance 70σ² (1 + 16 + 36 + 16 + 1).
+        fourth = values[:, 3] - 4 * values[:, 1] + 6 * f0 - 4 * values[:, 0] + values[:, 2]
+        sigma = math.sqrt(float(np.mean(fourth**2)) / 70) if np.isfinite(fourth).all() else 0.0
+    eps_f = max(LAMBDA * u_f * abs(f0), LAMBDA * sigma) + UNDERFLOW
+    u_g = _unit_roundoff(g_dtype)
+    finite_g = np.abs(g[np.isfinite(g)])
+    e_g = LAMBDA * u_g * (finite_g.max() if finite_g.size else 0.0)
+    e_g = (e_g + 2 * u_g * np.where(np.isfinite(g), np.abs(g), 0.0)
+           + max(UNDERFLOW, float(np.finfo(g_dtype).tiny)))
+    describe = describe or (lambda p: (f"x[{p}]", None, "x", p, None))
+    report = _judge(rows, h, 1, g, e_g, eps_f / h, mode="full",
+                    subject=subject or f"a function of {n} variable{'s' if n != 1 else ''}",
+                    precision=g_dtype.name, describe=describe,
+                    step=f"h = (2u)^(1/3)·max(1, |x|) = {np.cbrt(2 * u_f):.3g}·max(1, |x|)",
+                    tolerance=f"|D(2h) − D(h)| + 3·ε_f/h + e_g with ε_f = {eps_f:.2g} "
+                              "(measured noise of f)")
+    if raise_on_failure and not report.ok:
+        raise GradcheckError(report)
+    return report
+
+
+def _scalar(f, x, what):
+    """f(x) as a Python float, and the unit roundoff of the dtype it came in."""
+    value = f(x.copy())
+    array = np.asarray(value)
+    if array.ndim != 0:
+        raise ValueError(f"{what} must return a single number, got shape {array.shape}")
+    if array.dtype.kind not in "iuf" or isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{what} must return a real number, got {check._shown(value)}")
+    u = _unit_roundoff(array.dtype) if array.dtype.kind == "f" else U64
+    return float(array), u
+
+
+def _vector(grad, x0, n):
+    value = grad(x0.copy())
+    try:
+        array = np.asarray(value)
+    except (ValueError, TypeError) as err:
+        raise ValueError(f"grad(x0) must return an array of shape ({n},), got "
+                         f"{check._shown(value)} ({err})") from None
+    if array.shape != (n,):
+        raise ValueError(f"grad(x0) must return an array of shape ({n},) like x0, "
+                         f"got shape {array.shape}")
+    if array.dtype.kind != "f":
+        raise TypeError(f"grad(x0) must return floats (their dtype sets the precision they "
+                        f"are judged in), got dtype {array.dtype}")
+    return array.astype(np.float64), array.dtype
+
+
+def _json_value(value):
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        return float(value) if math.isfinite(value) else None
+    return value
+
+
+def output_rounding(net, X, dtype):
+    """(n, n_out) bounds on the rounding error of net.forward(X) computed in ``dtype``
+    (used by the adapters to confirm that a foreign model computes the same function)."""
+    X, _ = check.inputs(X, net.sizes[0])
+    bound = np.empty((X.shape[0], net.sizes[-1]))
+    fd.output_rounding(net.parameters, *net._layout, X, _unit_roundoff(dtype), LAMBDA, bound)
+    return bound
+
+
+__all__ = ["Entry", "GradcheckError", "GradcheckReport", "check_function", "compare_gradients",
+           "gradcheck"]

@@ -1,0 +1,424 @@
+"""The compiled half of the gradient check: finite differences and rounding-error bounds.
+
+Finite differences. For every parameter θ_p and every sample x, the sample error E_x is
+evaluated at θ ± h_p e_p and θ ± 2h_p e_p by forward passes only. Moving one parameter
+of layer l moves one weighted input, z_j = Σ_i w_ij y_i + b_j, by t·y_i (by t for the
+bias), so only what that move reaches is recomputed: y_j, then the layer above from
+Δy_j (z_k + w_jk Δy_j), then whole layers with ``forward_layer``. θ is never written;
+the step t is applied exactly as t·y_i, so no rounding of θ_p + t enters the quotient.
+
+While doing so it notes, per sample, whether any ReLU unit changed state (z > 0) at any
+of the steps: that sample's E_x has a kink within ±2h_p, and it contributes one-sided
+derivatives (from θ ± 3h_p too) and the derivative with its ReLU units frozen in their
+state at θ, instead of the central difference (``add_sample``).
+
+Rounding bounds. ``error_rounding`` and ``gradient_rounding`` bound the rounding error of
+C and of ∂C/∂θ computed in a precision with unit roundoff u (2^-53 for float64, 2^-24 for
+float32): the same loops as the forward and backward passes, run on magnitudes. A sum of
+m terms contributes γ(m)·Σ|terms|; a product of two inexact factors a·b contributes
+|a|·e_b + |b|·e_a + e_a·e_b (the last term keeps the bound valid where a first-order term
+vanishes, e.g. on all-zero weights).
+"""
+
+import math
+
+import numpy as np
+
+from ._jit import jit
+from .activations import RELU, SIGMOID, TANH, f, fprime
+from .kernels import (
+    biases_of,
+    forward,
+    forward_layer,
+    neuron_buffer,
+    neurons_of,
+    sample_error,
+    weights_of,
+)
+
+# Columns of a row of differences (one row per parameter or direction), all sums over samples.
+ALL_H = 0  # E(+h) − E(−h), every sample: n·2h·D(h)
+SMOOTH_H = 1  # E(+h) − E(−h), samples without a kink
+SMOOTH_2H = 2  # (E(+2h) − E(−2h)) / 2, samples without a kink
+KINK_LOW, KINK_HIGH = 3, 4  # min and max of a kinked sample's one-sided and frozen ones
+KINK_LEFT, KINK_RIGHT = 5, 6  # a kinked sample's left and right derivatives
+KINK_TRUNCATION = 7  # a kinked sample's measured truncation of its one-sided derivatives
+N_KINKED = 8  # how many samples have a kink
+LARGEST_E = 9  # the largest E_x of the steps ±h, ±2h, whose rounding the bound at θ may miss
+ROW = 10
+STEPS = (1.0, -1.0, 2.0, -2.0, 3.0, -3.0)  # the steps, in units of h
+# A sample's E values, in this order: e[0] = E(θ), then E at the STEPS, then E at the first
+# four steps again with every ReLU unit frozen in its state at θ.
+N_VALUES = 11
+
+
+@jit(inline="always")
+def add_sample(row, e, kinks, h):
+    """Add one sample's E values (see N_VALUES; all of them only for a kinked sample) to its
+    row; kinks[q] says whether step q changed the state of a ReLU unit.
+
+    Smooth samples add the central differences. A kinked sample adds the range of:
+    its one-sided derivatives, third-order (exact for cubics on each side),
+      right = (−11E(0) + 18E(h) − 9E(2h) + 2E(3h)) / 6h,  left: the same with −h,
+    and the central difference with the ReLU units frozen (the derivative of the piece
+    that contains θ, which backpropagation computes with relu'(0) = 0). Their truncation:
+    for a one-sided derivative its difference from the second-order one,
+    (−3E(0) + 4E(h) − E(2h)) / 2h, on the side(s) whose steps crossed no kink; for the
+    frozen one D(2h) − D(h).
+    """
+    row[ALL_H] += e[1] - e[2]
+    row[LARGEST_E] += max(e[1], e[2], e[3], e[4])
+    right_kink = kinks[0] or kinks[2] or kinks[4]
+    left_kink = kinks[1] or kinks[3] or kinks[5]
+    if not (right_kink or left_kink):
+        row[SMOOTH_H] += e[1] - e[2]
+        row[SMOOTH_2H] += 0.5 * (e[3] - e[4])
+        return
+    right = (-11.0 * e[0] + 18.0 * e[1] - 9.0 * e[3] + 2.0 * e[5]) / (6.0 * h)
+    left = (11.0 * e[0] - 18.0 * e[2] + 9.0 * e[4] - 2.0 * e[6]) / (6.0 * h)
+    right_trunc = abs(right - (-3.0 * e[0] + 4.0 * e[1] - e[3]) / (2.0 * h))
+    left_trunc = abs(left - (3.0 * e[0] - 4.0 * e[2] + e[4]) / (2.0 * h))
+    if not left_kink:
+        trunc = left_trunc
+    elif not right_kink:
+        trunc = right_trunc
+    else:
+        trunc = max(left_trunc, right_trunc)
+    frozen = (e[7] - e[8]) / (2.0 * h)
+    trunc = max(trunc, abs((e[9] - e[10]) / (4.0 * h) - frozen))
+    row[KINK_LOW] += min(left, right, frozen)
+    row[KINK_HIGH] += max(left, right, frozen)
+    row[KINK_LEFT] += left
+    row[KINK_RIGHT] += right
+    row[KINK_TRUNCATION] += trunc
+    row[N_KINKED] += 1.0
+
+
+@jit
+def forward_samples(theta, sizes, acts, w_off, n_off, X, T, Z, Y, E):
+    """Z[s], Y[s]: every z and y of sample s (flat, like ``forward``); E[s] = E_x."""
+    L = sizes.shape[0] - 1
+    for s in range(X.shape[0]):
+        forward(theta, sizes, acts, w_off, n_off, X[s], Z[s], Y[s])
+        E[s] = sample_error(neurons_of(Y[s], sizes, n_off, L), T[s])
+
+
+@jit
+def changed_state(code, z_new, z_old):
+    """True if a ReLU unit is on (z > 0) at one of z_new, z_old and off at the other."""
+    return code == RELU and (z_new > 0.0) != (z_old > 0.0)
+
+
+@jit(inline="always")
+def activate(code, z, z_at_theta, frozen):
+    """y = f(z); frozen: a ReLU unit keeps its state at θ, on (y = z) iff z_at_theta > 0."""
+    if frozen and code == RELU:
+        return z if z_at_theta > 0.0 else 0.0
+    return f(code, z)
+
+
+@jit
+def freeze(code, z, z_at_theta, y):
+    """Overwrite the y of a layer computed by forward_layer with ``activate(..., frozen)``."""
+    if code == RELU:
+        for k in range(z.shape[0]):
+            y[k] = z[k] if z_at_theta[k] > 0.0 else 0.0
+
+
+@jit
+def forward_frozen(theta, sizes, acts, w_off, n_off, x, Zs, z, y):
+    """``forward`` with every ReLU unit held in its state in the pass Zs."""
+    neurons_of(y, sizes, n_off, 0)[:] = x
+    for l in range(sizes.shape[0] - 1):
+        forward_layer(weights_of(theta, sizes, w_off, l), biases_of(theta, sizes, w_off, l),
+                      neurons_of(y, sizes, n_off, l), acts[l],
+                      neurons_of(z, sizes, n_off, l + 1), neurons_of(y, sizes, n_off, l + 1))
+        freeze(acts[l], neurons_of(z, sizes, n_off, l + 1), neurons_of(Zs, sizes, n_off, l + 1),
+               neurons_of(y, sizes, n_off, l + 1))
+
+
+@jit
+def moved_sample_error(theta, sizes, acts, w_off, n_off, l, j, dz, Zs, Ys, t, e0, z, y, frozen):
+    """E of one sample when z_j of neuron layer l (1 … L) moves by dz, and whether a ReLU
+    unit changed state (frozen: ReLU units keep their state at θ). Zs, Ys: the sample's
+    pass at θ; z, y: scratch buffers."""
+    L = sizes.shape[0] - 1
+    old = Zs[n_off[l] + j]
+    z_j = old + dz
+    y_j = activate(acts[l - 1], z_j, old, frozen)
+    kinked = changed_state(acts[l - 1], z_j, old)
+    dy = y_j - Ys[n_off[l] + j]
+    if dy == 0.0:  # nothing above moves (a ReLU unit that stays off, a saturated sigmoid)
+        return e0, kinked
+    if l == L:  # an output: E changes in one term of ½ Σ_k (t_k − y_k)²
+        return e0 + 0.5 * ((t[j] - y_j) ** 2 - (t[j] - Ys[n_off[L] + j]) ** 2), kinked
+    # The layer above: z_k = z_k + w_jk Δy_j.
+    w = weights_of(theta, sizes, w_off, l)
+    code = acts[l]
+    for k in range(sizes[l + 1]):
+        old = Zs[n_off[l + 1] + k]
+        z_k = old + w[j, k] * dy
+        z[n_off[l + 1] + k] = z_k
+        y[n_off[l + 1] + k] = activate(code, z_k, old, frozen)
+        kinked |= changed_state(code, z_k, old)
+    # Every layer above that: all of its inputs moved.
+    for m in range(l + 1, L):
+        forward_layer(
+            weights_of(theta, sizes, w_off, m),
+            biases_of(theta, sizes, w_off, m),
+            neurons_of(y, sizes, n_off, m),
+            acts[m],
+            neurons_of(z, sizes, n_off, m + 1),
+            neurons_of(y, sizes, n_off, m + 1),
+        )
+        if frozen:
+            freeze(acts[m], neurons_of(z, sizes, n_off, m + 1),
+                   neurons_of(Zs, sizes, n_off, m + 1), neurons_of(y, sizes, n_off, m + 1))
+        for k in range(n_off[m + 1], n_off[m + 1] + sizes[m + 1]):
+            kinked |= changed_state(acts[m], z[k], Zs[k])
+    return sample_error(neurons_of(y, sizes, n_off, L), t), kinked
+
+
+@jit
+def central_differences(theta, sizes, acts, w_off, n_off, X, T, h, rows):
+    """rows[p]: the sums of ``add_sample`` over all samples for θ_p moved by ±h[p], ±2h[p]
+    (and ±3h[p], and frozen, for the samples where those steps change a ReLU unit's state).
+
+    The parameter of flat index p is w_ij of layer l (p = w_off[l] + i·n_j + j) or, taking
+    i = n_i, the bias b_j right after the weights: the same formula, with y_i = 1.
+    """
+    n = X.shape[0]
+    width = n_off[-1] + sizes[-1]
+    Z, Y, E = np.empty((n, width)), np.empty((n, width)), np.empty(n)
+    forward_samples(theta, sizes, acts, w_off, n_off, X, T, Z, Y, E)
+    z, y = neuron_buffer(sizes, n_off), neuron_buffer(sizes, n_off)
+    e, kinks = np.empty(N_VALUES), np.zeros(6, dtype=np.bool_)
+    rows[:] = 0.0
+    for l in range(sizes.shape[0] - 1):
+        n_i, n_j = sizes[l], sizes[l + 1]
+        for i in range(n_i + 1):
+            for j in range(n_j):
+                p = w_off[l] + i * n_j + j
+                for s in range(n):
+                    y_i = 1.0 if i == n_i else Y[s, n_off[l] + i]
+                    if y_i == 0.0:  # θ_p does not reach this sample: E_x does not move
+                        continue
+                    dz = h[p] * y_i  # exact negation and doubling give the other steps
+                    e[0] = E[s]
+                    kinks[:] = False
+                    for q in range(10):
+                        if q == 4 and not kinks[:4].any():
+                            break  # the other values only serve kinked samples
+                        e[q + 1], k = moved_sample_error(
+                            theta, sizes, acts, w_off, n_off, l + 1, j, STEPS[q % 6] * dz,
+                            Z[s], Y[s], T[s], E[s], z, y, q >= 6)
+                        if q < 6:
+                            kinks[q] = k
+                    add_sample(rows[p], e, kinks, h[p])
+
+
+@jit
+def directional_differences(theta, sizes, acts, w_off, n_off, X, T, U, t, rows):
+    """rows[d]: the sums of ``add_sample`` over all samples for θ moved by ±t·U[d], ±2t·U[d],
+    ±3t·U[d], and frozen by ±t·U[d], ±2t·U[d] (whole forward passes: every parameter moves)."""
+    n = X.shape[0]
+    L = sizes.shape[0] - 1
+    width = n_off[-1] + sizes[-1]
+    Z, Y, E = np.empty((n, width)), np.empty((n, width)), np.empty(n)
+    forward_samples(theta, sizes, acts, w_off, n_off, X, T, Z, Y, E)
+    z, y = neuron_buffer(sizes, n_off), neuron_buffer(sizes, n_off)
+    moved = np.empty_like(theta)
+    e, kinks = np.empty((n, N_VALUES)), np.zeros((n, 6), dtype=np.bool_)
+    rows[:] = 0.0
+    for d in range(U.shape[0]):
+        for q in range(10):
+            if q == 4 and not kinks[:, :4].any():
+                break  # the other values only serve kinked samples
+            for p in range(theta.shape[0]):
+                moved[p] = theta[p] + (STEPS[q % 6] * t) * U[d, p]
+            for s in range(n):
+                if q >= 6:
+                    forward_frozen(moved, sizes, acts, w_off, n_off, X[s], Z[s], z, y)
+                else:
+                    forward(moved, sizes, acts, w_off, n_off, X[s], z, y)
+                e[s, q + 1] = sample_error(neurons_of(y, sizes, n_off, L), T[s])
+                if q >= 6:
+                    continue
+                kinks[s, q] = False
+                for l in range(1, L + 1):
+                    for k in range(n_off[l], n_off[l] + sizes[l]):
+                        kinks[s, q] |= changed_state(acts[l - 1], z[k], Z[s, k])
+        for s in range(n):
+            e[s, 0] = E[s]
+            add_sample(rows[d], e[s], kinks[s], t)
+
+
+# --- rounding-error bounds ---------------------------------------------------------------
+
+
+@jit(inline="always")
+def gamma(m, u, lam):
+    """Rounding error of a sum of m terms, relative to the sum of their magnitudes: m·u in
+    the worst case; λ√m·u with probability ≥ 1 − 2m·exp(−λ²/2) (Higham & Mary 2019,
+    "A new approach to probabilistic rounding error analysis"). The smaller one is used."""
+    return u * min(float(m), lam * math.sqrt(m))
+
+
+@jit(inline="always")
+def f_rounding(code):
+    """Rounding error of evaluating y = f(z), in units u of |y|: exp or tanh within 1 ulp (2u),
+    then 1 + ·, 1 / · for the sigmoid; ReLU and linear are exact."""
+    return 4.0 if code == SIGMOID or code == TANH else 0.0
+
+
+@jit(inline="always")
+def fprime_slope(code, y):
+    """|d f'/d y| for f' computed from y: sigmoid y(1 − y) → |1 − 2y|; tanh 1 − y² → |2y|."""
+    if code == SIGMOID:
+        return abs(1.0 - 2.0 * y)
+    if code == TANH:
+        return abs(2.0 * y)
+    return 0.0
+
+
+@jit(inline="always")
+def ambiguous_relu(code, z, e_z):
+    """A ReLU unit whose z is within rounding of 0: another evaluation may find it on or off."""
+    return code == RELU and e_z > 0.0 and abs(z) <= e_z
+
+
+@jit
+def forward_rounding(theta, sizes, acts, w_off, n_off, z, y, u, lam, e_z, e_y):
+    """Bounds e_z, e_y on the rounding errors of every z_j, y_j of one sample's forward pass
+    in precision u, given the float64 pass's z and y (y of layer 0: the input):
+
+        e_z_j = Σ_i |w_ij| e_y_i + (γ(n_i + 1) + u)·(Σ_i |w_ij y_i| + |b_j|)
+        e_y_j = |f'(z_j)|·e_z_j + ½·e_z_j² + c_f·u·|y_j|     (|f''| ≤ 1)
+
+    starting from e_y_i = u|x_i| (the inputs rounded to precision u); the extra u is the
+    rounding of w_ij and b_j to precision u. A ReLU unit within rounding of z = 0 passes
+    errors on with slope 1.
+    """
+    for k in range(n_off[1]):
+        e_z[k] = 0.0
+        e_y[k] = u * abs(y[k])
+    for l in range(sizes.shape[0] - 1):
+        w = weights_of(theta, sizes, w_off, l)
+        b = biases_of(theta, sizes, w_off, l)
+        y_in, e_in = neurons_of(y, sizes, n_off, l), neurons_of(e_y, sizes, n_off, l)
+        n_i, n_j, code = sizes[l], sizes[l + 1], acts[l]
+        for j in range(n_j):
+            magnitude, carried = abs(b[j]), 0.0
+            for i in range(n_i):
+                magnitude += abs(w[i, j] * y_in[i])
+                carried += abs(w[i, j]) * e_in[i]
+            k = n_off[l + 1] + j
+            e_z[k] = carried + (gamma(n_i + 1, u, lam) + u) * magnitude
+            slope = 1.0 if ambiguous_relu(code, z[k], e_z[k]) else abs(fprime(code, z[k], y[k]))
+            curved = 0.5 * e_z[k] * e_z[k] if code == SIGMOID or code == TANH else 0.0
+            e_y[k] = slope * e_z[k] + curved + f_rounding(code) * u * abs(y[k])
+
+
+@jit
+def error_rounding(theta, sizes, acts, w_off, n_off, X, T, u, lam):
+    """A bound on the rounding error of C = (1/n) Σ_x E_x computed in precision u:
+
+        e_E = Σ_k (|y_k − t_k|·e_k + ½e_k²) + (γ(n_out) + 3u)·E_x,  e_k = e_y_k + u|t_k|
+        e_C = (1/n) Σ_x e_E + (γ(n) + u)·C
+    """
+    n = X.shape[0]
+    L = sizes.shape[0] - 1
+    z, y = neuron_buffer(sizes, n_off), neuron_buffer(sizes, n_off)
+    e_z, e_y = neuron_buffer(sizes, n_off), neuron_buffer(sizes, n_off)
+    total, bound = 0.0, 0.0
+    for s in range(n):
+        forward(theta, sizes, acts, w_off, n_off, X[s], z, y)
+        forward_rounding(theta, sizes, acts, w_off, n_off, z, y, u, lam, e_z, e_y)
+        y_out, e_out, t = neurons_of(y, sizes, n_off, L), neurons_of(e_y, sizes, n_off, L), T[s]
+        e = sample_error(y_out, t)
+        total += e
+        for k in range(sizes[L]):
+            e_k = e_out[k] + u * abs(t[k])
+            bound += abs(y_out[k] - t[k]) * e_k + 0.5 * e_k * e_k
+        bound += (gamma(sizes[L], u, lam) + 3.0 * u) * e
+    return bound / n + (gamma(n, u, lam) + u) * total / n
+
+
+@jit
+def output_rounding(theta, sizes, acts, w_off, n_off, X, u, lam, bound):
+    """bound[s, k]: the rounding bound e_y_k of output k for sample s, in precision u."""
+    L = sizes.shape[0] - 1
+    z, y = neuron_buffer(sizes, n_off), neuron_buffer(sizes, n_off)
+    e_z, e_y = neuron_buffer(sizes, n_off), neuron_buffer(sizes, n_off)
+    for s in range(X.shape[0]):
+        forward(theta, sizes, acts, w_off, n_off, X[s], z, y)
+        forward_rounding(theta, sizes, acts, w_off, n_off, z, y, u, lam, e_z, e_y)
+        bound[s, :] = neurons_of(e_y, sizes, n_off, L)
+
+
+@jit
+def gradient_rounding(theta, sizes, acts, w_off, n_off, X, T, u, lam, bound):
+    """bound[p] ≥ the rounding error (first order, laid out like theta) of ∂C/∂θ_p computed by
+    backpropagation in precision u, before its final rounding to precision u:
+
+        output:  r_k = y_k − t_k,  e_r = e_y_k + u(|t_k| + |r_k|)
+                 δ_k = r_k f'_k,   e_δk = |f'_k| e_r + |r_k| e_f'k + e_r e_f'k + u|δ_k|
+        hidden:  s_j = Σ_k δ_k w_jk,  e_s = Σ_k |w_jk| e_δk + (γ(n_k) + u)·Σ_k |δ_k w_jk|
+                 δ_j = f'_j s_j,  e_δj = |f'_j| e_s + |s_j| e_f'j + e_s e_f'j + u|δ_j|
+        e_f' = |df'/dy|·e_y + e_y² + 2u(|f'| + y²)   (1 for a ReLU unit within rounding of 0)
+        ∂C/∂w_ij = (1/n) Σ_x δ_j y_i:
+                 (1/n)[Σ_x (|δ_j| e_y_i + |y_i| e_δj + e_δj e_y_i) + (γ(n) + 2u) Σ_x |δ_j y_i|]
+        ∂C/∂b_j  = (1/n) Σ_x δ_j:      (1/n)[Σ_x e_δj + (γ(n) + 2u) Σ_x |δ_j|]
+    """
+    n = X.shape[0]
+    L = sizes.shape[0] - 1
+    z, y = neuron_buffer(sizes, n_off), neuron_buffer(sizes, n_off)
+    e_z, e_y = neuron_buffer(sizes, n_off), neuron_buffer(sizes, n_off)
+    delta, e_delta = neuron_buffer(sizes, n_off), neuron_buffer(sizes, n_off)
+    carried = np.zeros_like(theta)  # Σ_x of the propagated errors
+    magnitude = np.zeros_like(theta)  # Σ_x |δ_j y_i|
+    for s in range(n):
+        forward(theta, sizes, acts, w_off, n_off, X[s], z, y)
+        forward_rounding(theta, sizes, acts, w_off, n_off, z, y, u, lam, e_z, e_y)
+        for l in range(L, 0, -1):
+            code = acts[l - 1]
+            for j in range(n_off[l], n_off[l] + sizes[l]):
+                fp = fprime(code, z[j], y[j])
+                e_fp = (fprime_slope(code, y[j]) * e_y[j] + e_y[j] * e_y[j]
+                        + 2.0 * u * (abs(fp) + y[j] * y[j]))
+                if ambiguous_relu(code, z[j], e_z[j]):
+                    e_fp = 1.0
+                if l == L:
+                    t = T[s, j - n_off[L]]
+                    r = y[j] - t
+                    e_r = e_y[j] + u * (abs(t) + abs(r))
+                else:
+                    w = weights_of(theta, sizes, w_off, l)
+                    r, e_r, size = 0.0, 0.0, 0.0
+                    for k in range(sizes[l + 1]):
+                        d_k = delta[n_off[l + 1] + k]
+                        r += d_k * w[j - n_off[l], k]
+                        e_r += abs(w[j - n_off[l], k]) * e_delta[n_off[l + 1] + k]
+                        size += abs(d_k * w[j - n_off[l], k])
+                    e_r += (gamma(sizes[l + 1], u, lam) + u) * size
+                delta[j] = r * fp
+                e_delta[j] = abs(fp) * e_r + abs(r) * e_fp + e_r * e_fp + u * abs(delta[j])
+        for l in range(L):
+            gw, ew = weights_of(magnitude, sizes, w_off, l), weights_of(carried, sizes, w_off, l)
+            gb, eb = biases_of(magnitude, sizes, w_off, l), biases_of(carried, sizes, w_off, l)
+            d, ed = neurons_of(delta, sizes, n_off, l + 1), neurons_of(e_delta, sizes, n_off, l + 1)
+            y_in, ey_in = neurons_of(y, sizes, n_off, l), neurons_of(e_y, sizes, n_off, l)
+            for i in range(sizes[l]):
+                for j in range(sizes[l + 1]):
+                    gw[i, j] += abs(d[j] * y_in[i])
+                    ew[i, j] += abs(d[j]) * ey_in[i] + abs(y_in[i]) * ed[j] + ed[j] * ey_in[i]
+            for j in range(sizes[l + 1]):
+                gb[j] += abs(d[j])
+                eb[j] += ed[j]
+    g = gamma(n, u, lam) + 2.0 * u
+    for p in range(theta.shape[0]):
+        bound[p] = (carried[p] + g * magnitude[p]) / n
+
+
+__all__ = ["central_differences", "directional_differences", "error_rounding",
+           "gradient_rounding", "output_rounding"]

@@ -1,0 +1,344 @@
+"""nb.gradcheck, nb.compare_gradients, nb.check_function: no false failures, the right
+index when something is wrong, the kernel's differences equal plain ones, and the reports.
+
+Correct gradients come from two independent sources: the package's loops (gradcheck)
+and the NumPy oracle (compare_gradients); the finite differences from the kernel.
+"""
+
+import importlib
+import json
+
+import numpy as np
+import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+import nbbackprop as nb
+import oracle
+from nbbackprop import gradcheck_kernels as fd
+from oracle import networks_and_data
+
+gc = importlib.import_module("nbbackprop.gradcheck")  # the module (nb.gradcheck is the function)
+
+
+def network(case):
+    weights, biases, activations, X, T = case
+    return nb.Network.from_weights(weights, biases, activations), X, T
+
+
+@st.composite
+def relu_networks_at_kinks(draw):
+    """ReLU networks where, for some samples, a unit's z is exactly 0: its bias is set to
+    minus the weighted sum, added in the loops' order (z_j = Σ_i w_ij y_i, then + b_j)."""
+    weights, biases, activations, X, T = draw(networks_and_data(activations=("relu", "linear")))
+    activations[0] = "relu"
+    for l, name in enumerate(activations):
+        Y = X
+        for m in range(l):  # the inputs of layer l, as the loops compute them
+            Y = oracle.f(activations[m], forward_sums(weights[m], Y) + biases[m])
+        if name != "relu":
+            continue
+        for j in draw(st.sets(st.integers(0, weights[l].shape[1] - 1), max_size=3)):
+            s = draw(st.integers(0, len(X) - 1))
+            biases[l][j] = -forward_sums(weights[l], Y)[s, j]
+    return weights, biases, activations, X, T
+
+
+def forward_sums(W, Y):
+    """Σ_i w_ij y_i summed over i in order from 0.0, as kernels.forward_layer does."""
+    Z = np.zeros((len(Y), W.shape[1]))
+    for i in range(W.shape[0]):
+        Z += Y[:, i : i + 1] * W[i]
+    return Z
+
+
+# --- no false failures -----------------------------------------------------------------------
+
+
+@given(networks_and_data())
+def test_the_package_gradient_passes(case):
+    net, X, T = network(case)
+    report = nb.gradcheck(net, X, T)
+    assert report.ok, str(report)
+    assert report.n_checked == net.parameters.size
+
+
+@given(networks_and_data())
+def test_the_oracle_gradient_passes(case):
+    net, X, T = network(case)
+    gw, gb = oracle.gradient(*case)
+    report = nb.compare_gradients(net, X, T, gw, gb)
+    assert report.ok, str(report)
+
+
+@given(relu_networks_at_kinks())
+def test_no_false_failures_with_inputs_at_relu_kinks(case):
+    net, X, T = network(case)
+    for gw, gb in (net.gradient(X, T), oracle.gradient(*case)):
+        report = nb.compare_gradients(net, X, T, gw, gb)
+        assert report.ok, str(report)
+    # A bias whose z_j is exactly 0 for some sample moves across the kink: one-sided judgement.
+    W0, b0 = case[0][0], case[1][0]
+    for j in np.flatnonzero((forward_sums(W0, X) + b0 == 0).any(axis=0)):
+        entry = report.entries[W0.size + j]
+        assert entry.name == f"biases[0][{j}]" and entry.kink
+        assert min(entry.left, entry.right) - entry.tol <= entry.analytic
+        assert entry.analytic <= max(entry.left, entry.right) + entry.tol
+
+
+@given(networks_and_data(), st.integers(0, 2**32 - 1))
+def test_fast_mode_passes_correct_gradients(case, seed):
+    net, X, T = network(case)
+    report = nb.gradcheck(net, X, T, mode="fast", n_directions=3, seed=seed)
+    assert report.ok, str(report)
+    assert report.n_checked == 3 and report.seed == seed
+
+
+@given(networks_and_data())
+def test_float32_gradients_are_judged_with_float32_tolerances(case):
+    """The oracle run in float32 is a correct float32 gradient: it passes, as float32,
+    although it is far outside the float64 tolerances."""
+    weights, biases, activations, X, T = case
+    assume(not oracle.relu_kink_ambiguous(weights, biases, activations, X))
+    net, X, T = network(case)
+    as32 = [[a.astype(np.float32) for a in arrays] for arrays in (weights, biases)]
+    gw, gb = oracle.gradient(*as32, activations, X.astype(np.float32), T.astype(np.float32))
+    gw, gb = [w.astype(np.float32) for w in gw], [b.astype(np.float32) for b in gb]
+    net32 = nb.Network.from_weights(*as32, activations)  # the weights the float32 run used
+    report = nb.compare_gradients(net32, X.astype(np.float32), T.astype(np.float32), gw, gb)
+    assert report.ok, str(report)
+    assert report.precision == "float32" and "float32 gradients" in report.verdict()
+
+
+# --- the finite differences themselves ------------------------------------------------------
+
+
+@given(networks_and_data(), st.data())
+def test_kernel_differences_equal_plain_ones(case, data):
+    """The kernel recomputes only what a parameter reaches; its quotient must equal the
+    plain one from net.error at θ ± h, up to the rounding bound of the two evaluations."""
+    net, X, T = network(case)
+    theta = net.parameters
+    p = data.draw(st.integers(0, theta.size - 1), label="p")
+    h = gc.STEP * np.maximum(1.0, np.abs(theta))
+    rows = np.empty((theta.size, fd.ROW))
+    fd.central_differences(theta, *net._layout, X, T, h, rows)
+    before = theta.copy()
+    old = theta[p]
+    theta[p] = old + h[p]
+    up = net.error(X, T)
+    theta[p] = old - h[p]
+    down = net.error(X, T)
+    theta[p] = old
+    span = (old + h[p]) - (old - h[p])  # the step the plain quotient really took
+    plain = (up - down) / span
+    eps_c = fd.error_rounding(theta, *net._layout, X, T, gc.U64, gc.LAMBDA)
+    kernel = rows[p, fd.ALL_H] / (2 * h[p] * len(X))
+    assert abs(kernel - plain) <= 2 * eps_c / h[p] + 4 * gc.EPS * abs(plain)
+    np.testing.assert_array_equal(theta, before)  # θ was never written
+
+
+def test_the_step_and_tolerance_are_in_the_report():
+    net, (X, T) = nb.Network([2, 3, 1], "tanh", seed=1), nb.xor()
+    report = nb.gradcheck(net, X, T)
+    text = str(report)
+    assert "ε^(1/3)·max(1, |θ|)" in text and "|D(2h) − D(h)| + 3·ε_C/h + e_g" in text
+    eps_c = fd.error_rounding(net.parameters, *net._layout, X, T, gc.U64, gc.LAMBDA)
+    assert f"ε_C = {eps_c:.2g}" in text
+    for e, theta_p in zip(report.entries, net.parameters):  # never below the rounding bound
+        assert e.tol >= 3 * eps_c / (gc.STEP * max(1.0, abs(theta_p)))
+
+
+# --- finding the wrong index ----------------------------------------------------------------
+
+
+@given(networks_and_data(), st.data())
+def test_a_corrupted_entry_is_the_one_reported(case, data):
+    net, X, T = network(case)
+    gw, gb = net.gradient(X, T)
+    flat = np.concatenate([np.concatenate([w.ravel(), b]) for w, b in zip(gw, gb)])
+    p = data.draw(st.integers(0, flat.size - 1), label="p")
+    bump = data.draw(st.sampled_from([1e-3, -0.1, 10.0]), label="bump")
+    clean = nb.compare_gradients(net, X, T, gw, gb)
+    e = clean.entries[p]
+    change = bump * max(1.0, abs(flat[p]))
+    assume(abs(change) > 2 * e.tol + (e.high - e.low if e.kink else 0.0))
+    flat[p] += change
+    bad_w, bad_b = net._split(flat)
+    report = nb.compare_gradients(net, X, T, bad_w, bad_b)
+    assert [e.name for e in report.failures] == [clean.entries[p].name]
+    assert report.worst.name == clean.entries[p].name and not report.ok
+
+
+def test_nan_in_supplied_gradients_is_reported_as_a_failure():
+    net, (X, T) = nb.Network([2, 3, 1], "sigmoid", seed=0), nb.xor()
+    gw, gb = net.gradient(X, T)
+    gw[0][1, 2] = np.nan
+    gb[1][0] = np.inf
+    report = nb.compare_gradients(net, X, T, gw, gb)
+    assert not report.ok
+    assert {e.name for e in report.failures} == {"weights[0][1, 2]", "biases[1][0]"}
+    assert report.to_dict()["worst"]["analytic"] is None  # NaN and inf become null in JSON
+    json.dumps(report.to_dict(all_entries=True), allow_nan=False)
+
+
+def test_fast_mode_failure_points_to_the_full_check():
+    net, (X, T) = nb.Network([2, 3, 1], "tanh", seed=0), nb.xor()
+    gw, gb = net.gradient(X, T)
+    gw[1][0, 0] *= 2
+    report = nb.compare_gradients(net, X, T, gw, gb, mode="fast", n_directions=4, seed=3)
+    assert not report.ok and report.worst.kind == "direction"
+    assert "mode='full'" in report.verdict()
+    again = nb.compare_gradients(net, X, T, gw, gb, mode="fast", n_directions=4, seed=3)
+    assert [e.numeric for e in again.entries] == [e.numeric for e in report.entries]
+    assert nb.compare_gradients(net, X, T, gw, gb).worst.name == "weights[1][0, 0]"
+
+
+def test_a_fresh_seed_is_reported():
+    net, (X, T) = nb.Network([2, 2, 1], seed=0), nb.xor()
+    report = nb.gradcheck(net, X, T, mode="fast", n_directions=2)
+    assert isinstance(report.seed, int)
+    again = nb.gradcheck(net, X, T, mode="fast", n_directions=2, seed=report.seed)
+    assert [e.numeric for e in again.entries] == [e.numeric for e in report.entries]
+
+
+def test_a_loss_scaled_differently_is_recognised():
+    net, (X, T) = nb.Network([2, 3, 2], "tanh", seed=0), (np.eye(2), np.eye(2)[::-1])
+    gw, gb = net.gradient(X, T)
+    report = nb.compare_gradients(net, X, T, [2 * w for w in gw], [2 * b for b in gb])
+    assert not report.ok and "every entry is 2 ×" in report.hint
+    report = nb.compare_gradients(net, X, T, [-w for w in gw], [-b for b in gb])
+    assert "opposite sign" in report.hint
+    assert nb.gradcheck(net, X, T).hint is None
+
+
+def test_raise_on_failure_carries_the_report():
+    net, (X, T) = nb.Network([2, 3, 1], seed=0), nb.xor()
+    gw, gb = net.gradient(X, T)
+    gb[0][1] += 1.0
+    with pytest.raises(nb.GradcheckError) as info:
+        nb.compare_gradients(net, X, T, gw, gb, raise_on_failure=True)
+    assert info.value.report.worst.name == "biases[0][1]"
+    assert "biases[0][1]" in str(info.value) and isinstance(info.value, AssertionError)
+    assert nb.gradcheck(net, X, T, raise_on_failure=True).ok
+
+
+def test_report_summary_and_json():
+    net, (X, T) = nb.Network([2, 3, 1], "tanh", seed=0), nb.xor()
+    report = nb.gradcheck(net, X, T)
+    d = json.loads(json.dumps(report.to_dict(all_entries=True), allow_nan=False))
+    assert d["ok"] and d["n_checked"] == 13 and d["failures"] == [] and len(d["entries"]) == 13
+    assert d["max_abs_error"] == report.max_abs_error
+    assert d["precision"] == "float64" and d["mode"] == "full"
+    worst = max(report.entries, key=lambda e: e.abs_err / e.tol)
+    assert report.worst == worst
+    assert report.max_abs_error == max(e.abs_err for e in report.entries)
+    assert report.max_rel_error == max(e.rel_err for e in report.entries)
+    assert str(report).splitlines()[-1].startswith("PASSED: all 13 entries agree")
+    assert [e.name for e in report.entries][:4] == ["weights[0][0, 0]", "weights[0][0, 1]",
+                                                    "weights[0][0, 2]", "weights[0][1, 0]"]
+    assert report.entries[6].name == "biases[0][0]" and report.entries[6].i is None
+
+
+# --- any function ----------------------------------------------------------------------------
+
+
+def rosenbrock(x):
+    return float(np.sum(100 * (x[1:] - x[:-1] ** 2) ** 2 + (1 - x[:-1]) ** 2))
+
+
+def rosenbrock_grad(x):
+    g = np.zeros_like(x)
+    g[:-1] = -400 * x[:-1] * (x[1:] - x[:-1] ** 2) - 2 * (1 - x[:-1])
+    g[1:] += 200 * (x[1:] - x[:-1] ** 2)
+    return g
+
+
+@given(st.lists(st.floats(-3, 3), min_size=2, max_size=8), st.data())
+def test_check_function_passes_a_right_gradient_and_finds_a_wrong_index(x, data):
+    x0 = np.array(x)
+    assert nb.check_function(rosenbrock, rosenbrock_grad, x0).ok
+    p = data.draw(st.integers(0, len(x) - 1))
+
+    def wrong(x):
+        g = rosenbrock_grad(x)
+        g[p] += 0.01 * max(1.0, abs(g[p]))
+        return g
+
+    report = nb.check_function(rosenbrock, wrong, x0)
+    assert [e.name for e in report.failures] == [f"x[{p}]"]
+
+
+def test_check_function_judges_float32_gradients_as_float32():
+    x0 = np.linspace(-1, 1, 5)
+    grad32 = lambda x: rosenbrock_grad(x).astype(np.float32)  # noqa: E731
+    report = nb.check_function(rosenbrock, grad32, x0)
+    assert report.ok and report.precision == "float32"
+
+
+@pytest.mark.parametrize(("call", "exception", "words"), [
+    (lambda: nb.check_function("f", rosenbrock_grad, [1.0, 2.0]), TypeError, ["f", "callable"]),
+    (lambda: nb.check_function(rosenbrock, None, [1.0, 2.0]), TypeError, ["grad", "callable"]),
+    (lambda: nb.check_function(rosenbrock, lambda x: x[:1], [1.0, 2.0]), ValueError,
+     ["grad(x0)", "(2,)", "(1,)"]),
+    (lambda: nb.check_function(rosenbrock, lambda x: np.ones((2, 1)), [1.0, 2.0]), ValueError,
+     ["grad(x0)", "(2,)", "(2, 1)"]),
+    (lambda: nb.check_function(rosenbrock, lambda x: np.ones(2, int), [1.0, 2.0]), TypeError,
+     ["grad(x0)", "floats", "int"]),
+    (lambda: nb.check_function(lambda x: x, rosenbrock_grad, [1.0, 2.0]), ValueError,
+     ["f(x0)", "single number", "(2,)"]),
+    (lambda: nb.check_function(lambda x: "a", rosenbrock_grad, [1.0, 2.0]), TypeError,
+     ["f(x0)", "real number"]),
+    (lambda: nb.check_function(lambda x: np.nan, rosenbrock_grad, [1.0, 2.0]), ValueError,
+     ["f(x0)", "finite", "nan"]),
+    (lambda: nb.check_function(rosenbrock, rosenbrock_grad, [[1.0, 2.0]]), ValueError,
+     ["x0", "1-D", "(1, 2)"]),
+    (lambda: nb.check_function(rosenbrock, rosenbrock_grad, [1.0, np.inf]), ValueError,
+     ["x0", "finite"]),
+])
+def test_check_function_bad_input(call, exception, words):
+    with pytest.raises(exception) as info:
+        call()
+    for word in words:
+        assert word in str(info.value), str(info.value)
+
+
+def test_check_function_reports_nan_gradients():
+    report = nb.check_function(rosenbrock, lambda x: np.array([np.nan, 0.0]), np.zeros(2))
+    assert not report.ok and report.worst.name == "x[0]"
+
+
+# --- bad input to the network checks ---------------------------------------------------------
+
+NET = nb.Network([2, 3, 1], seed=0)
+X, T = nb.xor()
+GW, GB = NET.gradient(X, T)
+
+
+@pytest.mark.parametrize(("call", "exception", "words"), [
+    (lambda: nb.gradcheck("net", X, T), TypeError, ["net", "Network", "str"]),
+    (lambda: nb.gradcheck(NET, X[:, :1], T), ValueError, ["X", "(n, 2)"]),
+    (lambda: nb.gradcheck(NET, X, T, mode="slow"), ValueError, ["mode", "'full'", "'slow'"]),
+    (lambda: nb.gradcheck(NET, X, T, mode="fast", n_directions=0), ValueError,
+     ["n_directions", "≥ 1", "0"]),
+    (lambda: nb.gradcheck(NET, X, T, seed=-1), ValueError, ["seed", "≥ 0"]),
+    (lambda: nb.gradcheck(NET, X, T, raise_on_failure="yes"), TypeError, ["raise_on_failure"]),
+    (lambda: nb.compare_gradients(NET, X, T, GW[:1], GB), ValueError,
+     ["grad_w", "one array per layer", "2", "1"]),
+    (lambda: nb.compare_gradients(NET, X, T, GW, GB + [GB[0]]), ValueError,
+     ["grad_b", "2", "3"]),
+    (lambda: nb.compare_gradients(NET, X, T, [GW[0].T, GW[1]], GB), ValueError,
+     ["grad_w[0]", "weights[0]", "(2, 3)", "(3, 2)"]),
+    (lambda: nb.compare_gradients(NET, X, T, GW, [GB[0], GB[1][:0]]), ValueError,
+     ["grad_b[1]", "(1,)", "(0,)"]),
+    (lambda: nb.compare_gradients(NET, X, T, [GW[0].astype(int), GW[1]], GB), TypeError,
+     ["grad_w[0]", "floats", "int"]),
+    (lambda: nb.compare_gradients(NET, X, T, GW[0], GB), TypeError, ["grad_w", "list"]),
+    (lambda: nb.compare_gradients(NET, X, T, GW, [[1.0, [2.0]], GB[1]]), ValueError,
+     ["grad_b[0]", "rectangular"]),
+])
+def test_network_checks_bad_input(call, exception, words):
+    with pytest.raises(exception) as info:
+        call()
+    for word in words:
+        assert word in str(info.value), str(info.value)
