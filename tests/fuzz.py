@@ -222,6 +222,12 @@ NETWORK_BAD = {"net": poked}
 DATA_BAD = {"X": lambda v: bad_arrays(v["X"]), "T": lambda v: bad_arrays(v["T"]), **NETWORK_BAD}
 DATA_BLAME = {"X": ("T", "batch_size"), "net": ("weights", "biases")}
 
+def _sum_of_squares(x):
+    """check_function's f: a user's function, whose own overflow warning is not ours."""
+    with np.errstate(over="ignore"):
+        return float(np.sum(x**2))
+
+
 TARGETS = [
     Target(
         "Network", lambda a: nb.Network(a["sizes"], a["activation"], a["output_activation"],
@@ -297,6 +303,32 @@ TARGETS = [
            {"path": lambda v: st.one_of(BAD_PATHS, st.sampled_from(BAD_FILES))},
            also=(OSError,)),
     Target("xor", lambda a: nb.xor(), st.just({}), {}),
+    Target("gradcheck",
+           lambda a: nb.gradcheck(a["net"], a["X"], a["T"], mode=a["mode"], seed=a["seed"]),
+           with_(network_and_data(), mode=st.sampled_from(["full", "fast"]),
+                 seed=st.integers(0, 2**32)),
+           {**DATA_BAD, "mode": lambda v: bad_names(("full", "fast")),
+            "seed": lambda v: BAD_INTS}, DATA_BLAME),
+    Target("compare_gradients",
+           lambda a: nb.compare_gradients(a["net"], a["X"], a["T"], a["grad_w"], a["grad_b"]),
+           network_and_data().map(lambda v: {**v, "grad_w": v["net"].gradient(v["X"], v["T"])[0],
+                                             "grad_b": v["net"].gradient(v["X"], v["T"])[1]}),
+           {**DATA_BAD,
+            "grad_w": lambda v: st.one_of(JUNK, st.just(v["grad_w"][:-1]), st.lists(
+                st.one_of(*(bad_arrays(g) for g in v["grad_w"])), min_size=len(v["grad_w"]),
+                max_size=len(v["grad_w"]))),
+            "grad_b": lambda v: st.one_of(JUNK, st.just(v["grad_b"] * 2), st.lists(
+                st.one_of(*(bad_arrays(g) for g in v["grad_b"])), min_size=len(v["grad_b"]),
+                max_size=len(v["grad_b"])))},
+           {**DATA_BLAME, "grad_w": ("grad_b",), "grad_b": ("grad_w",)}),
+    Target("check_function", lambda a: nb.check_function(a["f"], a["grad"], a["x0"]),
+           st.fixed_dictionaries({"f": st.just(_sum_of_squares),
+                                  "grad": st.just(lambda x: 2 * x),
+                                  "x0": arrays(np.float64, 3, elements=VALUES)}),
+           {"f": lambda v: st.one_of(JUNK, st.just(lambda x: "a"), st.just(lambda x: x)),
+            "grad": lambda v: st.one_of(JUNK, st.just(lambda x: x[:1]), st.just(lambda x: "g")),
+            "x0": lambda v: bad_arrays(v["x0"])},
+           {"f": ("grad",), "grad": ("f",)}),
     Target("trace",
            lambda a: a["net"].trace(a["x"], a["t"], eta=a["eta"], convention=a["convention"],
                                     train_biases=a["train_biases"]),
