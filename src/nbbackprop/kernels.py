@@ -49,6 +49,19 @@ def neurons_of(buffer, sizes, n_off, l):
     return buffer[n_off[l] : n_off[l] + sizes[l]]
 
 
+@jit(inline="always")
+def samples_of(buffer, sizes, n_off, l, m):
+    """The values of neuron layer l for a batch of m samples: an (m, n_l) view, row s for
+    sample s. The layers of a batch buffer follow each other like those of one sample."""
+    return buffer[m * n_off[l] : m * (n_off[l] + sizes[l])].reshape((m, sizes[l]))
+
+
+@jit(inline="always")
+def neurons_by_sample_of(buffer, sizes, n_off, l, m):
+    """Like ``samples_of``, transposed: an (n_l, m) view, row j for neuron j."""
+    return buffer[m * n_off[l] : m * (n_off[l] + sizes[l])].reshape((sizes[l], m))
+
+
 # --- one kernel per formula --------------------------------------------------------------
 
 
@@ -83,10 +96,24 @@ def hidden_delta(w_above, delta_above, z, y, code, delta):
     """Hidden delta:  δ_j = f'(z_j) Σ_k δ_k w_jk.
 
     ``w_above[j, k]`` is ``w_jk``, the weight from neuron ``j`` up to neuron ``k``, read
-    *before* this step's update.
+    *before* this step's update. Four sums (four ``j``) run side by side so that the CPU
+    overlaps them; each is still summed over ``k`` in order.
     """
     n_j, n_k = w_above.shape
-    for j in range(n_j):
+    by_four = n_j - n_j % 4
+    for j in range(0, by_four, 4):
+        s0 = s1 = s2 = s3 = 0.0
+        for k in range(n_k):
+            d_k = delta_above[k]
+            s0 += d_k * w_above[j, k]
+            s1 += d_k * w_above[j + 1, k]
+            s2 += d_k * w_above[j + 2, k]
+            s3 += d_k * w_above[j + 3, k]
+        delta[j] = fprime(code, z[j], y[j]) * s0
+        delta[j + 1] = fprime(code, z[j + 1], y[j + 1]) * s1
+        delta[j + 2] = fprime(code, z[j + 2], y[j + 2]) * s2
+        delta[j + 3] = fprime(code, z[j + 3], y[j + 3]) * s3
+    for j in range(by_four, n_j):
         s = 0.0
         for k in range(n_k):
             s += delta_above[k] * w_above[j, k]
@@ -119,6 +146,118 @@ def descend_layer(w, b, delta, y_below, eta, train_biases):
     if train_biases:
         for j in range(n_j):
             b[j] -= eta * delta[j]
+
+
+@jit
+def descend_forward_layer(w, b, delta, y_below_before, eta, train_biases, y_below, code, z, y):
+    """The previous sample's online step, then this sample's forward pass, in one sweep of w:
+    Δw_ij = −η δ_j y_i (δ and y of the previous sample), then z_j = Σ_i w_ij y_i + b_j and
+    y_j = f(z_j) (y_i of this sample).
+
+    Each w_ij is stepped exactly as ``descend_layer`` steps it and then read, and each z_j
+    gains its terms in the order i = 1, 2, … (four rows at a time, the parentheses keep the
+    order), so the result equals ``descend_layer`` then ``forward_layer`` bit for bit, while
+    w passes through the cache once instead of twice.
+    """
+    n_i, n_j = w.shape
+    for j in range(n_j):
+        z[j] = 0.0
+    by_four = n_i - n_i % 4
+    for i in range(0, by_four, 4):
+        b0, b1 = y_below_before[i], y_below_before[i + 1]
+        b2, b3 = y_below_before[i + 2], y_below_before[i + 3]
+        y0, y1, y2, y3 = y_below[i], y_below[i + 1], y_below[i + 2], y_below[i + 3]
+        for j in range(n_j):
+            d_j = delta[j]
+            w0 = w[i, j] = w[i, j] - eta * (d_j * b0)
+            w1 = w[i + 1, j] = w[i + 1, j] - eta * (d_j * b1)
+            w2 = w[i + 2, j] = w[i + 2, j] - eta * (d_j * b2)
+            w3 = w[i + 3, j] = w[i + 3, j] - eta * (d_j * b3)
+            z[j] = (((z[j] + w0 * y0) + w1 * y1) + w2 * y2) + w3 * y3
+    for i in range(by_four, n_i):
+        y_i_before, y_i = y_below_before[i], y_below[i]
+        for j in range(n_j):
+            w[i, j] -= eta * (delta[j] * y_i_before)
+            z[j] += w[i, j] * y_i
+    if train_biases:
+        for j in range(n_j):
+            b[j] -= eta * delta[j]
+    for j in range(n_j):
+        z[j] += b[j]
+        y[j] = f(code, z[j])
+
+
+# --- the same formulas for a batch of samples --------------------------------------------
+# Row s of Y, Z, D is sample s. Each weight is loaded once for the whole batch instead of
+# once per sample, and every sum keeps the order of its one-sample kernel, so each row
+# equals that kernel's result bit for bit.
+
+
+@jit
+def forward_layer_batch(w, b, Y_below, code, Z, Y):
+    """``forward_layer`` for m samples:  z_sj = Σ_i w_ij y_si + b_j,  y_sj = f(z_sj).
+
+    Four rows of w at a time are swept across the batch; z_sj gains their four terms in
+    the order i, i+1, i+2, i+3 (the parentheses keep it), then the remaining rows one by one.
+    """
+    m, n_i = Y_below.shape
+    n_j = w.shape[1]
+    for s in range(m):
+        for j in range(n_j):
+            Z[s, j] = 0.0
+    by_four = n_i - n_i % 4
+    for i in range(0, by_four, 4):
+        for s in range(m):
+            y0, y1, y2, y3 = Y_below[s, i], Y_below[s, i + 1], Y_below[s, i + 2], Y_below[s, i + 3]
+            for j in range(n_j):
+                Z[s, j] = (((Z[s, j] + w[i, j] * y0) + w[i + 1, j] * y1)
+                           + w[i + 2, j] * y2) + w[i + 3, j] * y3
+    for i in range(by_four, n_i):
+        for s in range(m):
+            y_si = Y_below[s, i]
+            for j in range(n_j):
+                Z[s, j] += w[i, j] * y_si
+    for s in range(m):
+        for j in range(n_j):
+            Z[s, j] += b[j]
+            Y[s, j] = f(code, Z[s, j])
+
+
+@jit
+def hidden_delta_batch(w_above, DT_above, Z, Y, code, D, DT):
+    """``hidden_delta`` for m samples:  δ_sj = f'(z_sj) Σ_k δ_sk w_jk.
+
+    The deltas come and go neuron by neuron (``DT[j, s]`` is δ_sj) so that the inner loop
+    runs over the batch; ``D`` receives them sample by sample as well.
+    """
+    n_j, n_k = w_above.shape
+    m = Z.shape[0]
+    for j in range(n_j):
+        for s in range(m):
+            DT[j, s] = 0.0
+        for k in range(n_k):
+            w_jk = w_above[j, k]
+            for s in range(m):
+                DT[j, s] += DT_above[k, s] * w_jk
+        for s in range(m):
+            DT[j, s] = fprime(code, Z[s, j], Y[s, j]) * DT[j, s]
+            D[s, j] = DT[j, s]
+
+
+@jit
+def accumulate_gradient_batch(D, Y_below, grad_w, grad_b):
+    """``accumulate_gradient`` for m samples, added in sample order:
+    ∂E/∂w_ij += δ_sj y_si,  ∂E/∂b_j += δ_sj  for s = 1 … m."""
+    m, n_j = D.shape
+    n_i = grad_w.shape[0]
+    for i in range(n_i):
+        for s in range(m):
+            y_si = Y_below[s, i]
+            for j in range(n_j):
+                grad_w[i, j] += D[s, j] * y_si
+    for s in range(m):
+        for j in range(n_j):
+            grad_b[j] += D[s, j]
 
 
 @jit
@@ -182,6 +321,14 @@ def backpropagate(theta, sizes, acts, w_off, n_off, x, t, z, y, delta):
     No weight changes here, so every hidden delta sees the weights before the update.
     """
     forward(theta, sizes, acts, w_off, n_off, x, z, y)
+    backward(theta, sizes, acts, w_off, n_off, t, z, y, delta)
+
+
+@jit
+def backward(theta, sizes, acts, w_off, n_off, t, z, y, delta):
+    """The deltas of every layer from a finished forward pass (z, y), output layer first:
+    δ_k = (y_k − t_k) f'(z_k) at the output, δ_j = f'(z_j) Σ_k δ_k w_jk below it.
+    """
     L = sizes.shape[0] - 1
     output_delta(
         neurons_of(z, sizes, n_off, L),
@@ -202,26 +349,83 @@ def backpropagate(theta, sizes, acts, w_off, n_off, x, t, z, y, delta):
 
 
 @jit
-def forward_all(theta, sizes, acts, w_off, n_off, X, out):
-    """out[s] = network output y for input row X[s]."""
-    z = neuron_buffer(sizes, n_off)
-    y = neuron_buffer(sizes, n_off)
+def batch_buffer(sizes, n_off, m):
+    """A flat buffer with one float64 per neuron of every layer for each of m samples."""
+    return np.zeros(m * (n_off[-1] + sizes[-1]))
+
+
+@jit
+def forward_batch(theta, sizes, acts, w_off, n_off, X, Z, Y):
+    """``forward`` for the m samples in the rows of X, one layer at a time (row s of layer 0
+    of Y is X[s])."""
+    m = X.shape[0]
+    samples_of(Y, sizes, n_off, 0, m)[:, :] = X
+    for l in range(sizes.shape[0] - 1):
+        forward_layer_batch(
+            weights_of(theta, sizes, w_off, l),
+            biases_of(theta, sizes, w_off, l),
+            samples_of(Y, sizes, n_off, l, m),
+            acts[l],
+            samples_of(Z, sizes, n_off, l + 1, m),
+            samples_of(Y, sizes, n_off, l + 1, m),
+        )
+
+
+@jit
+def backward_batch(theta, sizes, acts, w_off, n_off, T, Z, Y, D, DT):
+    """``backward`` for the m samples whose targets are the rows of T: δ of every layer,
+    into D (row s for sample s) and DT (row j for neuron j)."""
+    m = T.shape[0]
     L = sizes.shape[0] - 1
-    for s in range(X.shape[0]):
-        forward(theta, sizes, acts, w_off, n_off, X[s], z, y)
-        out[s, :] = neurons_of(y, sizes, n_off, L)
+    Z_out, Y_out = samples_of(Z, sizes, n_off, L, m), samples_of(Y, sizes, n_off, L, m)
+    D_out, DT_out = samples_of(D, sizes, n_off, L, m), neurons_by_sample_of(DT, sizes, n_off, L, m)
+    for s in range(m):
+        output_delta(Z_out[s], Y_out[s], T[s], acts[L - 1], D_out[s])
+        for k in range(sizes[L]):
+            DT_out[k, s] = D_out[s, k]
+    for l in range(L - 1, 0, -1):
+        hidden_delta_batch(
+            weights_of(theta, sizes, w_off, l),
+            neurons_by_sample_of(DT, sizes, n_off, l + 1, m),
+            samples_of(Z, sizes, n_off, l, m),
+            samples_of(Y, sizes, n_off, l, m),
+            acts[l - 1],
+            samples_of(D, sizes, n_off, l, m),
+            neurons_by_sample_of(DT, sizes, n_off, l, m),
+        )
+
+
+# Samples per block when a whole data set passes forward: enough to reuse each weight many
+# times while it is in cache, few enough for the block's neurons to stay there too.
+BLOCK = 32
+
+
+@jit
+def forward_all(theta, sizes, acts, w_off, n_off, X, out):
+    """out[s] = network output y for input row X[s] (BLOCK samples at a time)."""
+    m_max = min(X.shape[0], BLOCK)
+    Z, Y = batch_buffer(sizes, n_off, m_max), batch_buffer(sizes, n_off, m_max)
+    L = sizes.shape[0] - 1
+    for start in range(0, X.shape[0], BLOCK):
+        stop = min(start + BLOCK, X.shape[0])
+        forward_batch(theta, sizes, acts, w_off, n_off, X[start:stop], Z, Y)
+        out[start:stop, :] = samples_of(Y, sizes, n_off, L, stop - start)
 
 
 @jit
 def mean_error(theta, sizes, acts, w_off, n_off, X, T):
-    """Training-set cost:  C = (1/n) Σ_x E_x,  E_x = ½ Σ_k (t_k − y_k)²."""
-    z = neuron_buffer(sizes, n_off)
-    y = neuron_buffer(sizes, n_off)
+    """Training-set cost:  C = (1/n) Σ_x E_x,  E_x = ½ Σ_k (t_k − y_k)², added in sample
+    order (the forward passes run BLOCK samples at a time)."""
+    m_max = min(X.shape[0], BLOCK)
+    Z, Y = batch_buffer(sizes, n_off, m_max), batch_buffer(sizes, n_off, m_max)
     L = sizes.shape[0] - 1
     total = 0.0
-    for s in range(X.shape[0]):
-        forward(theta, sizes, acts, w_off, n_off, X[s], z, y)
-        total += sample_error(neurons_of(y, sizes, n_off, L), T[s])
+    for start in range(0, X.shape[0], BLOCK):
+        stop = min(start + BLOCK, X.shape[0])
+        forward_batch(theta, sizes, acts, w_off, n_off, X[start:stop], Z, Y)
+        Y_out = samples_of(Y, sizes, n_off, L, stop - start)
+        for s in range(stop - start):
+            total += sample_error(Y_out[s], T[start + s])
     return total / X.shape[0]
 
 
@@ -271,6 +475,52 @@ def shuffle(order, state):
 
 
 @jit
+def online_epoch(theta, sizes, acts, w_off, n_off, X, T, order, eta, train_biases,
+                 z, y, y_before, delta):
+    """One epoch of online SGD: for each sample x (in ``order``), backpropagate, then
+    Δw_ij = −η δ_j y_i, Δb_j = −η δ_j.
+
+    A sample's step is postponed into the next sample's forward pass
+    (``descend_forward_layer``), so each layer's w is swept once per sample for both; the
+    result is that of ``backpropagate`` then ``descend_layer`` per sample, bit for bit.
+    ``y_before`` holds the previous sample's outputs y_i for its postponed step.
+    """
+    L = sizes.shape[0] - 1
+    for s in range(X.shape[0]):
+        x, t = X[order[s]], T[order[s]]
+        if s == 0:
+            forward(theta, sizes, acts, w_off, n_off, x, z, y)
+        else:
+            y_in = neurons_of(y, sizes, n_off, 0)
+            for i in range(x.shape[0]):
+                y_in[i] = x[i]
+            for l in range(L):
+                descend_forward_layer(
+                    weights_of(theta, sizes, w_off, l),
+                    biases_of(theta, sizes, w_off, l),
+                    neurons_of(delta, sizes, n_off, l + 1),
+                    neurons_of(y_before, sizes, n_off, l),
+                    eta,
+                    train_biases,
+                    neurons_of(y, sizes, n_off, l),
+                    acts[l],
+                    neurons_of(z, sizes, n_off, l + 1),
+                    neurons_of(y, sizes, n_off, l + 1),
+                )
+        backward(theta, sizes, acts, w_off, n_off, t, z, y, delta)
+        y, y_before = y_before, y
+    for l in range(L):  # the last sample's step
+        descend_layer(
+            weights_of(theta, sizes, w_off, l),
+            biases_of(theta, sizes, w_off, l),
+            neurons_of(delta, sizes, n_off, l + 1),
+            neurons_of(y_before, sizes, n_off, l),
+            eta,
+            train_biases,
+        )
+
+
+@jit
 def train_epochs(
     theta, sizes, acts, w_off, n_off, X, T, order, rng_state, do_shuffle,
     epochs, eta, alpha, velocity, batch_size, train_biases, target_error, errors,
@@ -289,7 +539,11 @@ def train_epochs(
     n = X.shape[0]
     z = neuron_buffer(sizes, n_off)
     y = neuron_buffer(sizes, n_off)
+    y_before = neuron_buffer(sizes, n_off)
     delta = neuron_buffer(sizes, n_off)
+    Xb, Tb = np.empty((batch_size, X.shape[1])), np.empty((batch_size, T.shape[1]))
+    Zb, Yb = batch_buffer(sizes, n_off, batch_size), batch_buffer(sizes, n_off, batch_size)
+    Db, DTb = batch_buffer(sizes, n_off, batch_size), batch_buffer(sizes, n_off, batch_size)
     grad = np.zeros_like(theta)
     theta_before = np.empty_like(theta)
     online = batch_size == 1 and alpha == 0.0
@@ -297,32 +551,27 @@ def train_epochs(
         theta_before[:] = theta
         if do_shuffle:
             shuffle(order, rng_state)
-        for start in range(0, n, batch_size):
-            stop = min(start + batch_size, n)
-            if not online:
+        if online:
+            online_epoch(theta, sizes, acts, w_off, n_off, X, T, order, eta, train_biases,
+                         z, y, y_before, delta)
+        else:
+            for start in range(0, n, batch_size):
+                stop = min(start + batch_size, n)
+                m = stop - start
+                for s in range(m):
+                    Xb[s, :] = X[order[start + s]]
+                    Tb[s, :] = T[order[start + s]]
+                forward_batch(theta, sizes, acts, w_off, n_off, Xb[:m], Zb, Yb)
+                backward_batch(theta, sizes, acts, w_off, n_off, Tb[:m], Zb, Yb, Db, DTb)
                 grad[:] = 0.0
-            for s in range(start, stop):
-                x, t = X[order[s]], T[order[s]]
-                backpropagate(theta, sizes, acts, w_off, n_off, x, t, z, y, delta)
                 for l in range(L):
-                    if online:
-                        descend_layer(
-                            weights_of(theta, sizes, w_off, l),
-                            biases_of(theta, sizes, w_off, l),
-                            neurons_of(delta, sizes, n_off, l + 1),
-                            neurons_of(y, sizes, n_off, l),
-                            eta,
-                            train_biases,
-                        )
-                    else:
-                        accumulate_gradient(
-                            neurons_of(delta, sizes, n_off, l + 1),
-                            neurons_of(y, sizes, n_off, l),
-                            weights_of(grad, sizes, w_off, l),
-                            biases_of(grad, sizes, w_off, l),
-                        )
-            if not online:
-                descend(theta, grad, velocity, sizes, w_off, eta, alpha, stop - start, train_biases)
+                    accumulate_gradient_batch(
+                        samples_of(Db, sizes, n_off, l + 1, m),
+                        samples_of(Yb, sizes, n_off, l, m),
+                        weights_of(grad, sizes, w_off, l),
+                        biases_of(grad, sizes, w_off, l),
+                    )
+                descend(theta, grad, velocity, sizes, w_off, eta, alpha, m, train_biases)
         error = mean_error(theta, sizes, acts, w_off, n_off, X, T)
         errors[e] = error
         if not math.isfinite(error):
