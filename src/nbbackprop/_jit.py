@@ -1,6 +1,7 @@
 """The one place where compiled code is declared, and with which flags.
 
-Every kernel is ``@njit(cache=True, nogil=True)`` and nothing else:
+Every kernel is ``@njit(cache=True, nogil=True)`` and nothing else (``jit``); the few
+drivers that spread independent work over threads add ``parallel=True`` (``jit_parallel``):
 
 - ``cache=True``: a user's second process loads machine code from ``__pycache__``
   instead of compiling again.
@@ -10,6 +11,9 @@ Every kernel is ``@njit(cache=True, nogil=True)`` and nothing else:
   no NaN/Inf and delete the non-finite checks that divergence detection relies on).
   The forward sum still vectorises without reassociation because its inner loop runs
   over ``j`` (independent sums), not over ``i``.
+- ``parallel=True`` only where every result is computed whole by one thread (a sample's
+  passes, one row of the gradient): no sum is ever split between threads, so the results
+  are the same, bit for bit, for any number of threads.
 """
 
 import functools
@@ -17,3 +21,4 @@ import functools
 import numba
 
 jit = functools.partial(numba.njit, cache=True, nogil=True)
+jit_parallel = functools.partial(numba.njit, cache=True, nogil=True, parallel=True)

@@ -5,6 +5,7 @@ non-zero; no Python traceback reaches the user.
 """
 
 import argparse
+import os
 import sys
 import time
 
@@ -43,6 +44,16 @@ def demo(args):
     print(f"\ntrained {history.epochs} epochs ({4 * history.epochs} samples) in {seconds:.3f} s")
 
 
+def bench(args):
+    """Time nbbackprop against the peers that are installed (a quick run of scripts/bench.py)."""
+    from .bench import FULL, QUICK, run
+
+    threads = f" --threads {args.threads}" if args.threads else ""
+    command = (f"python scripts/bench.py{threads}` (the same as `nbbackprop bench --full{threads}"
+               if args.full else f"nbbackprop bench{threads}")
+    run(FULL if args.full else QUICK, args.threads or os.cpu_count(), command)
+
+
 def _positive_int(text):
     value = int(text)
     if value < 1:
@@ -66,6 +77,13 @@ def parser():
     d.add_argument("--eta", type=_positive_float, default=0.5, help="learning rate (default 0.5)")
     d.add_argument("--seed", type=int, default=0, help="initial weights and order (default 0)")
     d.set_defaults(run=demo)
+    b = commands.add_parser("bench", help="time training against PyTorch, JAX, scikit-learn, "
+                            "NumPy (those installed); a Markdown report")
+    b.add_argument("--full", action="store_true",
+                   help="the full run (a few minutes), as python scripts/bench.py")
+    b.add_argument("--threads", type=_positive_int, default=None,
+                   help="threads for every implementation (default: all cores)")
+    b.set_defaults(run=bench)
     return p
 
 

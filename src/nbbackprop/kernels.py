@@ -19,8 +19,9 @@ buffers too, layer ``l``'s neurons starting at ``n_off[l]`` (layer 0 holds the i
 import math
 
 import numpy as np
+from numba import prange
 
-from ._jit import jit
+from ._jit import jit, jit_parallel
 from .activations import f, fprime
 
 # What train_epochs reports as its reason to stop.
@@ -228,14 +229,21 @@ def hidden_delta_batch(w_above, DT_above, Z, Y, code, D, DT):
     """``hidden_delta`` for m samples:  δ_sj = f'(z_sj) Σ_k δ_sk w_jk.
 
     The deltas come and go neuron by neuron (``DT[j, s]`` is δ_sj) so that the inner loop
-    runs over the batch; ``D`` receives them sample by sample as well.
+    runs over the batch; four terms k, k+1, k+2, k+3 are added at a time, in that order.
+    ``D`` receives the deltas sample by sample as well.
     """
     n_j, n_k = w_above.shape
     m = Z.shape[0]
+    by_four = n_k - n_k % 4
     for j in range(n_j):
         for s in range(m):
             DT[j, s] = 0.0
-        for k in range(n_k):
+        for k in range(0, by_four, 4):
+            w0, w1, w2, w3 = w_above[j, k], w_above[j, k + 1], w_above[j, k + 2], w_above[j, k + 3]
+            for s in range(m):
+                DT[j, s] = (((DT[j, s] + DT_above[k, s] * w0) + DT_above[k + 1, s] * w1)
+                            + DT_above[k + 2, s] * w2) + DT_above[k + 3, s] * w3
+        for k in range(by_four, n_k):
             w_jk = w_above[j, k]
             for s in range(m):
                 DT[j, s] += DT_above[k, s] * w_jk
@@ -245,19 +253,38 @@ def hidden_delta_batch(w_above, DT_above, Z, Y, code, D, DT):
 
 
 @jit
-def accumulate_gradient_batch(D, Y_below, grad_w, grad_b):
-    """``accumulate_gradient`` for m samples, added in sample order:
-    ∂E/∂w_ij += δ_sj y_si,  ∂E/∂b_j += δ_sj  for s = 1 … m."""
+def accumulate_gradient_row(D, Y_below, i, grad_w_i):
+    """Row i of ``accumulate_gradient_batch``:  ∂E/∂w_ij += δ_sj y_si  for s = 1 … m, in
+    sample order (four samples at a time, the parentheses keep the order)."""
     m, n_j = D.shape
-    n_i = grad_w.shape[0]
-    for i in range(n_i):
-        for s in range(m):
-            y_si = Y_below[s, i]
-            for j in range(n_j):
-                grad_w[i, j] += D[s, j] * y_si
+    by_four = m - m % 4
+    for s in range(0, by_four, 4):
+        y0, y1, y2, y3 = Y_below[s, i], Y_below[s + 1, i], Y_below[s + 2, i], Y_below[s + 3, i]
+        for j in range(n_j):
+            grad_w_i[j] = (((grad_w_i[j] + D[s, j] * y0) + D[s + 1, j] * y1)
+                           + D[s + 2, j] * y2) + D[s + 3, j] * y3
+    for s in range(by_four, m):
+        y_si = Y_below[s, i]
+        for j in range(n_j):
+            grad_w_i[j] += D[s, j] * y_si
+
+
+@jit
+def accumulate_bias_gradient(D, grad_b):
+    """∂E/∂b_j += δ_sj  for s = 1 … m, in sample order."""
+    m, n_j = D.shape
     for s in range(m):
         for j in range(n_j):
             grad_b[j] += D[s, j]
+
+
+@jit
+def accumulate_gradient_batch(D, Y_below, grad_w, grad_b):
+    """``accumulate_gradient`` for m samples, added in sample order:
+    ∂E/∂w_ij += δ_sj y_si,  ∂E/∂b_j += δ_sj  for s = 1 … m."""
+    for i in range(grad_w.shape[0]):
+        accumulate_gradient_row(D, Y_below, i, grad_w[i])
+    accumulate_bias_gradient(D, grad_b)
 
 
 @jit
@@ -348,6 +375,16 @@ def backward(theta, sizes, acts, w_off, n_off, t, z, y, delta):
         )
 
 
+# Samples per block when many samples pass at once: enough to reuse each weight many times
+# while it is in cache, few enough for the block's neurons to stay there too. A block is
+# shared between threads in chunks of CHUNK samples; a whole data set's error, in tasks of
+# TASK_BLOCKS blocks.
+BLOCK, CHUNK, TASK_BLOCKS = 32, 8, 8
+# Threads pay off from about this many multiply-adds per parallel pass (starting them costs
+# a few microseconds); below it everything runs on the calling thread.
+PARALLEL_WORK = 1 << 18
+
+
 @jit
 def batch_buffer(sizes, n_off, m):
     """A flat buffer with one float64 per neuron of every layer for each of m samples."""
@@ -355,11 +392,31 @@ def batch_buffer(sizes, n_off, m):
 
 
 @jit
-def forward_batch(theta, sizes, acts, w_off, n_off, X, Z, Y):
-    """``forward`` for the m samples in the rows of X, one layer at a time (row s of layer 0
-    of Y is X[s])."""
-    m = X.shape[0]
-    samples_of(Y, sizes, n_off, 0, m)[:, :] = X
+def chunk_buffers(sizes, n_off):
+    """Buffers for the chunks of one block: row c holds chunk c's neurons (CHUNK samples);
+    all rows together, ``.ravel()``, hold one block of BLOCK samples."""
+    return np.zeros((BLOCK // CHUNK, CHUNK * (n_off[-1] + sizes[-1])))
+
+
+@jit
+def worth_threads(sizes, m):
+    """Whether passing m samples through the network is work enough to share out."""
+    weights = 0
+    for l in range(sizes.shape[0] - 1):
+        weights += sizes[l] * sizes[l + 1]
+    return m * weights >= PARALLEL_WORK
+
+
+@jit
+def gather(X, rows, Y_in):
+    """Y_in[s] = X[rows[s]]: the inputs of a batch, as layer 0 of its buffer."""
+    for s in range(rows.shape[0]):
+        Y_in[s, :] = X[rows[s]]
+
+
+@jit
+def forward_batch(theta, sizes, acts, w_off, n_off, Z, Y, m):
+    """``forward`` for m samples, one layer at a time; layer 0 of Y holds their inputs."""
     for l in range(sizes.shape[0] - 1):
         forward_layer_batch(
             weights_of(theta, sizes, w_off, l),
@@ -372,15 +429,15 @@ def forward_batch(theta, sizes, acts, w_off, n_off, X, Z, Y):
 
 
 @jit
-def backward_batch(theta, sizes, acts, w_off, n_off, T, Z, Y, D, DT):
-    """``backward`` for the m samples whose targets are the rows of T: δ of every layer,
-    into D (row s for sample s) and DT (row j for neuron j)."""
-    m = T.shape[0]
+def backward_batch(theta, sizes, acts, w_off, n_off, T, rows, Z, Y, D, DT):
+    """``backward`` for m samples with targets T[rows[s]]: δ of every layer, into D (row s
+    for sample s) and DT (row j for neuron j)."""
+    m = rows.shape[0]
     L = sizes.shape[0] - 1
     Z_out, Y_out = samples_of(Z, sizes, n_off, L, m), samples_of(Y, sizes, n_off, L, m)
     D_out, DT_out = samples_of(D, sizes, n_off, L, m), neurons_by_sample_of(DT, sizes, n_off, L, m)
     for s in range(m):
-        output_delta(Z_out[s], Y_out[s], T[s], acts[L - 1], D_out[s])
+        output_delta(Z_out[s], Y_out[s], T[rows[s]], acts[L - 1], D_out[s])
         for k in range(sizes[L]):
             DT_out[k, s] = D_out[s, k]
     for l in range(L - 1, 0, -1):
@@ -395,38 +452,68 @@ def backward_batch(theta, sizes, acts, w_off, n_off, T, Z, Y, D, DT):
         )
 
 
-# Samples per block when a whole data set passes forward: enough to reuse each weight many
-# times while it is in cache, few enough for the block's neurons to stay there too.
-BLOCK = 32
+@jit
+def block_errors(theta, sizes, acts, w_off, n_off, X, T, start, stop, Z, Y, E):
+    """E[s] = E_x = ½ Σ_k (t_k − y_k)² for the samples s = start … stop − 1, one block."""
+    m = stop - start
+    samples_of(Y, sizes, n_off, 0, m)[:, :] = X[start:stop]
+    forward_batch(theta, sizes, acts, w_off, n_off, Z, Y, m)
+    Y_out = samples_of(Y, sizes, n_off, sizes.shape[0] - 1, m)
+    for s in range(m):
+        E[start + s] = sample_error(Y_out[s], T[start + s])
+
+
+@jit_parallel
+def sample_errors_on_threads(theta, sizes, acts, w_off, n_off, X, T, E):
+    """``block_errors`` for every block of the data, the blocks shared out to the threads
+    in tasks of TASK_BLOCKS blocks."""
+    n_blocks = (X.shape[0] + BLOCK - 1) // BLOCK
+    for task in prange((n_blocks + TASK_BLOCKS - 1) // TASK_BLOCKS):
+        Z, Y = batch_buffer(sizes, n_off, BLOCK), batch_buffer(sizes, n_off, BLOCK)
+        for c in range(task * TASK_BLOCKS, min(task * TASK_BLOCKS + TASK_BLOCKS, n_blocks)):
+            start = c * BLOCK
+            block_errors(theta, sizes, acts, w_off, n_off, X, T, start,
+                         min(start + BLOCK, X.shape[0]), Z, Y, E)
 
 
 @jit
 def forward_all(theta, sizes, acts, w_off, n_off, X, out):
     """out[s] = network output y for input row X[s] (BLOCK samples at a time)."""
-    m_max = min(X.shape[0], BLOCK)
-    Z, Y = batch_buffer(sizes, n_off, m_max), batch_buffer(sizes, n_off, m_max)
+    Z, Y = batch_buffer(sizes, n_off, BLOCK), batch_buffer(sizes, n_off, BLOCK)
     L = sizes.shape[0] - 1
     for start in range(0, X.shape[0], BLOCK):
-        stop = min(start + BLOCK, X.shape[0])
-        forward_batch(theta, sizes, acts, w_off, n_off, X[start:stop], Z, Y)
-        out[start:stop, :] = samples_of(Y, sizes, n_off, L, stop - start)
+        m = min(BLOCK, X.shape[0] - start)
+        samples_of(Y, sizes, n_off, 0, m)[:, :] = X[start : start + m]
+        forward_batch(theta, sizes, acts, w_off, n_off, Z, Y, m)
+        out[start : start + m, :] = samples_of(Y, sizes, n_off, L, m)
 
 
 @jit
 def mean_error(theta, sizes, acts, w_off, n_off, X, T):
-    """Training-set cost:  C = (1/n) Σ_x E_x,  E_x = ½ Σ_k (t_k − y_k)², added in sample
-    order (the forward passes run BLOCK samples at a time)."""
-    m_max = min(X.shape[0], BLOCK)
-    Z, Y = batch_buffer(sizes, n_off, m_max), batch_buffer(sizes, n_off, m_max)
-    L = sizes.shape[0] - 1
+    """Training-set cost:  C = (1/n) Σ_x E_x,  E_x = ½ Σ_k (t_k − y_k)²."""
+    E = np.empty(X.shape[0])
+    Z, Y = batch_buffer(sizes, n_off, BLOCK), batch_buffer(sizes, n_off, BLOCK)
+    return mean_error_with(theta, sizes, acts, w_off, n_off, X, T, E, Z, Y)
+
+
+@jit
+def mean_error_with(theta, sizes, acts, w_off, n_off, X, T, E, Z, Y):
+    """``mean_error`` with its work space given: E (one float per sample), Z and Y (one block).
+
+    The forward passes run a block of samples at a time (on all threads for a large data
+    set); the E_x are then added in sample order.
+    """
+    n = X.shape[0]
+    if worth_threads(sizes, n):
+        sample_errors_on_threads(theta, sizes, acts, w_off, n_off, X, T, E)
+    else:
+        for start in range(0, n, BLOCK):
+            block_errors(theta, sizes, acts, w_off, n_off, X, T, start, min(start + BLOCK, n),
+                         Z, Y, E)
     total = 0.0
-    for start in range(0, X.shape[0], BLOCK):
-        stop = min(start + BLOCK, X.shape[0])
-        forward_batch(theta, sizes, acts, w_off, n_off, X[start:stop], Z, Y)
-        Y_out = samples_of(Y, sizes, n_off, L, stop - start)
-        for s in range(stop - start):
-            total += sample_error(Y_out[s], T[start + s])
-    return total / X.shape[0]
+    for s in range(n):
+        total += E[s]
+    return total / n
 
 
 @jit
@@ -521,6 +608,47 @@ def online_epoch(theta, sizes, acts, w_off, n_off, X, T, order, eta, train_biase
 
 
 @jit
+def add_block_gradient(theta, sizes, acts, w_off, n_off, X, T, rows, grad, Z, Y, D, DT):
+    """grad += Σ_s ∂E_s/∂θ over the samples X[rows] (at most BLOCK), in sample order."""
+    m = rows.shape[0]
+    gather(X, rows, samples_of(Y, sizes, n_off, 0, m))
+    forward_batch(theta, sizes, acts, w_off, n_off, Z, Y, m)
+    backward_batch(theta, sizes, acts, w_off, n_off, T, rows, Z, Y, D, DT)
+    for l in range(sizes.shape[0] - 1):
+        accumulate_gradient_batch(
+            samples_of(D, sizes, n_off, l + 1, m),
+            samples_of(Y, sizes, n_off, l, m),
+            weights_of(grad, sizes, w_off, l),
+            biases_of(grad, sizes, w_off, l),
+        )
+
+
+@jit_parallel
+def add_block_gradient_on_threads(theta, sizes, acts, w_off, n_off, X, T, rows, grad, Z, Y, D, DT):
+    """``add_block_gradient`` on all threads: each chunk of CHUNK samples passes forward and
+    back on one thread (``Z[c]`` … are chunk c's buffers); then each row i of each layer's
+    gradient is summed on one thread, over the chunks in order, so in sample order."""
+    m = rows.shape[0]
+    n_chunks = (m + CHUNK - 1) // CHUNK
+    for c in prange(n_chunks):
+        chunk = rows[c * CHUNK : min(c * CHUNK + CHUNK, m)]
+        gather(X, chunk, samples_of(Y[c], sizes, n_off, 0, chunk.shape[0]))
+        forward_batch(theta, sizes, acts, w_off, n_off, Z[c], Y[c], chunk.shape[0])
+        backward_batch(theta, sizes, acts, w_off, n_off, T, chunk, Z[c], Y[c], D[c], DT[c])
+    for l in range(sizes.shape[0] - 1):
+        grad_w = weights_of(grad, sizes, w_off, l)
+        for i in prange(sizes[l]):
+            for c in range(n_chunks):
+                m_c = min(CHUNK, m - c * CHUNK)
+                accumulate_gradient_row(samples_of(D[c], sizes, n_off, l + 1, m_c),
+                                        samples_of(Y[c], sizes, n_off, l, m_c), i, grad_w[i])
+        for c in range(n_chunks):
+            m_c = min(CHUNK, m - c * CHUNK)
+            accumulate_bias_gradient(samples_of(D[c], sizes, n_off, l + 1, m_c),
+                                     biases_of(grad, sizes, w_off, l))
+
+
+@jit
 def train_epochs(
     theta, sizes, acts, w_off, n_off, X, T, order, rng_state, do_shuffle,
     epochs, eta, alpha, velocity, batch_size, train_biases, target_error, errors,
@@ -535,17 +663,17 @@ def train_epochs(
     Returns (epochs run, reason): stops early once C ≤ target_error, or when C is not
     finite, in which case theta is restored to what it was before that epoch.
     """
-    L = sizes.shape[0] - 1
     n = X.shape[0]
     z = neuron_buffer(sizes, n_off)
     y = neuron_buffer(sizes, n_off)
     y_before = neuron_buffer(sizes, n_off)
     delta = neuron_buffer(sizes, n_off)
-    Xb, Tb = np.empty((batch_size, X.shape[1])), np.empty((batch_size, T.shape[1]))
-    Zb, Yb = batch_buffer(sizes, n_off, batch_size), batch_buffer(sizes, n_off, batch_size)
-    Db, DTb = batch_buffer(sizes, n_off, batch_size), batch_buffer(sizes, n_off, batch_size)
+    Z, Y = chunk_buffers(sizes, n_off), chunk_buffers(sizes, n_off)
+    D, DT = chunk_buffers(sizes, n_off), chunk_buffers(sizes, n_off)
+    threads = worth_threads(sizes, min(batch_size, BLOCK))
     grad = np.zeros_like(theta)
     theta_before = np.empty_like(theta)
+    E = np.empty(n)
     online = batch_size == 1 and alpha == 0.0
     for e in range(epochs):
         theta_before[:] = theta
@@ -557,22 +685,17 @@ def train_epochs(
         else:
             for start in range(0, n, batch_size):
                 stop = min(start + batch_size, n)
-                m = stop - start
-                for s in range(m):
-                    Xb[s, :] = X[order[start + s]]
-                    Tb[s, :] = T[order[start + s]]
-                forward_batch(theta, sizes, acts, w_off, n_off, Xb[:m], Zb, Yb)
-                backward_batch(theta, sizes, acts, w_off, n_off, Tb[:m], Zb, Yb, Db, DTb)
                 grad[:] = 0.0
-                for l in range(L):
-                    accumulate_gradient_batch(
-                        samples_of(Db, sizes, n_off, l + 1, m),
-                        samples_of(Yb, sizes, n_off, l, m),
-                        weights_of(grad, sizes, w_off, l),
-                        biases_of(grad, sizes, w_off, l),
-                    )
-                descend(theta, grad, velocity, sizes, w_off, eta, alpha, m, train_biases)
-        error = mean_error(theta, sizes, acts, w_off, n_off, X, T)
+                for first in range(start, stop, BLOCK):
+                    rows = order[first : min(first + BLOCK, stop)]
+                    if threads:
+                        add_block_gradient_on_threads(theta, sizes, acts, w_off, n_off, X, T,
+                                                      rows, grad, Z, Y, D, DT)
+                    else:
+                        add_block_gradient(theta, sizes, acts, w_off, n_off, X, T, rows, grad,
+                                           Z.ravel(), Y.ravel(), D.ravel(), DT.ravel())
+                descend(theta, grad, velocity, sizes, w_off, eta, alpha, stop - start, train_biases)
+        error = mean_error_with(theta, sizes, acts, w_off, n_off, X, T, E, Z.ravel(), Y.ravel())
         errors[e] = error
         if not math.isfinite(error):
             theta[:] = theta_before
