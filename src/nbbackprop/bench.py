@@ -513,7 +513,7 @@ def targets(summary):
     out = ["\n### Targets\n", "| target | wanted | this run | |", "|---|---:|---:|---|"]
     for what, wanted, got in rows:
         if got is None:
-            out.append(f"| {what} | ≥ {wanted} | — | peer skipped |")
+            out.append(f"| {what} | ≥ {wanted} | — | not measured |")
         else:
             verdict = "met" if got >= wanted else "MISSED"
             out.append(f"| {what} | ≥ {wanted} | {got:.2f} | {verdict} |")

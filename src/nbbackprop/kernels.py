@@ -101,8 +101,8 @@ def hidden_delta(w_above, delta_above, z, y, code, delta):
     overlaps them; each is still summed over ``k`` in order.
     """
     n_j, n_k = w_above.shape
-    by_four = n_j - n_j % 4
-    for j in range(0, by_four, 4):
+    j = 0
+    while j + 4 <= n_j:
         s0 = s1 = s2 = s3 = 0.0
         for k in range(n_k):
             d_k = delta_above[k]
@@ -114,11 +114,13 @@ def hidden_delta(w_above, delta_above, z, y, code, delta):
         delta[j + 1] = fprime(code, z[j + 1], y[j + 1]) * s1
         delta[j + 2] = fprime(code, z[j + 2], y[j + 2]) * s2
         delta[j + 3] = fprime(code, z[j + 3], y[j + 3]) * s3
-    for j in range(by_four, n_j):
+        j += 4
+    while j < n_j:
         s = 0.0
         for k in range(n_k):
             s += delta_above[k] * w_above[j, k]
         delta[j] = fprime(code, z[j], y[j]) * s
+        j += 1
 
 
 @jit
@@ -163,8 +165,8 @@ def descend_forward_layer(w, b, delta, y_below_before, eta, train_biases, y_belo
     n_i, n_j = w.shape
     for j in range(n_j):
         z[j] = 0.0
-    by_four = n_i - n_i % 4
-    for i in range(0, by_four, 4):
+    i = 0
+    while i + 4 <= n_i:
         b0, b1 = y_below_before[i], y_below_before[i + 1]
         b2, b3 = y_below_before[i + 2], y_below_before[i + 3]
         y0, y1, y2, y3 = y_below[i], y_below[i + 1], y_below[i + 2], y_below[i + 3]
@@ -175,11 +177,13 @@ def descend_forward_layer(w, b, delta, y_below_before, eta, train_biases, y_belo
             w2 = w[i + 2, j] = w[i + 2, j] - eta * (d_j * b2)
             w3 = w[i + 3, j] = w[i + 3, j] - eta * (d_j * b3)
             z[j] = (((z[j] + w0 * y0) + w1 * y1) + w2 * y2) + w3 * y3
-    for i in range(by_four, n_i):
+        i += 4
+    while i < n_i:
         y_i_before, y_i = y_below_before[i], y_below[i]
         for j in range(n_j):
             w[i, j] -= eta * (delta[j] * y_i_before)
             z[j] += w[i, j] * y_i
+        i += 1
     if train_biases:
         for j in range(n_j):
             b[j] -= eta * delta[j]
@@ -206,18 +210,20 @@ def forward_layer_batch(w, b, Y_below, code, Z, Y):
     for s in range(m):
         for j in range(n_j):
             Z[s, j] = 0.0
-    by_four = n_i - n_i % 4
-    for i in range(0, by_four, 4):
+    i = 0
+    while i + 4 <= n_i:
         for s in range(m):
             y0, y1, y2, y3 = Y_below[s, i], Y_below[s, i + 1], Y_below[s, i + 2], Y_below[s, i + 3]
             for j in range(n_j):
                 Z[s, j] = (((Z[s, j] + w[i, j] * y0) + w[i + 1, j] * y1)
                            + w[i + 2, j] * y2) + w[i + 3, j] * y3
-    for i in range(by_four, n_i):
+        i += 4
+    while i < n_i:
         for s in range(m):
             y_si = Y_below[s, i]
             for j in range(n_j):
                 Z[s, j] += w[i, j] * y_si
+        i += 1
     for s in range(m):
         for j in range(n_j):
             Z[s, j] += b[j]
@@ -234,19 +240,21 @@ def hidden_delta_batch(w_above, DT_above, Z, Y, code, D, DT):
     """
     n_j, n_k = w_above.shape
     m = Z.shape[0]
-    by_four = n_k - n_k % 4
     for j in range(n_j):
         for s in range(m):
             DT[j, s] = 0.0
-        for k in range(0, by_four, 4):
+        k = 0
+        while k + 4 <= n_k:
             w0, w1, w2, w3 = w_above[j, k], w_above[j, k + 1], w_above[j, k + 2], w_above[j, k + 3]
             for s in range(m):
                 DT[j, s] = (((DT[j, s] + DT_above[k, s] * w0) + DT_above[k + 1, s] * w1)
                             + DT_above[k + 2, s] * w2) + DT_above[k + 3, s] * w3
-        for k in range(by_four, n_k):
+            k += 4
+        while k < n_k:
             w_jk = w_above[j, k]
             for s in range(m):
                 DT[j, s] += DT_above[k, s] * w_jk
+            k += 1
         for s in range(m):
             DT[j, s] = fprime(code, Z[s, j], Y[s, j]) * DT[j, s]
             D[s, j] = DT[j, s]
@@ -257,16 +265,18 @@ def accumulate_gradient_row(D, Y_below, i, grad_w_i):
     """Row i of ``accumulate_gradient_batch``:  ∂E/∂w_ij += δ_sj y_si  for s = 1 … m, in
     sample order (four samples at a time, the parentheses keep the order)."""
     m, n_j = D.shape
-    by_four = m - m % 4
-    for s in range(0, by_four, 4):
+    s = 0
+    while s + 4 <= m:
         y0, y1, y2, y3 = Y_below[s, i], Y_below[s + 1, i], Y_below[s + 2, i], Y_below[s + 3, i]
         for j in range(n_j):
             grad_w_i[j] = (((grad_w_i[j] + D[s, j] * y0) + D[s + 1, j] * y1)
                            + D[s + 2, j] * y2) + D[s + 3, j] * y3
-    for s in range(by_four, m):
+        s += 4
+    while s < m:
         y_si = Y_below[s, i]
         for j in range(n_j):
             grad_w_i[j] += D[s, j] * y_si
+        s += 1
 
 
 @jit
