@@ -129,3 +129,11 @@ def test_integer_and_float32_inputs_are_converted_once_at_the_boundary():
     np.testing.assert_array_equal(n.forward(X.astype(np.float32)), expected)
     np.testing.assert_array_equal(n.forward(X.tolist()), expected)
     np.testing.assert_array_equal(n.forward(np.asfortranarray(X)), expected)
+
+
+def test_a_non_finite_entry_past_the_first_million_is_named():
+    """finite() checks large data a slice at a time (no temporary as large as the data)."""
+    X = np.zeros(((1 << 20) // 2 + 3, 2))
+    X[-1, 1] = np.inf
+    with pytest.raises(ValueError, match=rf"X must be finite, got inf at index \({len(X) - 1}, 1\)"):
+        nb.Network([2, 1]).error(X, np.zeros(len(X)))

@@ -421,7 +421,8 @@ def worth_threads(sizes, m):
 def gather(X, rows, Y_in):
     """Y_in[s] = X[rows[s]]: the inputs of a batch, as layer 0 of its buffer."""
     for s in range(rows.shape[0]):
-        Y_in[s, :] = X[rows[s]]
+        for i in range(X.shape[1]):
+            Y_in[s, i] = X[rows[s], i]
 
 
 @jit
@@ -466,7 +467,7 @@ def backward_batch(theta, sizes, acts, w_off, n_off, T, rows, Z, Y, D, DT):
 def block_errors(theta, sizes, acts, w_off, n_off, X, T, start, stop, Z, Y, E):
     """E[s] = E_x = ½ Σ_k (t_k − y_k)² for the samples s = start … stop − 1, one block."""
     m = stop - start
-    samples_of(Y, sizes, n_off, 0, m)[:, :] = X[start:stop]
+    gather(X, np.arange(start, stop), samples_of(Y, sizes, n_off, 0, m))
     forward_batch(theta, sizes, acts, w_off, n_off, Z, Y, m)
     Y_out = samples_of(Y, sizes, n_off, sizes.shape[0] - 1, m)
     for s in range(m):
@@ -493,9 +494,12 @@ def forward_all(theta, sizes, acts, w_off, n_off, X, out):
     L = sizes.shape[0] - 1
     for start in range(0, X.shape[0], BLOCK):
         m = min(BLOCK, X.shape[0] - start)
-        samples_of(Y, sizes, n_off, 0, m)[:, :] = X[start : start + m]
+        gather(X, np.arange(start, start + m), samples_of(Y, sizes, n_off, 0, m))
         forward_batch(theta, sizes, acts, w_off, n_off, Z, Y, m)
-        out[start : start + m, :] = samples_of(Y, sizes, n_off, L, m)
+        Y_out = samples_of(Y, sizes, n_off, L, m)
+        for s in range(m):
+            for k in range(sizes[L]):
+                out[start + s, k] = Y_out[s, k]
 
 
 @jit
