@@ -389,10 +389,11 @@ def backward(theta, sizes, acts, w_off, n_off, t, z, y, delta):
 # while it is in cache, few enough for the block's neurons to stay there too. A block is
 # shared between threads in chunks of CHUNK samples; a whole data set's error, in tasks of
 # TASK_BLOCKS blocks.
-BLOCK, CHUNK, TASK_BLOCKS = 32, 8, 8
-# Threads pay off from about this many multiply-adds per parallel pass (starting them costs
-# a few microseconds); below it everything runs on the calling thread.
-PARALLEL_WORK = 1 << 18
+BLOCK, CHUNK, TASK_BLOCKS = 32, 8, 4
+# Threads pay off from about this many multiply-adds per parallel pass (a quarter of a
+# millisecond of work: waking a thread costs microseconds, more on a busy machine); below
+# it everything runs on the calling thread.
+PARALLEL_WORK = 1 << 21
 
 
 @jit
@@ -518,7 +519,7 @@ def mean_error_with(theta, sizes, acts, w_off, n_off, X, T, E, Z, Y):
     set); the E_x are then added in sample order.
     """
     n = X.shape[0]
-    if worth_threads(sizes, n):
+    if n >= 2 * TASK_BLOCKS * BLOCK and worth_threads(sizes, n):
         sample_errors_on_threads(theta, sizes, acts, w_off, n_off, X, T, E)
     else:
         for start in range(0, n, BLOCK):
