@@ -167,3 +167,10 @@ def test_one_thread_and_all_threads_train_bit_for_bit_alike():
         assert out[0] == threads
         runs.append(out[1:])
     assert runs[0] == runs[1]
+
+
+@given(st.floats(allow_nan=False), st.integers(0, 40))
+def test_dividing_by_a_power_of_two_is_multiplying_by_its_exact_inverse(x, k):
+    """descend's shortcut: both are x·2^-k correctly rounded, subnormals included."""
+    m = 2**k
+    assert x * (1.0 / m) == x / m

@@ -301,14 +301,18 @@ def accumulate_gradient_batch(D, Y_below, grad_w, grad_b):
 def descend(theta, grad, velocity, sizes, w_off, eta, alpha, m, train_biases):
     """Step with the mean gradient of a batch, g = (1/m) Σ_x ∂E_x/∂θ (``grad`` holds the sum):
     without momentum Δθ = −η g; with momentum α: v ← α v − η g, θ ← θ + v.
+
+    For m a power of two, 1/m is exact and grad·(1/m) is the same number as grad/m, found
+    without a division (the slowest arithmetic here).
     """
+    one_over_m, exact = 1.0 / m, m & (m - 1) == 0
     for l in range(sizes.shape[0] - 1):
         start = w_off[l]
         stop = start + sizes[l] * sizes[l + 1]
         if train_biases:
             stop += sizes[l + 1]
         for p in range(start, stop):
-            g = grad[p] / m
+            g = grad[p] * one_over_m if exact else grad[p] / m
             if alpha == 0.0:
                 theta[p] -= eta * g
             else:
@@ -387,9 +391,9 @@ def backward(theta, sizes, acts, w_off, n_off, t, z, y, delta):
 
 # Samples per block when many samples pass at once: enough to reuse each weight many times
 # while it is in cache, few enough for the block's neurons to stay there too. A block is
-# shared between threads in chunks of CHUNK samples; a whole data set's error, in tasks of
-# TASK_BLOCKS blocks.
-BLOCK, CHUNK, TASK_BLOCKS = 32, 8, 4
+# shared between threads in chunks of CHUNK samples, its gradient in tasks of ROWS rows; a
+# whole data set's error, in tasks of TASK_BLOCKS blocks.
+BLOCK, CHUNK, TASK_BLOCKS, ROWS = 32, 8, 4, 16
 # Threads pay off from about this many multiply-adds per parallel pass (a quarter of a
 # millisecond of work: waking a thread costs microseconds, more on a busy machine); below
 # it everything runs on the calling thread.
@@ -642,7 +646,8 @@ def add_block_gradient(theta, sizes, acts, w_off, n_off, X, T, rows, grad, Z, Y,
 def add_block_gradient_on_threads(theta, sizes, acts, w_off, n_off, X, T, rows, grad, Z, Y, D, DT):
     """``add_block_gradient`` on all threads: each chunk of CHUNK samples passes forward and
     back on one thread (``Z[c]`` … are chunk c's buffers); then each row i of each layer's
-    gradient is summed on one thread, over the chunks in order, so in sample order."""
+    gradient is summed on one thread (ROWS rows to a task), over the chunks in order, so in
+    sample order."""
     m = rows.shape[0]
     n_chunks = (m + CHUNK - 1) // CHUNK
     for c in prange(n_chunks):
@@ -652,11 +657,13 @@ def add_block_gradient_on_threads(theta, sizes, acts, w_off, n_off, X, T, rows, 
         backward_batch(theta, sizes, acts, w_off, n_off, T, chunk, Z[c], Y[c], D[c], DT[c])
     for l in range(sizes.shape[0] - 1):
         grad_w = weights_of(grad, sizes, w_off, l)
-        for i in prange(sizes[l]):
-            for c in range(n_chunks):
+        for first in prange((sizes[l] + ROWS - 1) // ROWS):
+            for c in range(n_chunks):  # for every row, chunk after chunk: in sample order
                 m_c = min(CHUNK, m - c * CHUNK)
-                accumulate_gradient_row(samples_of(D[c], sizes, n_off, l + 1, m_c),
-                                        samples_of(Y[c], sizes, n_off, l, m_c), i, grad_w[i])
+                D_c = samples_of(D[c], sizes, n_off, l + 1, m_c)
+                Y_c = samples_of(Y[c], sizes, n_off, l, m_c)
+                for i in range(first * ROWS, min(first * ROWS + ROWS, sizes[l])):
+                    accumulate_gradient_row(D_c, Y_c, i, grad_w[i])
         for c in range(n_chunks):
             m_c = min(CHUNK, m - c * CHUNK)
             accumulate_bias_gradient(samples_of(D[c], sizes, n_off, l + 1, m_c),
