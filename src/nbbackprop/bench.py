@@ -262,11 +262,17 @@ def log(*words):
     print(*words, file=sys.stderr, flush=True)
 
 
+# Seconds to wait before timing: idle OpenMP and XLA threads spin for a while after their
+# last task, taking a core from whoever is timed next.
+SETTLE = 0.3
+
+
 def throughput(trainer, samples, settings):
     """(first-epoch error, samples per second): one warm-up epoch from the common start
     (it compiles what needs compiling), then the median of ``repeats`` timed runs of as
     many epochs as fill ``seconds``."""
     first_error = trainer.run(1)
+    time.sleep(SETTLE)
     tic = time.perf_counter()
     trainer.run(1)
     epochs = max(1, round(settings.seconds / (time.perf_counter() - tic)))
@@ -343,8 +349,12 @@ MEMORY = """
 import resource, sys, time
 import numpy as np
 import nbbackprop as nb
-def peak():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def peak():  # MiB; VmHWM is this address space's own (ru_maxrss counts the parent's at fork)
+    try:
+        with open("/proc/self/status") as status:
+            return next(int(l.split()[1]) for l in status if l.startswith("VmHWM")) / 1024
+    except OSError:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 sizes, batch = (784, 256, 128, 64, 10), int(sys.argv[1])
 net = nb.Network(sizes, "sigmoid", output_activation="linear", seed=0)
 net.copy().fit(np.zeros((batch, 784)), np.zeros((batch, 10)), epochs=1, batch_size=batch)
@@ -421,7 +431,11 @@ def run(settings, threads, command):
     roof = matmul_gflops(settings.repeats)
     out.append(f"- float64 matrix product 2000×2000 (NumPy BLAS): **{roof:.1f} GFLOP/s**")
     out.append(f"- every figure is the median of {settings.repeats} timed runs of about "
-               f"{settings.seconds} s, after a warm-up epoch\n")
+               f"{settings.seconds} s, after a warm-up epoch")
+    if hasattr(os, "getloadavg"):
+        out.append("- load average (1, 5, 15 min) at the start: "
+                   + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
+    out.append("")
     available = peers()
     for label, _, factory, why in available:
         if factory is None:
@@ -487,6 +501,9 @@ def run(settings, threads, command):
                    "`python scripts/bench.py` only)")
     out.append("- full gradient check vs `torch.autograd.gradcheck`: measured by "
                "`scripts/bench_gradcheck.py` (the gradient-check issue), not here")
+    if hasattr(os, "getloadavg"):
+        out.append("- load average (1, 5, 15 min) at the end: "
+                   + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
     out += targets(summary)
     out.append(f"\nWhole run: {time.perf_counter() - started:.0f} s.")
     print("\n".join(out))
