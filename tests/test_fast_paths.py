@@ -98,7 +98,7 @@ def test_descend_forward_layer_is_descend_then_forward(case, data, eta, train_bi
 
 # A network with enough weights that a block of samples is shared out to the threads
 # (kernels.worth_threads), and data spanning several blocks, the last one partial.
-BIG = (kernels.PARALLEL_WORK // (kernels.BLOCK * 64) + 1, 64, 30, 3)
+BIG = (kernels.PARALLEL_WORK // (2 * kernels.BLOCK * 64) + 1, 64, 30, 3)
 N_BIG = 2 * kernels.TASK_BLOCKS * kernels.BLOCK + 11
 
 
@@ -110,9 +110,10 @@ def big_case(seed=0):
 
 def test_the_big_case_takes_the_threaded_paths():
     sizes = np.array(BIG)
-    assert kernels.worth_threads(sizes, kernels.BLOCK) and kernels.worth_threads(sizes, N_BIG)
-    assert N_BIG >= 2 * kernels.TASK_BLOCKS * kernels.BLOCK  # the error pass too
-    assert not kernels.worth_threads(np.array([2, 2, 1]), kernels.BLOCK)
+    assert kernels.worth_threads(sizes, kernels.BLOCK, 2)  # a block's forward and gradient
+    assert kernels.worth_threads(sizes, N_BIG, 1)  # the error pass (forward only) ...
+    assert N_BIG >= 2 * kernels.TASK_BLOCKS * kernels.BLOCK  # ... in at least two tasks
+    assert not kernels.worth_threads(np.array([2, 2, 1]), kernels.BLOCK, 2)
 
 
 def test_error_of_many_blocks_adds_the_samples_in_order():

@@ -394,10 +394,11 @@ def backward(theta, sizes, acts, w_off, n_off, t, z, y, delta):
 # shared between threads in chunks of CHUNK samples, its gradient in tasks of ROWS rows; a
 # whole data set's error, in tasks of TASK_BLOCKS blocks.
 BLOCK, CHUNK, TASK_BLOCKS, ROWS = 32, 8, 4, 16
-# Threads pay off from about this many multiply-adds per parallel pass (a quarter of a
-# millisecond of work: waking a thread costs microseconds, more on a busy machine); below
-# it everything runs on the calling thread.
-PARALLEL_WORK = 1 << 21
+# Threads pay off from about this many multiply-adds per parallel call (half a millisecond
+# of work): waking a thread costs microseconds on an idle machine, and can cost a time slice
+# of the scheduler (milliseconds) on a busy one. Below it everything runs on the calling
+# thread.
+PARALLEL_WORK = 1 << 22
 
 
 @jit
@@ -414,12 +415,13 @@ def chunk_buffers(sizes, n_off):
 
 
 @jit
-def worth_threads(sizes, m):
-    """Whether passing m samples through the network is work enough to share out."""
+def worth_threads(sizes, m, passes):
+    """Whether ``passes`` sweeps of every weight for m samples (a multiply-add each) are
+    work enough to share out."""
     weights = 0
     for l in range(sizes.shape[0] - 1):
         weights += sizes[l] * sizes[l + 1]
-    return m * weights >= PARALLEL_WORK
+    return passes * m * weights >= PARALLEL_WORK
 
 
 @jit
@@ -523,7 +525,7 @@ def mean_error_with(theta, sizes, acts, w_off, n_off, X, T, E, Z, Y):
     set); the E_x are then added in sample order.
     """
     n = X.shape[0]
-    if n >= 2 * TASK_BLOCKS * BLOCK and worth_threads(sizes, n):
+    if n >= 2 * TASK_BLOCKS * BLOCK and worth_threads(sizes, n, 1):  # one pass: forward
         sample_errors_on_threads(theta, sizes, acts, w_off, n_off, X, T, E)
     else:
         for start in range(0, n, BLOCK):
@@ -692,7 +694,7 @@ def train_epochs(
     delta = neuron_buffer(sizes, n_off)
     Z, Y = chunk_buffers(sizes, n_off), chunk_buffers(sizes, n_off)
     D, DT = chunk_buffers(sizes, n_off), chunk_buffers(sizes, n_off)
-    threads = worth_threads(sizes, min(batch_size, BLOCK))
+    threads = worth_threads(sizes, min(batch_size, BLOCK), 2)  # forward and gradient
     grad = np.zeros_like(theta)
     theta_before = np.empty_like(theta)
     E = np.empty(n)
