@@ -298,19 +298,31 @@ def matmul_gflops(repeats, n=2000):
 
 
 def matvec_gflops(n_i, n_j, repeats, seconds):
-    """GFLOP/s of one sample through an n_i × n_j layer, y @ W, by NumPy's BLAS (dgemv):
-    one sweep over the weights per sample, the ceiling of per-sample work that is not
-    held in registers."""
+    """GFLOP/s of one sample through an n_i × n_j layer, y @ W, by NumPy's BLAS (dgemv) on
+    one thread: one sweep over the weights per sample, the ceiling of work done one sample
+    at a time (samples follow each other, so one thread)."""
     rng = np.random.default_rng(0)
     W, y, z = rng.random((n_i, n_j)), rng.random(n_i), np.empty(n_j)
     calls = max(1, int(seconds * 1e9 / (2 * n_i * n_j * 2)))  # ~seconds at 2 GFLOP/s or more
     times = []
-    for _ in range(repeats):
-        tic = time.perf_counter()
-        for _ in range(calls):
-            np.dot(y, W, out=z)
-        times.append(time.perf_counter() - tic)
+    with _one_blas_thread():
+        for _ in range(repeats):
+            tic = time.perf_counter()
+            for _ in range(calls):
+                np.dot(y, W, out=z)
+            times.append(time.perf_counter() - tic)
     return 2 * n_i * n_j * calls / statistics.median(times) / 1e9
+
+
+def _one_blas_thread():
+    """A context with BLAS on one thread (threadpoolctl), or as it is without threadpoolctl."""
+    if importlib.util.find_spec("threadpoolctl"):
+        import threadpoolctl
+
+        return threadpoolctl.threadpool_limits(1)
+    import contextlib
+
+    return contextlib.nullcontext()
 
 
 def _python_env(**extra):
@@ -460,7 +472,7 @@ def run(settings, threads, command):
             summary[name, batch] = {"nbbackprop": nb_speed, "GFLOP/s": gflops,
                                     "roof": per_sample_roof}
             out.append(f"| **nbbackprop** ({gflops:.2f} GFLOP/s; per-sample roof "
-                       f"{per_sample_roof:.1f}) | {batch} | **{nb_speed:,.0f}** | 1 | — |")
+                       f"{per_sample_roof:.1f} GFLOP/s) | {batch} | **{nb_speed:,.0f}** | 1 | — |")
             for label, batches, factory, _ in available:
                 if factory is None or batch not in batches:
                     continue

@@ -13,7 +13,14 @@ Memory layout, shared with ``network.py``: all parameters live in one flat float
 buffer ``theta``; layer ``l`` holds its weights ``w`` (``sizes[l] × sizes[l+1]``, row-major,
 so ``w[i, j]`` walks memory contiguously in ``j``) starting at ``w_off[l]``, followed by
 its biases ``b``. Per-neuron quantities (``z``, ``y``, ``δ``) of all layers live in flat
-buffers too, layer ``l``'s neurons starting at ``n_off[l]`` (layer 0 holds the inputs).
+buffers too, layer ``l``'s neurons starting at ``n_off[l]`` (layer 0 holds the inputs);
+for a batch of m samples, layer ``l`` holds m rows of ``sizes[l]`` from ``m · n_off[l]``.
+
+Training runs reorderings of the one-formula kernels: the online step fused into the
+next sample's forward pass, and the batch versions, which take several samples through
+each layer (and, for enough work, several threads). They reorder loops, never a sum, so
+they give the same bits as the one-sample kernels; tests/test_fast_paths.py checks that,
+and docs/performance.md says what each reordering buys.
 """
 
 import math
