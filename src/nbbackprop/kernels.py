@@ -401,11 +401,11 @@ def backward(theta, sizes, acts, w_off, n_off, t, z, y, delta):
 # shared between threads in chunks of CHUNK samples, its gradient in tasks of ROWS rows; a
 # whole data set's error, in tasks of TASK_BLOCKS blocks.
 BLOCK, CHUNK, TASK_BLOCKS, ROWS = 32, 8, 4, 16
-# Threads pay off from about this many multiply-adds per parallel call (half a millisecond
-# of work): waking a thread costs microseconds on an idle machine, and can cost a time slice
-# of the scheduler (milliseconds) on a busy one. Below it everything runs on the calling
-# thread.
-PARALLEL_WORK = 1 << 22
+# Threads only for calls of at least this many multiply-adds (about 4 ms on one core): a
+# thread costs microseconds to wake on an idle machine, but on a busy one it can wait a
+# scheduler time slice (milliseconds) at every call, which made 32-sample steps of
+# 784-100-10 sixteen times slower. Below it everything runs on the calling thread.
+PARALLEL_WORK = 1 << 25
 
 
 @jit
