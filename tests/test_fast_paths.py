@@ -96,9 +96,9 @@ def test_descend_forward_layer_is_descend_then_forward(case, data, eta, train_bi
         np.testing.assert_array_equal(got, want)
 
 
-# A network with enough weights that a block of samples is shared out to the threads
-# (kernels.worth_threads), and data spanning several blocks, the last one partial.
-BIG = (kernels.PARALLEL_WORK // (2 * kernels.BLOCK * 64) + 1, 64, 30, 3)
+# A network with enough weights that the error of a data set spanning several blocks (the
+# last one partial) is shared out to the threads (kernels.worth_threads).
+BIG = (kernels.PARALLEL_WORK // (2 * kernels.TASK_BLOCKS * kernels.BLOCK * 64) + 1, 64, 30, 3)
 N_BIG = 2 * kernels.TASK_BLOCKS * kernels.BLOCK + 11
 
 
@@ -108,12 +108,9 @@ def big_case(seed=0):
     return nb.Network(BIG, "tanh", output_activation="linear", seed=seed), X, T
 
 
-def test_the_big_case_takes_the_threaded_paths():
-    sizes = np.array(BIG)
-    assert kernels.worth_threads(sizes, kernels.BLOCK, 2)  # a block's forward and gradient
-    assert kernels.worth_threads(sizes, N_BIG, 1)  # the error pass (forward only) ...
-    assert N_BIG >= 2 * kernels.TASK_BLOCKS * kernels.BLOCK  # ... in at least two tasks
-    assert not kernels.worth_threads(np.array([2, 2, 1]), kernels.BLOCK, 2)
+def test_the_big_case_takes_the_threaded_path():
+    assert kernels.worth_threads(np.array(BIG), N_BIG)
+    assert not kernels.worth_threads(np.array([2, 2, 1]), N_BIG)
 
 
 def test_error_of_many_blocks_adds_the_samples_in_order():
@@ -127,7 +124,7 @@ def test_error_of_many_blocks_adds_the_samples_in_order():
     np.testing.assert_array_equal(net.forward(X)[-1], y[-BIG[-1]:])
 
 
-def test_threaded_mini_batches_equal_hand_rolled_steps():
+def test_mini_batches_of_many_blocks_equal_hand_rolled_steps():
     for batch_size, momentum in ((7, 0.0), (kernels.BLOCK, 0.9), (kernels.BLOCK + 5, 0.5),
                                  (N_BIG, 0.0)):
         by_fit, X, T = big_case()

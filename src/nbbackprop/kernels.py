@@ -18,9 +18,9 @@ for a batch of m samples, layer ``l`` holds m rows of ``sizes[l]`` from ``m · n
 
 Training runs reorderings of the one-formula kernels: the online step fused into the
 next sample's forward pass, and the batch versions, which take several samples through
-each layer (and, for enough work, several threads). They reorder loops, never a sum, so
-they give the same bits as the one-sample kernels; tests/test_fast_paths.py checks that,
-and docs/performance.md says what each reordering buys.
+each layer (and, for the error of a large data set, several threads). They reorder loops,
+never a sum, so they give the same bits as the one-sample kernels;
+tests/test_fast_paths.py checks that, and docs/performance.md says what each buys.
 """
 
 import math
@@ -397,13 +397,12 @@ def backward(theta, sizes, acts, w_off, n_off, t, z, y, delta):
 
 
 # Samples per block when many samples pass at once: enough to reuse each weight many times
-# while it is in cache, few enough for the block's neurons to stay there too. A block is
-# shared between threads in chunks of CHUNK samples, its gradient in tasks of ROWS rows; a
-# whole data set's error, in tasks of TASK_BLOCKS blocks.
-BLOCK, CHUNK, TASK_BLOCKS, ROWS = 32, 8, 4, 16
+# while it is in cache, few enough for the block's neurons to stay there too. The error of
+# a whole data set is shared out to the threads in tasks of TASK_BLOCKS blocks.
+BLOCK, TASK_BLOCKS = 32, 4
 # Threads only for calls of at least this many multiply-adds (about 4 ms on one core): a
 # thread costs microseconds to wake on an idle machine, but on a busy one it can wait a
-# scheduler time slice (milliseconds) at every call, which made 32-sample steps of
+# scheduler time slice (milliseconds) at every call, which made threaded 32-sample steps of
 # 784-100-10 sixteen times slower. Below it everything runs on the calling thread.
 PARALLEL_WORK = 1 << 25
 
@@ -415,20 +414,13 @@ def batch_buffer(sizes, n_off, m):
 
 
 @jit
-def chunk_buffers(sizes, n_off):
-    """Buffers for the chunks of one block: row c holds chunk c's neurons (CHUNK samples);
-    all rows together, ``.ravel()``, hold one block of BLOCK samples."""
-    return np.zeros((BLOCK // CHUNK, CHUNK * (n_off[-1] + sizes[-1])))
-
-
-@jit
-def worth_threads(sizes, m, passes):
-    """Whether ``passes`` sweeps of every weight for m samples (a multiply-add each) are
-    work enough to share out."""
+def worth_threads(sizes, m):
+    """Whether a forward pass of m samples (a multiply-add per weight each) is work enough
+    to share out."""
     weights = 0
     for l in range(sizes.shape[0] - 1):
         weights += sizes[l] * sizes[l + 1]
-    return passes * m * weights >= PARALLEL_WORK
+    return m * weights >= PARALLEL_WORK
 
 
 @jit
@@ -532,7 +524,7 @@ def mean_error_with(theta, sizes, acts, w_off, n_off, X, T, E, Z, Y):
     set); the E_x are then added in sample order.
     """
     n = X.shape[0]
-    if n >= 2 * TASK_BLOCKS * BLOCK and worth_threads(sizes, n, 1):  # one pass: forward
+    if n >= 2 * TASK_BLOCKS * BLOCK and worth_threads(sizes, n):
         sample_errors_on_threads(theta, sizes, acts, w_off, n_off, X, T, E)
     else:
         for start in range(0, n, BLOCK):
@@ -651,32 +643,13 @@ def add_block_gradient(theta, sizes, acts, w_off, n_off, X, T, rows, grad, Z, Y,
         )
 
 
-@jit_parallel
-def add_block_gradient_on_threads(theta, sizes, acts, w_off, n_off, X, T, rows, grad, Z, Y, D, DT):
-    """``add_block_gradient`` on all threads: each chunk of CHUNK samples passes forward and
-    back on one thread (``Z[c]`` … are chunk c's buffers); then each row i of each layer's
-    gradient is summed on one thread (ROWS rows to a task), over the chunks in order, so in
-    sample order."""
-    m = rows.shape[0]
-    n_chunks = (m + CHUNK - 1) // CHUNK
-    for c in prange(n_chunks):
-        chunk = rows[c * CHUNK : min(c * CHUNK + CHUNK, m)]
-        gather(X, chunk, samples_of(Y[c], sizes, n_off, 0, chunk.shape[0]))
-        forward_batch(theta, sizes, acts, w_off, n_off, Z[c], Y[c], chunk.shape[0])
-        backward_batch(theta, sizes, acts, w_off, n_off, T, chunk, Z[c], Y[c], D[c], DT[c])
-    for l in range(sizes.shape[0] - 1):
-        grad_w = weights_of(grad, sizes, w_off, l)
-        for first in prange((sizes[l] + ROWS - 1) // ROWS):
-            for c in range(n_chunks):  # for every row, chunk after chunk: in sample order
-                m_c = min(CHUNK, m - c * CHUNK)
-                D_c = samples_of(D[c], sizes, n_off, l + 1, m_c)
-                Y_c = samples_of(Y[c], sizes, n_off, l, m_c)
-                for i in range(first * ROWS, min(first * ROWS + ROWS, sizes[l])):
-                    accumulate_gradient_row(D_c, Y_c, i, grad_w[i])
-        for c in range(n_chunks):
-            m_c = min(CHUNK, m - c * CHUNK)
-            accumulate_bias_gradient(samples_of(D[c], sizes, n_off, l + 1, m_c),
-                                     biases_of(grad, sizes, w_off, l))
+@jit
+def all_finite(theta):
+    """Whether no parameter is NaN or infinite."""
+    for p in range(theta.shape[0]):
+        if not math.isfinite(theta[p]):
+            return False
+    return True
 
 
 @jit
@@ -691,17 +664,17 @@ def train_epochs(
     The state that must carry over between calls (order, rng_state, velocity) lives in
     the caller's arrays, so splitting a run into several calls changes nothing.
 
-    Returns (epochs run, reason): stops early once C ≤ target_error, or when C is not
-    finite, in which case theta is restored to what it was before that epoch.
+    Returns (epochs run, reason): stops early once C ≤ target_error, or when C or a
+    parameter is not finite, in which case theta is restored to what it was before that
+    epoch.
     """
     n = X.shape[0]
     z = neuron_buffer(sizes, n_off)
     y = neuron_buffer(sizes, n_off)
     y_before = neuron_buffer(sizes, n_off)
     delta = neuron_buffer(sizes, n_off)
-    Z, Y = chunk_buffers(sizes, n_off), chunk_buffers(sizes, n_off)
-    D, DT = chunk_buffers(sizes, n_off), chunk_buffers(sizes, n_off)
-    threads = worth_threads(sizes, min(batch_size, BLOCK), 2)  # forward and gradient
+    Z, Y = batch_buffer(sizes, n_off, BLOCK), batch_buffer(sizes, n_off, BLOCK)
+    D, DT = batch_buffer(sizes, n_off, BLOCK), batch_buffer(sizes, n_off, BLOCK)
     grad = np.zeros_like(theta)
     theta_before = np.empty_like(theta)
     E = np.empty(n)
@@ -719,16 +692,12 @@ def train_epochs(
                 grad[:] = 0.0
                 for first in range(start, stop, BLOCK):
                     rows = order[first : min(first + BLOCK, stop)]
-                    if threads:
-                        add_block_gradient_on_threads(theta, sizes, acts, w_off, n_off, X, T,
-                                                      rows, grad, Z, Y, D, DT)
-                    else:
-                        add_block_gradient(theta, sizes, acts, w_off, n_off, X, T, rows, grad,
-                                           Z.ravel(), Y.ravel(), D.ravel(), DT.ravel())
+                    add_block_gradient(theta, sizes, acts, w_off, n_off, X, T, rows, grad,
+                                       Z, Y, D, DT)
                 descend(theta, grad, velocity, sizes, w_off, eta, alpha, stop - start, train_biases)
-        error = mean_error_with(theta, sizes, acts, w_off, n_off, X, T, E, Z.ravel(), Y.ravel())
+        error = mean_error_with(theta, sizes, acts, w_off, n_off, X, T, E, Z, Y)
         errors[e] = error
-        if not math.isfinite(error):
+        if not (math.isfinite(error) and all_finite(theta)):  # ReLU maps a NaN z to 0
             theta[:] = theta_before
             return e + 1, DIVERGED
         if error <= target_error:
