@@ -262,26 +262,50 @@ def log(*words):
     print(*words, file=sys.stderr, flush=True)
 
 
-# Seconds to wait before timing: idle OpenMP and XLA threads spin for a while after their
-# last task, taking a core from whoever is timed next.
-SETTLE = 0.3
+# Seconds to wait before each timing: idle OpenMP and XLA threads spin for a moment after
+# their last task, taking a core from whoever is timed next.
+SETTLE = 0.05
 
 
-def throughput(trainer, samples, settings):
-    """(first-epoch error, samples per second): one warm-up epoch from the common start
-    (it compiles what needs compiling), then the median of ``repeats`` timed runs of as
-    many epochs as fill ``seconds``."""
-    first_error = trainer.run(1)
-    time.sleep(SETTLE)
-    tic = time.perf_counter()
-    trainer.run(1)
-    epochs = max(1, round(settings.seconds / (time.perf_counter() - tic)))
-    times = []
+def measure(trainers, samples, settings, roof):
+    """{label: (first-epoch error, samples per second)} and the median of ``roof()``, for
+    epochs of ``samples`` samples (or a trainer's own ``samples``).
+
+    Each trainer first runs one untimed epoch from the common start (it compiles what
+    needs compiling; its error is compared with nbbackprop's), and one more to find how
+    many epochs fill ``seconds``. Then come ``repeats`` rounds in which ``roof`` and every
+    trainer are timed once each, so that load from other processes falls on all of them
+    alike; a trainer's speed is the median of its rounds. A trainer that fails is reported
+    with its exception instead.
+    """
+    first, epochs, times = {}, {}, {}
+    for label, trainer in trainers:
+        try:
+            first[label] = trainer.run(1)
+            tic = time.perf_counter()
+            trainer.run(1)
+            epochs[label] = max(1, round(settings.seconds / (time.perf_counter() - tic)))
+            times[label] = []
+        except Exception as err:  # a peer failing must not end the run
+            first[label] = err
+    roofs = []
     for _ in range(settings.repeats):
-        tic = time.perf_counter()
-        trainer.run(epochs)
-        times.append(time.perf_counter() - tic)
-    return first_error, samples * epochs / statistics.median(times)
+        roofs.append(roof())
+        for label, trainer in trainers:
+            if label in times:
+                time.sleep(SETTLE)
+                tic = time.perf_counter()
+                trainer.run(epochs[label])
+                times[label].append(time.perf_counter() - tic)
+    results = {}
+    for label, trainer in trainers:
+        if label in times:
+            per_epoch = getattr(trainer, "samples", samples)
+            results[label] = (first[label],
+                              per_epoch * epochs[label] / statistics.median(times[label]))
+        else:
+            results[label] = first[label], None
+    return results, statistics.median(roofs)
 
 
 def matmul_gflops(repeats, n=2000):
@@ -297,21 +321,19 @@ def matmul_gflops(repeats, n=2000):
     return 2 * n**3 / statistics.median(times) / 1e9
 
 
-def matvec_gflops(n_i, n_j, repeats, seconds):
+def matvec_gflops(n_i, n_j, seconds):
     """GFLOP/s of one sample through an n_i × n_j layer, y @ W, by NumPy's BLAS (dgemv) on
-    one thread: one sweep over the weights per sample, the ceiling of work done one sample
-    at a time (samples follow each other, so one thread)."""
+    one thread, for about ``seconds``: one sweep over the weights per sample, the ceiling of
+    work done one sample after another."""
     rng = np.random.default_rng(0)
     W, y, z = rng.random((n_i, n_j)), rng.random(n_i), np.empty(n_j)
     calls = max(1, int(seconds * 1e9 / (2 * n_i * n_j * 2)))  # ~seconds at 2 GFLOP/s or more
-    times = []
     with _one_blas_thread():
-        for _ in range(repeats):
-            tic = time.perf_counter()
-            for _ in range(calls):
-                np.dot(y, W, out=z)
-            times.append(time.perf_counter() - tic)
-    return 2 * n_i * n_j * calls / statistics.median(times) / 1e9
+        np.dot(y, W, out=z)
+        tic = time.perf_counter()
+        for _ in range(calls):
+            np.dot(y, W, out=z)
+        return 2 * n_i * n_j * calls / (time.perf_counter() - tic) / 1e9
 
 
 def _one_blas_thread():
@@ -443,7 +465,8 @@ def run(settings, threads, command):
     roof = matmul_gflops(settings.repeats)
     out.append(f"- float64 matrix product 2000×2000 (NumPy BLAS): **{roof:.1f} GFLOP/s**")
     out.append(f"- every figure is the median of {settings.repeats} timed runs of about "
-               f"{settings.seconds} s, after a warm-up epoch")
+               f"{settings.seconds} s, after a warm-up epoch; the runs of all implementations "
+               "of a shape and batch size take turns, round by round")
     if hasattr(os, "getloadavg"):
         out.append("- load average (1, 5, 15 min) at the start: "
                    + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
@@ -457,7 +480,6 @@ def run(settings, threads, command):
         case = make_case(name, sizes, eta, settings.samples)
         n = len(case.X)
         widest = max(zip(sizes[:-1], sizes[1:]), key=lambda s: s[0] * s[1])
-        per_sample_roof = matvec_gflops(*widest, settings.repeats, settings.seconds / 4)
         out.append(f"\n### {name} ({n} samples, η = {eta}, "
                    f"{flops_per_sample(sizes):,} FLOP per sample and epoch)\n")
         out.append("| implementation | batch | samples/s | nbbackprop is × faster "
@@ -466,26 +488,31 @@ def run(settings, threads, command):
         for batch in BATCHES:
             if batch > n:
                 continue
-            log(f"{name}, batch {batch}: nbbackprop ...")
-            nb_error, nb_speed = throughput(NbbackpropTrainer(case, batch), n, settings)
-            gflops = nb_speed * flops_per_sample(sizes) / 1e9
-            summary[name, batch] = {"nbbackprop": nb_speed, "GFLOP/s": gflops,
-                                    "roof": per_sample_roof}
-            out.append(f"| **nbbackprop** ({gflops:.2f} GFLOP/s; per-sample roof "
-                       f"{per_sample_roof:.1f} GFLOP/s) | {batch} | **{nb_speed:,.0f}** | 1 | — |")
+            log(f"{name}, batch {batch} ...")
+            trainers = [("nbbackprop", NbbackpropTrainer(case, batch))]
             for label, batches, factory, _ in available:
-                if factory is None or batch not in batches:
+                if factory is not None and batch in batches:
+                    try:
+                        trainers.append((label, factory(case, batch)))
+                    except Exception as err:  # a peer failing must not end the run
+                        out.append(f"| {label} | {batch} | failed: {type(err).__name__}: "
+                                   f"{err} | | |")
+            results, roof = measure(trainers, n, settings,
+                                    lambda w=widest: matvec_gflops(*w, settings.seconds / 4))
+            comparable = {label for label, trainer in trainers
+                          if getattr(trainer, "samples", n) == n}
+            nb_error, nb_speed = results.pop("nbbackprop")
+            gflops = nb_speed * flops_per_sample(sizes) / 1e9
+            summary[name, batch] = {"nbbackprop": nb_speed, "GFLOP/s": gflops, "roof": roof}
+            out.append(f"| **nbbackprop** ({gflops:.2f} GFLOP/s; per-sample roof "
+                       f"{roof:.1f} GFLOP/s) | {batch} | **{nb_speed:,.0f}** | 1 | — |")
+            for label, (error, speed) in results.items():
+                if speed is None:
+                    out.append(f"| {label} | {batch} | failed: {type(error).__name__}: "
+                               f"{error} | | |")
                     continue
-                log(f"{name}, batch {batch}: {label} ...")
-                try:
-                    trainer = factory(case, batch)
-                    samples = getattr(trainer, "samples", n)
-                    error, speed = throughput(trainer, samples, settings)
-                except Exception as err:  # a peer failing must not end the run
-                    out.append(f"| {label} | {batch} | failed: {type(err).__name__}: {err} | | |")
-                    continue
-                agree = abs(error - nb_error) / abs(nb_error) if samples == n else float("nan")
                 summary[name, batch][label] = speed
+                agree = abs(error - nb_error) / abs(nb_error) if label in comparable else np.nan
                 out.append(f"| {label} | {batch} | {speed:,.0f} | {nb_speed / speed:.2f} "
                            f"| {agree:.1e} |")
     out.append("\n### Start-up and memory\n")
