@@ -131,3 +131,12 @@ def test_integer_and_float32_inputs_are_converted_once_at_the_boundary():
     np.testing.assert_array_equal(n.forward(X.astype(np.float32)), expected)
     np.testing.assert_array_equal(n.forward(X.tolist()), expected)
     np.testing.assert_array_equal(n.forward(np.asfortranarray(X)), expected)
+
+
+def test_a_non_finite_entry_past_the_first_million_is_named():
+    """finite() checks large data a slice at a time (no temporary as large as the data)."""
+    X = np.zeros(((1 << 20) // 2 + 3, 2))
+    X[-1, 1] = np.inf
+    where = rf"\({len(X) - 1}, 1\)"
+    with pytest.raises(ValueError, match=rf"X must be finite, got inf at index {where}"):
+        nb.Network([2, 1]).error(X, np.zeros(len(X)))

@@ -193,3 +193,16 @@ def test_demo_problem_is_learned():
     net = nb.Network([2, 2, 1], "sigmoid", seed=0)
     net.fit(X, T, epochs=5000, eta=0.5)
     np.testing.assert_array_equal(np.round(net.forward(X)), T)
+
+
+def test_weights_gone_non_finite_are_divergence_even_if_relu_hides_them_from_the_error():
+    """ReLU maps a NaN z to 0 (NaN > 0 is false), so the error can stay finite while the
+    weights below are NaN; fit must still see the divergence and restore the weights."""
+    weights = [np.array([[0.0, 0.0]]), np.array([[-1.0], [-1.0]]), -np.ones((1, 5))]
+    biases = [np.zeros(2), np.array([-1.0]), np.zeros(5)]
+    net = nb.Network.from_weights(weights, biases, ["sigmoid", "linear", "relu"])
+    X, T = np.zeros((4, 1)), -np.ones((4, 5))
+    history = net.fit(X, T, epochs=2, eta=0.5, shuffle=False, train_biases=False,
+                      on_divergence="stop")
+    assert history.stop_reason == "diverged" and history.epochs == 1
+    assert np.isfinite(net.parameters).all()

@@ -1,6 +1,7 @@
 """The one place where compiled code is declared, and with which flags.
 
-Every kernel is ``@njit(cache=True, nogil=True)`` and nothing else:
+Every kernel is ``@njit(cache=True, nogil=True)`` and nothing else (``jit``); the one
+driver that spreads independent work over threads adds ``parallel=True`` (``jit_parallel``):
 
 - ``cache=True``: a user's second process loads machine code from ``__pycache__``
   instead of compiling again. Numba looks for a writable directory (``NUMBA_CACHE_DIR``,
@@ -13,6 +14,9 @@ Every kernel is ``@njit(cache=True, nogil=True)`` and nothing else:
   no NaN/Inf and delete the non-finite checks that divergence detection relies on).
   The forward sum still vectorises without reassociation because its inner loop runs
   over ``j`` (independent sums), not over ``i``.
+- ``parallel=True`` only where every result is computed whole by one thread (a block of
+  samples' errors, added in sample order afterwards): no sum is ever split between
+  threads, so the results are the same, bit for bit, for any number of threads.
 """
 
 import functools
@@ -40,3 +44,6 @@ def jit(function=None, **options):
                           "so every new process compiles them again", RuntimeWarning,
                           stacklevel=2)
     return numba.njit(function, cache=False, nogil=True, **options)
+
+
+jit_parallel = functools.partial(jit, parallel=True)
