@@ -455,11 +455,11 @@ def set_threads(threads):
 
 
 def run(settings, threads, command):
-    """Measure everything; print the Markdown report."""
+    """Measure everything; print the Markdown report (``command``: how it was run, Markdown)."""
     set_threads(threads)
     started = time.perf_counter()
     out = []
-    out.append(f"Command: `{command}`\n")
+    out.append(f"Command: {command}\n")
     out += machine(threads)
     log("machine roof: float64 matrix product ...")
     roof = matmul_gflops(settings.repeats)
