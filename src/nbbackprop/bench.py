@@ -29,8 +29,8 @@ from pathlib import Path
 
 import numpy as np
 
-import nbbackprop
-
+from . import __version__
+from .datasets import xor
 from .network import Network
 
 # name, layer sizes, learning rate; the data are XOR for 2-2-1, else synthetic.
@@ -75,7 +75,7 @@ def make_case(name, sizes, eta, samples, seed=0):
     """XOR for 2-2-1; otherwise inputs uniform in [0, 1) and one-hot targets of random classes."""
     rng = np.random.default_rng(seed)
     if sizes == (2, 2, 1):
-        X, T = nbbackprop.xor()
+        X, T = xor()
     else:
         X = rng.random((samples, sizes[0]))
         T = np.eye(sizes[-1])[rng.integers(sizes[-1], size=samples)]
@@ -350,7 +350,7 @@ def _one_blas_thread():
 def _python_env(**extra):
     """The environment for a fresh Python that imports this same nbbackprop."""
     env = dict(os.environ, **extra)
-    src = str(Path(nbbackprop.__file__).resolve().parents[1])
+    src = str(Path(__file__).resolve().parents[1])
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [src, env.get("PYTHONPATH")]))
     return env
 
@@ -425,7 +425,7 @@ def machine(threads):
     import numba
 
     versions = [f"Python {platform.python_version()}", f"NumPy {np.__version__}",
-                f"Numba {numba.__version__}", f"nbbackprop {nbbackprop.__version__}"]
+                f"Numba {numba.__version__}", f"nbbackprop {__version__}"]
     for name in ("torch", "jax", "sklearn"):
         if importlib.util.find_spec(name):
             versions.append(f"{name} {importlib.import_module(name).__version__}")
@@ -455,11 +455,11 @@ def set_threads(threads):
 
 
 def run(settings, threads, command):
-    """Measure everything; print the Markdown report."""
+    """Measure everything; print the Markdown report (``command``: how it was run, Markdown)."""
     set_threads(threads)
     started = time.perf_counter()
     out = []
-    out.append(f"Command: `{command}`\n")
+    out.append(f"Command: {command}\n")
     out += machine(threads)
     log("machine roof: float64 matrix product ...")
     roof = matmul_gflops(settings.repeats)

@@ -238,8 +238,8 @@ def bench(args):
     from .bench import FULL, QUICK, run
 
     threads = f" --threads {args.threads}" if args.threads else ""
-    command = (f"python scripts/bench.py{threads}` (the same as `nbbackprop bench --full{threads}"
-               if args.full else f"nbbackprop bench{threads}")
+    command = (f"`python scripts/bench.py{threads}` (or `nbbackprop bench --full{threads}`)"
+               if args.full else f"`nbbackprop bench{threads}`")
     run(FULL if args.full else QUICK, args.threads or os.cpu_count(), command)
 
 
