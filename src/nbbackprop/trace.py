@@ -247,9 +247,10 @@ class Trace:
                     yield "line", (f"δ_{j + 1} = f'(z_{j + 1}) Σ_k δ_k w_{_sub(j + 1, 'k')} = "
                                    f"{slope}·({terms}) = {delta}")
 
-    def _gradient(self, s, full):
-        minus = "−" if self.convention == "note" else ""  # the note's δ is −∂E/∂z
-        yield "section", f"gradient: ∂E/∂w_ij = {minus}δ_j y_i, ∂E/∂b_j = {minus}δ_j"
+    def _each_weight(self, s, full, weight_line, bias_line, biases_fixed=False):
+        """For each layer its group, then for each neuron j the lines of its weights w_ij
+        (``weight_line``) and of its bias (``bias_line``, None for no line), with gaps
+        where large layers are abbreviated; ``biases_fixed``: say so after each layer."""
         for l, layer in enumerate(self.layers):
             yield "group", layer.name
             symbol, y_i = self._below(l)
@@ -262,41 +263,42 @@ class Trace:
                     if i is None:
                         yield "gap", "⋮"
                         continue
-                    ij = _sub(i + 1, j + 1)
-                    yield "line", (f"∂E/∂w_{ij} = {minus}δ_{j + 1} {symbol}_{i + 1} = "
-                                   f"{minus}{delta}·{s.factor(y_i[i])} = "
-                                   f"{s.num(layer.grad_w[i, j])}")
-                yield "line", (f"∂E/∂b_{j + 1} = {minus}δ_{j + 1} = {minus}{delta} = "
-                               f"{s.num(layer.grad_b[j])}")
+                    yield "line", weight_line(layer, symbol, y_i, i, j, delta)
+                line = bias_line(layer, j, delta)
+                if line is not None:
+                    yield "line", line
+            if biases_fixed:
+                yield "line", "biases not trained: every b_j stays as it was"
+
+    def _gradient(self, s, full):
+        minus = "−" if self.convention == "note" else ""  # the note's δ is −∂E/∂z
+        yield "section", f"gradient: ∂E/∂w_ij = {minus}δ_j y_i, ∂E/∂b_j = {minus}δ_j"
+        yield from self._each_weight(
+            s, full,
+            lambda layer, symbol, y_i, i, j, delta: (
+                f"∂E/∂w_{_sub(i + 1, j + 1)} = {minus}δ_{j + 1} {symbol}_{i + 1} = "
+                f"{minus}{delta}·{s.factor(y_i[i])} = {s.num(layer.grad_w[i, j])}"),
+            lambda layer, j, delta: (
+                f"∂E/∂b_{j + 1} = {minus}δ_{j + 1} = {minus}{delta} = "
+                f"{s.num(layer.grad_b[j])}"))
 
     def _update(self, s, full):
         sign, minus = ("+", "") if self.convention == "note" else ("−", "−")
         eta = f"{minus}{s.num(self.eta)}"
         yield "section", (f"update (online): Δw_ij = {sign}η δ_j y_i, Δb_j = {sign}η δ_j, "
                           "new = old + Δ")
-        for l, layer in enumerate(self.layers):
-            yield "group", layer.name
-            symbol, y_i = self._below(l)
-            for j in _shown(len(layer.z), full):
-                if j is None:
-                    yield "gap", "⋮"
-                    continue
-                delta = s.factor(layer.delta[j])
-                for i in _shown(len(y_i), full):
-                    if i is None:
-                        yield "gap", "⋮"
-                        continue
-                    ij = _sub(i + 1, j + 1)
-                    yield "line", (f"Δw_{ij} = {minus}η δ_{j + 1} {symbol}_{i + 1} = "
-                                   f"{eta}·{delta}·{s.factor(y_i[i])} = "
-                                   f"{s.num(layer.delta_w[i, j])}, "
-                                   f"w_{ij}: {s.num(layer.w[i, j])} → {s.num(layer.new_w[i, j])}")
-                if self.train_biases:
-                    yield "line", (f"Δb_{j + 1} = {minus}η δ_{j + 1} = {eta}·{delta} = "
-                                   f"{s.num(layer.delta_b[j])}, "
-                                   f"b_{j + 1}: {s.num(layer.b[j])} → {s.num(layer.new_b[j])}")
-            if not self.train_biases:
-                yield "line", "biases not trained: every b_j stays as it was"
+        yield from self._each_weight(
+            s, full,
+            lambda layer, symbol, y_i, i, j, delta: (
+                f"Δw_{_sub(i + 1, j + 1)} = {minus}η δ_{j + 1} {symbol}_{i + 1} = "
+                f"{eta}·{delta}·{s.factor(y_i[i])} = {s.num(layer.delta_w[i, j])}, "
+                f"w_{_sub(i + 1, j + 1)}: {s.num(layer.w[i, j])} → "
+                f"{s.num(layer.new_w[i, j])}"),
+            lambda layer, j, delta: None if not self.train_biases else (
+                f"Δb_{j + 1} = {minus}η δ_{j + 1} = {eta}·{delta} = "
+                f"{s.num(layer.delta_b[j])}, "
+                f"b_{j + 1}: {s.num(layer.b[j])} → {s.num(layer.new_b[j])}"),
+            biases_fixed=not self.train_biases)
 
 
 class _Numbers:
