@@ -1,4 +1,24 @@
-"""The project's own exceptions."""
+"""The project's own exceptions.
+
+Every error that says the *caller* gave something unusable (an argument, an array, a
+file) is an ``InputError``: ``InvalidValue`` (also a ValueError) or ``InvalidType`` (also a
+TypeError), so ``except ValueError`` keeps working. The command line prints an
+``InputError`` as one line and exits 2; any other exception is a bug in nbbackprop and
+keeps its traceback.
+"""
+
+
+class InputError(Exception):
+    """The caller's input is unusable; the message names it, what was expected and what
+    was given."""
+
+
+class InvalidValue(InputError, ValueError):
+    """An argument, array or file has the right kind but an unusable value."""
+
+
+class InvalidType(InputError, TypeError):
+    """An argument is of the wrong type."""
 
 
 class TrainingDiverged(ArithmeticError):
@@ -34,11 +54,12 @@ class TrainingInterrupted(KeyboardInterrupt):
         self.history = history
 
 
-class NonFiniteResult(ValueError):
+class NonFiniteResult(InvalidValue):
     """Finite inputs and weights gave a result that is not finite: float64 overflowed.
 
     Raised by ``forward``, ``error``, ``gradient`` and ``fit`` instead of returning NaN or
-    Inf; the message names the arguments and their largest magnitudes.
+    Inf; the message names the arguments and their largest magnitudes. An
+    ``InvalidValue``: the cure is to scale the inputs.
     """
 
 
