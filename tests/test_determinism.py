@@ -12,7 +12,7 @@ import numpy as np
 
 import nbbackprop as nb
 import processes
-from nbbackprop import kernels
+from nbbackprop import fast, formulas, training
 
 
 def fingerprint():
@@ -37,9 +37,9 @@ import json, sys, warnings
 warnings.simplefilter("always")
 sys.path.insert(0, {tests!r})
 from test_determinism import fingerprint
-from nbbackprop import kernels
+from nbbackprop import training
 digest = fingerprint()
-stats = kernels.train_epochs.stats
+stats = training.train_epochs.stats
 print(json.dumps({{"digest": digest, "cache_hits": sum(stats.cache_hits.values()),
                   "cache_path": stats.cache_path}}))
 """
@@ -111,5 +111,6 @@ def test_two_threads_training_two_networks_at_once_match_training_them_in_turn()
 
 def test_the_kernels_release_the_gil():
     """What lets two threads train at once: every kernel is compiled with nogil=True."""
-    for name in ("train_epochs", "forward_all", "mean_error", "mean_gradient"):
-        assert getattr(kernels, name).targetoptions.get("nogil") is True, name
+    for kernel in (training.train_epochs, fast.forward_all, fast.mean_error,
+                   formulas.mean_gradient):
+        assert kernel.targetoptions.get("nogil") is True, kernel

@@ -83,7 +83,7 @@ def test_the_report_flags_exactly_the_entries_the_bug_changed(bug, data):
         wrong = flat(*right)
         p = data.draw(st.integers(0, wrong.size - 1), label="entry")
         wrong[p] += data.draw(st.sampled_from([-1.0, 1e-3, 0.5]), label="by")
-        wrong = net._split(wrong)
+        wrong = net.per_layer(wrong)
     else:
         wrong = backprop(*case, bug=bug, at=at, eta=data.draw(st.floats(0.01, 1), label="eta"))
     report = nb.compare_gradients(net, X, T, *wrong)

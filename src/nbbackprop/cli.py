@@ -190,7 +190,7 @@ def example(args):
 
 def gradcheck_command(args):
     """Check nbbackprop's own gradient of a model file on a data file (exit 1 if it fails)."""
-    from .gradcheck import gradcheck
+    from .gradient_check import gradcheck
     from .interop.files import load_data
 
     net, (X, T) = load(args.model), load_data(args.data)
@@ -200,7 +200,7 @@ def gradcheck_command(args):
 
 def compare_command(args):
     """Check gradients another program wrote to a file against finite differences."""
-    from .gradcheck import compare_gradients
+    from .gradient_check import compare_gradients
     from .interop.files import load_data, load_gradients
 
     net, (X, T) = load(args.model), load_data(args.data)

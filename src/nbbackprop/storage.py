@@ -31,7 +31,7 @@ FORMAT, VERSION = "nbbackprop.Network", 1
 def save(net, path):
     """Write ``net`` to ``path`` (the name is used as given: no suffix is added)."""
     path = _path(path)
-    net._check_parameters()  # a NaN written now would make the file unloadable later
+    net.check_parameters()  # a NaN written now would make the file unloadable later
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
         raise FileNotFoundError(f"cannot save to {path}: directory {directory} does not exist")

@@ -1,8 +1,8 @@
 """One training step on one sample, with every intermediate named as in the text.
 
 ``Network.trace(x, t, eta)`` runs the compiled kernels that ``fit`` runs, on the same
-parameter buffer, and keeps what they compute: ``kernels.backpropagate`` gives z, y and δ,
-``kernels.accumulate_gradient`` gives ∂E/∂w and ∂E/∂b, and ``kernels.descend_layer``,
+parameter buffer, and keeps what they compute: ``formulas.backpropagate`` gives z, y and δ,
+``formulas.accumulate_gradient`` gives ∂E/∂w and ∂E/∂b, and ``formulas.descend_layer``,
 applied to a copy of the parameters, gives the new weights — bit for bit the weights
 ``fit(..., epochs=1, batch_size=1, shuffle=False)`` leaves after that sample. Nothing in
 the network changes. No arithmetic of the step is redone here except Δw = ±η δ_j y_i for
@@ -25,8 +25,10 @@ import dataclasses
 import numpy as np
 
 from . import _validate as check
-from . import kernels
+from . import formulas
 from .activations import CODES, fprime
+from .exceptions import InvalidValue
+from .layout import neuron_buffer
 
 CONVENTIONS = ("note", "gradient")
 
@@ -339,27 +341,27 @@ def trace(net, x, t, eta=0.5, convention="note", train_biases=True):
     eta = check.real(eta, "eta", expected="a positive finite float", ok=lambda v: v > 0)
     convention = check.choice(convention, "convention", CONVENTIONS)
     train_biases = check.flag(train_biases, "train_biases")
-    net._check_parameters()
+    net.check_parameters()
 
-    # The step exactly as kernels.train_epochs takes it for one sample with batch_size=1.
-    theta = net.parameters
-    sizes, _, _, n_off = net._layout
-    z, y, delta = (kernels.neuron_buffer(sizes, n_off) for _ in range(3))
-    kernels.backpropagate(theta, *net._layout, x, t, z, y, delta)
+    # The step exactly as training.train_epochs takes it for one sample with batch_size=1.
+    theta, layout = net.parameters, net.layout
+    z, y, delta = (neuron_buffer(layout) for _ in range(3))
+    formulas.backpropagate(theta, layout, x, t, z, y, delta)
     grad, after = np.zeros_like(theta), theta.copy()
-    ws, bs = net._split(theta)
-    grad_ws, grad_bs = net._split(grad)
-    new_ws, new_bs = net._split(after)
+    ws, bs = net.per_layer(theta)
+    grad_ws, grad_bs = net.per_layer(grad)
+    new_ws, new_bs = net.per_layer(after)
+    sizes, n_off = layout.sizes, layout.n_off
     L = len(sizes) - 1
 
     def neurons(buffer, l):
         return buffer[n_off[l] : n_off[l] + sizes[l]]
 
     for l in range(L):
-        kernels.accumulate_gradient(neurons(delta, l + 1), neurons(y, l), grad_ws[l], grad_bs[l])
-        kernels.descend_layer(new_ws[l], new_bs[l], neurons(delta, l + 1), neurons(y, l), eta,
-                              train_biases)
-    error = float(kernels.sample_error(neurons(y, L), t))
+        formulas.accumulate_gradient(neurons(delta, l + 1), neurons(y, l), grad_ws[l], grad_bs[l])
+        formulas.descend_layer(new_ws[l], new_bs[l], neurons(delta, l + 1), neurons(y, l), eta,
+                               train_biases)
+    error = float(formulas.sample_error(neurons(y, L), t))
     check.finite_result(np.concatenate((z, y, delta, grad, after, [error])),
                         "a number of the trace", x=x, t=t, net=net)
 
@@ -392,7 +394,7 @@ def _one_sample(value, n, name, what):
     """One sample's inputs or targets as a (n,) float64 array; (1, n) is accepted too."""
     array = check.float_array(value, name)
     if array.shape not in ((n,), (1, n)):
-        raise ValueError(f"{name} must be one sample of shape ({n},), one value per {what}, "
+        raise InvalidValue(f"{name} must be one sample of shape ({n},), one value per {what}, "
                          f"got shape {array.shape}")
     return check.finite(array.reshape(n).copy(), name)  # a writable copy for the kernels
 

@@ -19,6 +19,7 @@ import re
 from decimal import ROUND_HALF_UP, Decimal
 
 from . import _validate as check
+from .exceptions import InvalidValue
 from .network import Network
 
 
@@ -102,7 +103,7 @@ class WorkedExample:
         """Online epochs until the output first reaches ``goal`` (counted by ``fit``, which
         stops at the first epoch with E = ½ (t − y)² ≤ ½ (t − goal)²)."""
         if self.goal is None:
-            raise ValueError(f"example {self.name!r} has no goal to train towards")
+            raise InvalidValue(f"example {self.name!r} has no goal to train towards")
         max_epochs = check.integer(max_epochs, "max_epochs", minimum=1)
         (t,) = self.t
         history = self.network().fit(
@@ -110,7 +111,7 @@ class WorkedExample:
             train_biases=self.train_biases, target_error=0.5 * (t - self.goal) ** 2,
         )
         if history.stop_reason != "target_error":
-            raise ValueError(f"example {self.name!r} did not reach {self.goal} in "
+            raise InvalidValue(f"example {self.name!r} did not reach {self.goal} in "
                              f"max_epochs={max_epochs} epochs")
         return history.epochs
 
@@ -133,7 +134,7 @@ def _at(trace, place):
         return trace.error
     match = re.fullmatch(r"layers\[(\d+)\]\.(\w+)\[(\d+)(?:, (\d+))?\]", place)
     if match is None:
-        raise ValueError(f"not a place in a trace: {place!r}")
+        raise InvalidValue(f"not a place in a trace: {place!r}")
     l, name, *index = match.groups()
     array = getattr(trace.layers[int(l)], name)
     return float(array[tuple(int(i) for i in index if i is not None)])
