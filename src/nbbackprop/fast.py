@@ -7,7 +7,7 @@ tests/test_fast_paths.py checks every one of them, and docs/performance.md gives
 buys, measured.
 
 - ``descend_forward_layer``: the online step folded into the next sample's forward pass,
-  one sweep of w instead of two.
+  one sweep of w instead of two; ``hidden_delta_interleaved``: four δ_j at a time.
 - ``*_batch``: a block of samples through each layer, so each weight is loaded once per
   block instead of once per sample; four rows or terms at a time (the parentheses keep the
   order) so that the CPU overlaps independent sums.
@@ -19,7 +19,14 @@ from numba import prange
 
 from ._jit import jit, jit_parallel
 from .activations import f, fprime
-from .formulas import backward, descend, descend_layer, forward, output_delta, sample_error
+from .formulas import (
+    descend,
+    descend_layer,
+    forward,
+    hidden_delta,
+    output_delta,
+    sample_error,
+)
 from .layout import (
     biases_of,
     n_layers,
@@ -51,17 +58,32 @@ def descend_forward_layer(w, b, delta, y_below_before, eta, train_biases, y_belo
     and y_j = f(z_j) (y_i of this sample).
 
     Each w_ij is stepped exactly as ``descend_layer`` steps it and then read, and each z_j
-    gains its terms in the order i = 1, 2, …, so the result equals ``descend_layer`` then
-    ``forward_layer`` bit for bit, while w passes through the cache once instead of twice.
+    gains its terms in the order i = 1, 2, … (four rows at a time, the parentheses keep the
+    order), so the result equals ``descend_layer`` then ``forward_layer`` bit for bit, while
+    w passes through the cache once instead of twice.
     """
     n_i, n_j = w.shape
     for j in range(n_j):
         z[j] = 0.0
-    for i in range(n_i):
+    i = 0
+    while i + 4 <= n_i:
+        b0, b1 = y_below_before[i], y_below_before[i + 1]
+        b2, b3 = y_below_before[i + 2], y_below_before[i + 3]
+        y0, y1, y2, y3 = y_below[i], y_below[i + 1], y_below[i + 2], y_below[i + 3]
+        for j in range(n_j):
+            d_j = delta[j]
+            w0 = w[i, j] = w[i, j] - eta * (d_j * b0)
+            w1 = w[i + 1, j] = w[i + 1, j] - eta * (d_j * b1)
+            w2 = w[i + 2, j] = w[i + 2, j] - eta * (d_j * b2)
+            w3 = w[i + 3, j] = w[i + 3, j] - eta * (d_j * b3)
+            z[j] = (((z[j] + w0 * y0) + w1 * y1) + w2 * y2) + w3 * y3
+        i += 4
+    while i < n_i:
         y_i_before, y_i = y_below_before[i], y_below[i]
         for j in range(n_j):
             w[i, j] -= eta * (delta[j] * y_i_before)
             z[j] += w[i, j] * y_i
+        i += 1
     if train_biases:
         for j in range(n_j):
             b[j] -= eta * delta[j]
@@ -71,9 +93,44 @@ def descend_forward_layer(w, b, delta, y_below_before, eta, train_biases, y_belo
 
 
 @jit
+def hidden_delta_interleaved(w_above, delta_above, z, y, code, delta):
+    """``hidden_delta``:  δ_j = f'(z_j) Σ_k δ_k w_jk, four sums (four j) side by side so that
+    the CPU overlaps them; each is still summed over k in order."""
+    n_j, n_k = w_above.shape
+    j = 0
+    while j + 4 <= n_j:
+        s0 = s1 = s2 = s3 = 0.0
+        for k in range(n_k):
+            d_k = delta_above[k]
+            s0 += d_k * w_above[j, k]
+            s1 += d_k * w_above[j + 1, k]
+            s2 += d_k * w_above[j + 2, k]
+            s3 += d_k * w_above[j + 3, k]
+        delta[j] = fprime(code, z[j], y[j]) * s0
+        delta[j + 1] = fprime(code, z[j + 1], y[j + 1]) * s1
+        delta[j + 2] = fprime(code, z[j + 2], y[j + 2]) * s2
+        delta[j + 3] = fprime(code, z[j + 3], y[j + 3]) * s3
+        j += 4
+    hidden_delta(w_above[j:], delta_above, z[j:], y[j:], code, delta[j:])
+
+
+@jit
+def backward_interleaved(theta, layout, t, z, y, delta):
+    """``backward`` with ``hidden_delta_interleaved``: every δ of one sample."""
+    L = n_layers(layout)
+    output_delta(neurons_of(z, layout, L), neurons_of(y, layout, L), t, layout.acts[L - 1],
+                 neurons_of(delta, layout, L))
+    for l in range(L - 1, 0, -1):
+        hidden_delta_interleaved(weights_of(theta, layout, l), neurons_of(delta, layout, l + 1),
+                                 neurons_of(z, layout, l), neurons_of(y, layout, l),
+                                 layout.acts[l - 1], neurons_of(delta, layout, l))
+
+
+@jit
 def online_steps(theta, layout, X, T, order, start, stop, eta, train_biases, z, y, y_before,
                  delta):
-    """Online SGD on the samples ``order[start:stop]``: for each sample x, ``backpropagate``,
+    """Online SGD on the samples ``order[start:stop]``: for each sample x, ``backpropagate``
+    (with ``backward_interleaved``),
     then ``descend_layer`` for every layer (Δw_ij = −η δ_j y_i, Δb_j = −η δ_j).
 
     A sample's step is postponed into the next sample's forward pass
@@ -96,7 +153,7 @@ def online_steps(theta, layout, X, T, order, start, stop, eta, train_biases, z, 
                     neurons_of(delta, layout, l + 1), neurons_of(y_before, layout, l), eta,
                     train_biases, neurons_of(y, layout, l), layout.acts[l],
                     neurons_of(z, layout, l + 1), neurons_of(y, layout, l + 1))
-        backward(theta, layout, t, z, y, delta)
+        backward_interleaved(theta, layout, t, z, y, delta)
         y, y_before = y_before, y
     for l in range(L):  # the last sample's step
         descend_layer(weights_of(theta, layout, l), biases_of(theta, layout, l),

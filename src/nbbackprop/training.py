@@ -58,6 +58,24 @@ def all_finite(a):
 
 
 @jit
+def sgd_steps(theta, layout, X, T, order, start, stop, eta, alpha, velocity, batch_size,
+              train_biases, work):
+    """SGD on the samples ``order[start:stop]`` (start on a batch boundary): online
+    (``online_steps``) for batch_size 1 without momentum, else ``batch_steps``.
+
+    A function of its own, not inlined into ``train_epochs``: measured, the online steps
+    ran 25 % slower when LLVM compiled them as part of the epoch loop.
+    """
+    z, y, y_before, delta, grad, Z, Y, D, DT = work
+    if batch_size == 1 and alpha == 0.0:
+        online_steps(theta, layout, X, T, order, start, stop, eta, train_biases, z, y, y_before,
+                     delta)
+    else:
+        batch_steps(theta, layout, X, T, order, start, stop, eta, alpha, velocity, batch_size,
+                    train_biases, grad, Z, Y, D, DT)
+
+
+@jit
 def train_epochs(
     theta, layout, X, T, order, rng_state, do_shuffle, epochs, eta, alpha, velocity,
     batch_size, train_biases, target_error, error_scale, errors, theta_before, at, sums, budget,
@@ -99,12 +117,8 @@ def train_epochs(
         if at[TRAINED] < n:  # whole batches, at least one
             start = at[TRAINED]
             stop = min(n, start + -(-budget // batch_size) * batch_size)
-            if batch_size == 1 and alpha == 0.0:
-                online_steps(theta, layout, X, T, order, start, stop, eta, train_biases,
-                             z, y, y_before, delta)
-            else:
-                batch_steps(theta, layout, X, T, order, start, stop, eta, alpha, velocity,
-                            batch_size, train_biases, grad, Z, Y, D, DT)
+            sgd_steps(theta, layout, X, T, order, start, stop, eta, alpha, velocity, batch_size,
+                      train_biases, (z, y, y_before, delta, grad, Z, Y, D, DT))
             at[TRAINED] = stop
             budget -= stop - start
             continue
