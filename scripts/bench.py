@@ -443,7 +443,7 @@ def run(settings, threads, command):
         out.append("- (empty-cache start-up and the 60,000-sample memory run: "
                    "`python scripts/bench.py` only)")
     out.append("- full gradient check vs `torch.autograd.gradcheck`: measured by "
-               "`scripts/bench_gradcheck.py` (the gradient-check issue), not here")
+               "`scripts/bench_gradcheck.py`, not here")
     if hasattr(os, "getloadavg"):
         out.append("- load average (1, 5, 15 min) at the end: "
                    + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
@@ -457,7 +457,7 @@ TORCH64, JAX = "PyTorch float64", "JAX float64, jit + lax.scan"
 
 
 def targets(summary):
-    """The issue's targets, as ratios within this run: met or missed."""
+    """The performance targets, as ratios within this run: met or missed."""
     def ratio(shape, batch, peer):
         speeds = summary.get((shape, batch), {})
         return speeds["nbbackprop"] / speeds[peer] if peer in speeds else None

@@ -95,6 +95,7 @@ def test_a_tiny_run_reports_tables_skips_and_targets(monkeypatch, capsys):
     assert "### Targets" in report and "| < 1 s |" in report
     assert set(summary["6-5-3", 1]) >= {"nbbackprop", "GFLOP/s", "roof"}
     assert "scripts/bench_gradcheck.py" in report
+    assert "issue" not in report, "the report speaks of the project, not of its history"
 
 
 @pytest.mark.parametrize(("argv", "settings", "threads", "command"), [
