@@ -7,7 +7,6 @@ when the gradient passes and 1 when it fails.
 
 import argparse
 import json
-import os
 import sys
 import textwrap
 import time
@@ -233,14 +232,6 @@ def _check_arguments(p, with_gradients):
     p.add_argument("--seed", type=int, default=None, help="seed of the directions")
     p.add_argument("--json", action="store_true", help="the report as JSON")
     p.add_argument("--all", action="store_true", help="every entry, not only the worst")
-def bench(args):
-    """Time nbbackprop against the peers that are installed (a quick run of scripts/bench.py)."""
-    from .bench import FULL, QUICK, run
-
-    threads = f" --threads {args.threads}" if args.threads else ""
-    command = (f"`python scripts/bench.py{threads}` (or `nbbackprop bench --full{threads}`)"
-               if args.full else f"`nbbackprop bench{threads}`")
-    run(FULL if args.full else QUICK, args.threads or os.cpu_count(), command)
 
 
 def _positive_int(text):
@@ -312,8 +303,6 @@ def parser():
     ex.add_argument("--list", action="store_true", help="list the examples")
     _add_print_options(ex)
     ex.set_defaults(run=example)
-
-
     g = commands.add_parser("gradcheck", help="check nbbackprop's gradient of a model file "
                             "against finite differences (exit 0 pass, 1 fail)")
     _check_arguments(g, with_gradients=False)
@@ -322,13 +311,6 @@ def parser():
                             "against finite differences, entry by entry (exit 0 pass, 1 fail)")
     _check_arguments(c, with_gradients=True)
     c.set_defaults(run=compare_command)
-    b = commands.add_parser("bench", help="time training against PyTorch, JAX, scikit-learn, "
-                            "NumPy (those installed); a Markdown report")
-    b.add_argument("--full", action="store_true",
-                   help="the full run (a few minutes), as python scripts/bench.py")
-    b.add_argument("--threads", type=_positive_int, default=None,
-                   help="threads for every implementation (default: all cores)")
-    b.set_defaults(run=bench)
     return p
 
 
