@@ -113,3 +113,42 @@ def test_a_fresh_import_loads_no_peer_framework():
     result = processes.run(["-c", FRESH])
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == [], "importing nbbackprop loaded a peer framework"
+
+
+def import_graph():
+    """{module: the package's modules it imports, anywhere in its source}. ``from . import
+    x`` also names the package itself, which is left out: only its submodules count."""
+    modules = {module_name(path): found for path, found in package_imports().items()}
+    return {module: {name for _, name, _ in found if name in modules and name != "nbbackprop"
+                     and name != module}
+            for module, found in modules.items()}
+
+
+def cycles(graph):
+    """Every import cycle, as a list of modules from one back to itself (depth first)."""
+    found, done = [], set()
+
+    def visit(module, path):
+        if module in path:
+            found.append(path[path.index(module):] + [module])
+            return
+        if module in done:
+            return
+        for name in sorted(graph[module]):
+            visit(name, path + [module])
+        done.add(module)
+
+    for module in sorted(graph):
+        visit(module, [])
+    return found
+
+
+def test_cycles_finds_a_cycle():
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == [["a", "b", "c", "a"]]
+    assert cycles({"a": {"b"}, "b": set()}) == []
+
+
+def test_no_module_of_the_package_imports_itself_back_even_inside_functions():
+    graph = import_graph()
+    assert "nbbackprop.network" in graph and "nbbackprop.formulas" in graph["nbbackprop.fast"]
+    assert cycles(graph) == []
