@@ -107,9 +107,13 @@ def Seed():  # noqa: N802
     return lambda value, name, limits: seed(value, name)
 
 
+# The learning rate η, wherever a step is taken (fit, trace).
+ETA = Real("a positive finite float", lambda v: v > 0)
+
+
 def arguments(constraints, limits=None, **values):
-    """Every value checked against its declared constraint, in declaration order: a dict."""
-    return {name: constraints[name](value, name, limits or {}) for name, value in values.items()}
+    """The values checked against their declared constraints, returned in the order given."""
+    return tuple(constraints[name](value, name, limits or {}) for name, value in values.items())
 
 
 # --- single values -----------------------------------------------------------------------

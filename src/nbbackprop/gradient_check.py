@@ -43,6 +43,8 @@ LAMBDA = 8.0  # confidence of the probabilistic rounding bounds (see finite_diff
 # on every evaluation of C and every entry.
 UNDERFLOW = float(np.finfo(np.float64).tiny)
 MODES = ("full", "fast")
+GRADCHECK_PARAMETERS = {"mode": check.Choice(*MODES), "n_directions": check.Integer(minimum=1),
+                        "seed": check.Seed(), "raise_on_failure": check.Flag()}
 _SHOWN = 10  # rows printed by str(report) besides the failures
 
 
@@ -341,10 +343,9 @@ def _unit_roundoff(dtype):
 
 
 def _check_network_gradient(net, X, T, grad, dtype, mode, n_directions, seed, raise_on_failure):
-    mode = check.choice(mode, "mode", MODES)
-    n_directions = check.integer(n_directions, "n_directions", minimum=1)
-    seed = check.seed(seed)
-    raise_on_failure = check.flag(raise_on_failure, "raise_on_failure")
+    mode, n_directions, seed, raise_on_failure = check.arguments(
+        GRADCHECK_PARAMETERS, mode=mode, n_directions=n_directions, seed=seed,
+        raise_on_failure=raise_on_failure)
     theta, layout = net.parameters, net.layout
     if not math.isfinite(net.error(X, T)):
         raise InvalidValue("the error C of net on X, T is not finite: there is no gradient to "
@@ -478,7 +479,7 @@ def check_callable(f, grad, x0, describe, raise_on_failure, subject=None):
         raise InvalidType(f"f must be callable, got {check.shown(f)}")
     if not callable(grad):
         raise InvalidType(f"grad must be callable, got {check.shown(grad)}")
-    raise_on_failure = check.flag(raise_on_failure, "raise_on_failure")
+    (raise_on_failure,) = check.arguments(GRADCHECK_PARAMETERS, raise_on_failure=raise_on_failure)
     x0 = check.float_array(x0, "x0")
     if x0.ndim != 1 or x0.size == 0:
         raise InvalidValue(f"x0 must be a 1-D array of at least one number, got shape {x0.shape}")

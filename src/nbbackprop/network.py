@@ -23,6 +23,25 @@ from .layout import make_layout, parameter_count, split
 from .trace import trace as _trace
 
 INITS = ("auto", "glorot", "he", "normal", "uniform")
+# Every scalar parameter of the public methods, with its constraint (arrays are checked by
+# check.inputs, check.targets and check.parameters).
+NETWORK_PARAMETERS = {
+    "seed": check.Seed(),
+    "init": check.Choice(*INITS),
+    # U(−a, a) needs 2a to be a float64 too.
+    "init_scale": check.Optional(check.Real("a positive float ≤ 8e307", lambda a: 0 < a <= 8e307)),
+}
+FIT_PARAMETERS = {
+    "epochs": check.Integer(minimum=0),
+    "eta": check.ETA,
+    "batch_size": check.Integer(minimum=1, maximum="n"),  # n: the number of samples
+    "momentum": check.Real("a float in [0, 1)", lambda v: 0 <= v < 1),
+    "shuffle": check.Flag(),
+    "seed": check.Seed(),
+    "train_biases": check.Flag(),
+    "target_error": check.Optional(check.Real("None or a finite float ≥ 0", lambda v: v >= 0)),
+    "on_divergence": check.Choice("raise", "stop"),
+}
 _CHUNK_SECONDS = 0.2  # fit returns to Python about this often (so Ctrl-C is seen)
 
 
@@ -108,14 +127,10 @@ class Network:
                  init="auto", init_scale=None):
         layer_sizes = check.sizes(sizes)
         names = check.activations(activation, output_activation, len(layer_sizes) - 1)
-        seed = check.seed(seed)
-        init = check.choice(init, "init", INITS)
-        if init_scale is not None:
-            if init != "uniform":
-                raise InvalidValue(f"init_scale applies to init='uniform' only, got init={init!r}")
-            # U(−a, a) needs 2a to be a float64 too.
-            init_scale = check.real(init_scale, "init_scale", expected="a positive float ≤ 8e307",
-                                    ok=lambda a: 0 < a <= 8e307)
+        seed, init, init_scale = check.arguments(NETWORK_PARAMETERS, seed=seed, init=init,
+                                                 init_scale=init_scale)
+        if init_scale is not None and init != "uniform":
+            raise InvalidValue(f"init_scale applies to init='uniform' only, got init={init!r}")
         self._build(layer_sizes, names)
         rng = np.random.default_rng(seed)
         for l, (w, b) in enumerate(zip(self._weights, self._biases)):
@@ -278,18 +293,11 @@ class Network:
         """
         X, T = self.check_data(X, T)
         n = X.shape[0]
-        epochs = check.integer(epochs, "epochs", minimum=0)
-        eta = check.real(eta, "eta", expected="a positive finite float", ok=lambda v: v > 0)
-        batch_size = check.integer(batch_size, "batch_size", minimum=1, maximum=n)
-        momentum = check.real(momentum, "momentum", expected="a float in [0, 1)",
-                              ok=lambda v: 0 <= v < 1)
-        shuffle = check.flag(shuffle, "shuffle")
-        seed = check.seed(seed)
-        train_biases = check.flag(train_biases, "train_biases")
-        if target_error is not None:
-            target_error = check.real(target_error, "target_error",
-                                      expected="None or a finite float ≥ 0", ok=lambda v: v >= 0)
-        on_divergence = check.choice(on_divergence, "on_divergence", ("raise", "stop"))
+        (epochs, eta, batch_size, momentum, shuffle, seed, train_biases, target_error,
+         on_divergence) = check.arguments(
+            FIT_PARAMETERS, {"n": n}, epochs=epochs, eta=eta, batch_size=batch_size,
+            momentum=momentum, shuffle=shuffle, seed=seed, train_biases=train_biases,
+            target_error=target_error, on_divergence=on_divergence)
 
         # Everything that carries over between compiled calls lives in these arrays.
         order = np.arange(n, dtype=np.int64)

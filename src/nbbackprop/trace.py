@@ -31,6 +31,8 @@ from .exceptions import InvalidValue
 from .layout import neuron_buffer
 
 CONVENTIONS = ("note", "gradient")
+TRACE_PARAMETERS = {"eta": check.ETA, "convention": check.Choice(*CONVENTIONS),
+                    "train_biases": check.Flag()}
 
 # The per-layer arrays of a trace, in the order they are computed and printed.
 LAYER_ARRAYS = ("w", "b", "z", "y", "fprime", "delta", "grad_w", "grad_b",
@@ -338,9 +340,8 @@ def trace(net, x, t, eta=0.5, convention="note", train_biases=True):
     """
     x = _one_sample(x, net.sizes[0], "x", "input")
     t = _one_sample(t, net.sizes[-1], "t", "output")
-    eta = check.real(eta, "eta", expected="a positive finite float", ok=lambda v: v > 0)
-    convention = check.choice(convention, "convention", CONVENTIONS)
-    train_biases = check.flag(train_biases, "train_biases")
+    eta, convention, train_biases = check.arguments(
+        TRACE_PARAMETERS, eta=eta, convention=convention, train_biases=train_biases)
     net.check_parameters()
 
     # The step exactly as training.train_epochs takes it for one sample with batch_size=1.
