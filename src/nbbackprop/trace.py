@@ -10,9 +10,11 @@ display, and ``w + Δw`` equals the kernel's new weight exactly (the tests check
 
 Sign conventions (``convention=``):
 
-- ``"note"`` (the default; seed 000, Rumelhart–Hinton–Williams, Han–Kamber–Pei):
+- ``"note"`` (the default; the study note "05_Backprop", Rumelhart–Hinton–Williams,
+  Han–Kamber–Pei):
   δ_k = (t_k − y_k) f'(z_k), δ_j = f'(z_j) Σ_k δ_k w_jk, Δw_ij = +η δ_j y_i.
-- ``"gradient"`` (seed 001, Mazur, and the package's kernels): δ = ∂E/∂z, so
+- ``"gradient"`` (the article on backpropagation, Mazur, and the package's kernels):
+  δ = ∂E/∂z, so
   δ_k = (y_k − t_k) f'(z_k), the same hidden rule, Δw_ij = −η δ_j y_i.
 
 The two δ differ in sign only; Δw, ∂E/∂w and the new weights are the same. Arrays count

@@ -266,15 +266,15 @@ HAN = WorkedExample(
     ),
 )
 
-# The study note (seed 000, section 4) tells a story without numbers for the weights:
+# The study note "05_Backprop" (section 4) tells a story without numbers for the weights:
 # a 2-2-1 network predicts 0.8 for target 1 and, after many iterations, 0.99. This start
 # makes the story exact: round weights, and the output bias chosen so that z_1 = ln 4 at
 # the output, where σ(ln 4) = 1/(1 + 1/4) = 0.8.
 _NOTE_HIDDEN_Y = (_sigmoid(0.1 + 0.2), _sigmoid(0.3 + 0.4))  # x = (1, 1), hidden biases 0
 NOTE = WorkedExample(
     name="note",
-    title="The study note's 2-2-1 story (seed 000): prediction 0.8, target 1, trained to 0.99",
-    source=("the project's seed note \"05_Backprop\", section 4 \"Example (Simple Intuition)\": "
+    title="The study note's 2-2-1 story: prediction 0.8, target 1, trained to 0.99",
+    source=("the study note \"05_Backprop\", section 4 \"Example (Simple Intuition)\": "
             "2 inputs, 2 hidden, 1 output; prediction 0.8, target 1, error 1 − 0.8 = 0.2; "
             "after many iterations the output is 0.99"),
     about=("The note gives no weights; this start is ours: x = (1, 1), hidden weights "
