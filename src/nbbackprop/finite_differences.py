@@ -90,7 +90,7 @@ def add_sample(row, e, kinks, h):
 @jit
 def forward_samples(theta, layout, X, T, Z, Y, E):
     """Z[s], Y[s]: every z and y of sample s (flat, like ``forward``); E[s] = E_x."""
-    sizes, acts, w_off, n_off = layout
+    sizes = layout.sizes
     L = sizes.shape[0] - 1
     for s in range(X.shape[0]):
         forward(theta, layout, X[s], Z[s], Y[s])
@@ -122,7 +122,7 @@ def freeze(code, z, z_at_theta, y):
 @jit
 def forward_frozen(theta, layout, x, Zs, z, y):
     """``forward`` with every ReLU unit held in its state in the pass Zs."""
-    sizes, acts, w_off, n_off = layout
+    sizes, acts = layout.sizes, layout.acts
     neurons_of(y, layout, 0)[:] = x
     for l in range(sizes.shape[0] - 1):
         forward_layer(weights_of(theta, layout, l), biases_of(theta, layout, l),
@@ -137,7 +137,7 @@ def moved_sample_error(theta, layout, l, j, dz, Zs, Ys, t, e0, z, y, frozen):
     """E of one sample when z_j of neuron layer l (1 … L) moves by dz, and whether a ReLU
     unit changed state (frozen: ReLU units keep their state at θ). Zs, Ys: the sample's
     pass at θ; z, y: scratch buffers."""
-    sizes, acts, w_off, n_off = layout
+    sizes, acts, n_off = layout.sizes, layout.acts, layout.n_off
     L = sizes.shape[0] - 1
     old = Zs[n_off[l] + j]
     z_j = old + dz
@@ -183,7 +183,7 @@ def central_differences(theta, layout, X, T, h, rows):
     The parameter of flat index p is w_ij of layer l (p = w_off[l] + i·n_j + j) or, taking
     i = n_i, the bias b_j right after the weights: the same formula, with y_i = 1.
     """
-    sizes, acts, w_off, n_off = layout
+    sizes, w_off, n_off = layout.sizes, layout.w_off, layout.n_off
     n = X.shape[0]
     width = n_off[-1] + sizes[-1]
     Z, Y, E = np.empty((n, width)), np.empty((n, width)), np.empty(n)
@@ -218,7 +218,7 @@ def central_differences(theta, layout, X, T, h, rows):
 def directional_differences(theta, layout, X, T, U, t, rows):
     """rows[d]: the sums of ``add_sample`` over all samples for θ moved by ±t·U[d], ±2t·U[d],
     ±3t·U[d], and frozen by ±t·U[d], ±2t·U[d] (whole forward passes: every parameter moves)."""
-    sizes, acts, w_off, n_off = layout
+    sizes, acts, n_off = layout.sizes, layout.acts, layout.n_off
     n = X.shape[0]
     L = sizes.shape[0] - 1
     width = n_off[-1] + sizes[-1]
@@ -297,7 +297,7 @@ def forward_rounding(theta, layout, z, y, u, lam, e_z, e_y):
     rounding of w_ij and b_j to precision u. A ReLU unit within rounding of z = 0 passes
     errors on with slope 1.
     """
-    sizes, acts, w_off, n_off = layout
+    sizes, acts, n_off = layout.sizes, layout.acts, layout.n_off
     for k in range(n_off[1]):
         e_z[k] = 0.0
         e_y[k] = u * abs(y[k])
@@ -325,7 +325,7 @@ def error_rounding(theta, layout, X, T, u, lam):
         e_E = Σ_k (|y_k − t_k|·e_k + ½e_k²) + (γ(n_out) + 3u)·E_x,  e_k = e_y_k + u|t_k|
         e_C = (1/n) Σ_x e_E + (γ(n) + u)·C
     """
-    sizes, acts, w_off, n_off = layout
+    sizes = layout.sizes
     n = X.shape[0]
     L = sizes.shape[0] - 1
     z, y = neuron_buffer(layout), neuron_buffer(layout)
@@ -347,7 +347,7 @@ def error_rounding(theta, layout, X, T, u, lam):
 @jit
 def output_rounding(theta, layout, X, u, lam, bound):
     """bound[s, k]: the rounding bound e_y_k of output k for sample s, in precision u."""
-    sizes, acts, w_off, n_off = layout
+    sizes = layout.sizes
     L = sizes.shape[0] - 1
     z, y = neuron_buffer(layout), neuron_buffer(layout)
     e_z, e_y = neuron_buffer(layout), neuron_buffer(layout)
@@ -371,7 +371,7 @@ def gradient_rounding(theta, layout, X, T, u, lam, bound):
                  (1/n)[Σ_x (|δ_j| e_y_i + |y_i| e_δj + e_δj e_y_i) + (γ(n) + 2u) Σ_x |δ_j y_i|]
         ∂C/∂b_j  = (1/n) Σ_x δ_j:      (1/n)[Σ_x e_δj + (γ(n) + 2u) Σ_x |δ_j|]
     """
-    sizes, acts, w_off, n_off = layout
+    sizes, acts, n_off = layout.sizes, layout.acts, layout.n_off
     n = X.shape[0]
     L = sizes.shape[0] - 1
     z, y = neuron_buffer(layout), neuron_buffer(layout)

@@ -363,7 +363,7 @@ def trace(net, x, t, eta=0.5, convention="note", train_biases=True):
     for l in range(L):
         formulas.accumulate_gradient(neurons(delta, l + 1), neurons(y, l), grad_ws[l], grad_bs[l])
         formulas.descend_layer(new_ws[l], new_bs[l], neurons(delta, l + 1), neurons(y, l), eta,
-                               train_biases)
+                               train_biases, 0.0)
     error = float(formulas.sample_error(neurons(y, L), t))
     check.finite_result(np.concatenate((z, y, delta, grad, after, [error])),
                         "a number of the trace", x=x, t=t, net=net)
