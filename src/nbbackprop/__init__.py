@@ -10,8 +10,7 @@ from .activations import ACTIVATIONS
 from .datasets import xor
 from .exceptions import GradcheckError, NonFiniteResult, TrainingDiverged, TrainingInterrupted
 from .gradcheck import GradcheckReport, check_function, compare_gradients, gradcheck
-from .network import History, Network
-from .storage import load
+from .network import History, Network, load
 from .trace import CONVENTIONS, LayerTrace, Trace
 from .worked_examples import EXAMPLES, WorkedExample, worked_example
 

@@ -11,15 +11,13 @@ import os
 import sys
 import textwrap
 import time
-import zipfile
 
 import numpy as np
 
 from . import __version__
 from .datasets import xor
 from .exceptions import TrainingDiverged, TrainingInterrupted
-from .network import Network
-from .storage import load
+from .network import Network, load
 from .trace import CONVENTIONS
 from .worked_examples import EXAMPLES, worked_example
 
@@ -57,7 +55,9 @@ def train(args):
     Ctrl-C or divergence still save (with --out) the weights after the last completed,
     finite epoch, and say so; a later run can continue from them with --model.
     """
-    X, T = _training_data(args.data)
+    from .interop.files import load_data
+
+    X, T = load_data(args.data)
     if (args.sizes is None) == (args.model is None):
         raise ValueError("give either --sizes (a new network) or --model (continue training one)")
     if args.model is not None:
@@ -90,23 +90,6 @@ def train(args):
     if code:
         print(f"nbbackprop train: {outcome}", file=sys.stderr)
     return code
-
-
-def _training_data(path):
-    try:
-        archive = np.load(path, allow_pickle=False)
-        if not isinstance(archive, np.lib.npyio.NpzFile):
-            raise ValueError(f"{path} must be an .npz file holding arrays X and T, "
-                             "not a single .npy array")
-        with archive:
-            if {"X", "T"} - set(archive.files):
-                raise ValueError(f"{path} must be an .npz file holding arrays X and T, it "
-                                 f"holds {sorted(archive.files)}")
-            return archive["X"], archive["T"]
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as err:
-        if isinstance(err, FileNotFoundError) or "must be an .npz" in str(err):
-            raise
-        raise ValueError(f"{path} is not a readable .npz file: {err}") from None
 
 
 def _sizes(text):

@@ -357,9 +357,9 @@ class Network:
 
     def save(self, path):
         """Write the network to ``path`` as an .npz file, atomically (see ``nbbackprop.load``)."""
-        from .storage import save
+        from .storage import write_model
 
-        save(self, path)
+        write_model(path, self.sizes, self.activations, self.weights, self.biases)
 
     # --- boundary helpers ----------------------------------------------------------------
 
@@ -421,3 +421,12 @@ def _initialise(rng, w, b, init, activation, scale):
 
 
 __all__ = ["ACTIVATIONS", "History", "INITS", "Network"]
+
+
+def load(path):
+    """Read a network written by ``Network.save`` (or by any program following the format
+    in ``nbbackprop.storage``); the file is checked entry by entry and never unpickled."""
+    from .storage import read_model
+
+    _, activations, weights, biases = read_model(path)
+    return Network.from_weights(weights, biases, activations)
