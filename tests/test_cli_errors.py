@@ -1,0 +1,135 @@
+"""How the nbbackprop command ends: bad input (an InputError, or a path of the user's that
+is missing, a directory or forbidden) is one line and exit 2; anything else is a bug and
+keeps its traceback."""
+
+import os
+
+import numpy as np
+import pytest
+
+import nbbackprop as nb
+import processes
+from nbbackprop import cli, storage
+from nbbackprop.exceptions import InvalidValue
+
+
+def run(capsys, *args):
+    """main(args) in this process: (exit code, stdout, stderr)."""
+    try:
+        code = cli.main([str(a) for a in args])
+    except SystemExit as exit:  # argparse's own errors and --help
+        code = exit.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def files(tmp_path):
+    """A directory with a model, its data, its gradients, and files that are none of these."""
+    net = nb.Network([2, 2, 1], seed=0)
+    net.save(tmp_path / "model.npz")
+    X, T = nb.xor()
+    np.savez(tmp_path / "xor.npz", X=X, T=T)
+    gw, gb = net.gradient(X, T)
+    np.savez(tmp_path / "grads.npz", w0=gw[0], w1=gw[1], b0=gb[0], b1=gb[1])
+    (tmp_path / "notes.txt").write_text("hello world\n")
+    (tmp_path / "empty.npz").write_bytes(b"")
+    np.save(tmp_path / "array.npy", X)
+    (tmp_path / "a-directory").mkdir()
+    return tmp_path
+
+
+BAD_INPUT = [
+    (["train", "notes.txt", "--sizes", "2,1"], ["notes.txt", "not a readable data file",
+                                                "not an .npz archive", "b'hello world"]),
+    (["train", "empty.npz", "--sizes", "2,1"], ["empty.npz", "is empty"]),
+    (["train", "a-directory", "--sizes", "2,1"], ["a-directory", "is a directory"]),
+    (["train", "missing.npz", "--sizes", "2,1"], ["missing.npz", "does not exist"]),
+    (["train", "xor.npz", "--model", "array.npy"], ["array.npy", "single .npy array"]),
+    (["train", "xor.npz", "--model", "xor.npz"], ["xor.npz", "not a valid nbbackprop model"]),
+    (["train", "xor.npz", "--sizes", "2,1", "--epochs", "1", "--out", "no/m.npz"],
+     ["cannot save to", "no/m.npz", "does not exist"]),
+    (["train", "xor.npz", "--sizes", "2,1", "--epochs", "1", "--out", "a-directory"],
+     ["cannot save to", "a-directory", "is a directory"]),
+    (["train", "xor.npz"], ["either --sizes", "or --model"]),
+    (["train", "xor.npz", "--model", "model.npz", "--activation", "tanh"],
+     ["--activation", "--model"]),
+    (["train", "xor.npz", "--sizes", "2,3,1", "--activation", "tanh,tanh,tanh"],
+     ["--activation", "one per layer", "2 for --sizes 2,3,1", "got 3"]),
+    (["train", "xor.npz", "--sizes", "2,0,1"], ["--sizes", "positive", "2,0,1"]),
+    (["train", "xor.npz", "--sizes", "2,1", "--activation", "softmax"],
+     ["--activation", "sigmoid", "softmax"]),
+    (["train", "xor.npz", "--sizes", "2,1", "--momentum", "1"], ["--momentum", "[0, 1)"]),
+    (["train", "xor.npz", "--sizes", "2,1", "--seed", "-1"], ["--seed", "≥ 0", "-1"]),
+    (["trace", "--model", "notes.txt", "--x", "1", "2", "--t", "1"],
+     ["notes.txt", "not a readable nbbackprop model file"]),
+    (["trace", "--model", "model.npz", "--x", "1", "--t", "1"], ["--x", "2 inputs", "got 1"]),
+    (["trace", "--example", "mazur", "--digits", "18"], ["--digits", "≤ 17", "18"]),
+    (["trace", "--example", "lecun"], ["--example", "mazur", "'lecun'"]),
+    (["example"], ["example's name", "--list"]),
+    (["gradcheck", "model.npz", "notes.txt"], ["notes.txt", "not a readable data file"]),
+    (["gradcheck", "model.npz", "xor.npz", "--seed", "x"], ["--seed", "integer", "x"]),
+    (["compare", "model.npz", "xor.npz", "array.npy"],
+     ["array.npy", "not a readable gradient file", "single .npy array"]),
+    (["compare", "model.npz", "xor.npz", "model.npz"],
+     ["model.npz", "not a valid gradient file", "unexpected ['activations'"]),
+    (["demo", "--seed", "-2"], ["--seed", "≥ 0"]),
+]
+
+
+@pytest.mark.parametrize(("args", "words"), BAD_INPUT, ids=[" ".join(a) for a, _ in BAD_INPUT])
+def test_bad_input_is_one_line_and_exit_2(files, capsys, monkeypatch, args, words):
+    monkeypatch.chdir(files)
+    code, _, err = run(capsys, *args)
+    assert code == 2, err
+    assert err.count("\n") == 1 and err.startswith(f"nbbackprop {args[0]}: error: "), err
+    assert "Traceback" not in err and "allow_pickle" not in err
+    for word in words:
+        assert word in err, (word, err)
+
+
+def test_a_forbidden_path_is_one_line_and_exit_2(files, capsys, monkeypatch):
+    """Permissions cannot be tested as root (this suite may run as root): the file system's
+    answer is simulated where the reader opens the file."""
+    path = files / "model.npz"
+
+    def forbidden(name, mode="r"):
+        raise PermissionError(13, "Permission denied", os.fspath(name))
+
+    monkeypatch.setattr(storage, "open", forbidden, raising=False)
+    code, _, err = run(capsys, "trace", "--model", path, "--x", "1", "2", "--t", "1")
+    assert code == 2 and err.count("\n") == 1
+    assert "Permission denied" in err and str(path) in err
+
+
+def test_the_package_s_input_errors_are_exit_2_and_nothing_else_is(capsys, monkeypatch):
+    """A ValueError or an OSError without a path of the user's, raised inside a command,
+    is a bug: it propagates with its traceback (Python exits 1), as does any exception."""
+    def raising(error):
+        def worked_example(name):
+            raise error
+
+        return worked_example
+
+    monkeypatch.setattr(cli, "worked_example", raising(InvalidValue("example is bad")))
+    code, _, err = run(capsys, "example", "mazur")
+    assert code == 2 and err == "nbbackprop example: error: example is bad\n"
+    for bug in [ZeroDivisionError("division by zero"), ValueError("a bug's ValueError"),
+                TypeError("a bug's TypeError"), KeyError("w0"),
+                FileNotFoundError(2, "No such file or directory"),  # no filename: not the user's
+                OSError(28, "No space left on device")]:
+        monkeypatch.setattr(cli, "worked_example", raising(bug))
+        with pytest.raises(type(bug)) as info:
+            cli.main(["example", "mazur"])
+        assert info.value is bug
+        assert capsys.readouterr().err == ""
+
+
+def test_a_bug_shows_its_traceback_and_exits_1():
+    code = ("import sys\nfrom nbbackprop import cli\n"
+            "cli.worked_example = lambda name: 1 / 0\n"
+            "sys.exit(cli.main(['example', 'mazur']))\n")
+    result = processes.run(["-c", code])
+    assert result.returncode == 1
+    assert "Traceback (most recent call last)" in result.stderr
+    assert result.stderr.rstrip().endswith("ZeroDivisionError: division by zero")
