@@ -133,3 +133,11 @@ def test_a_bug_shows_its_traceback_and_exits_1():
     assert result.returncode == 1
     assert "Traceback (most recent call last)" in result.stderr
     assert result.stderr.rstrip().endswith("ZeroDivisionError: division by zero")
+
+
+def test_python_m_nbbackprop_is_the_command(tmp_path):
+    result = processes.run(["-m", "nbbackprop", "--version"])
+    assert result.returncode == 0 and result.stdout == f"nbbackprop {nb.__version__}\n"
+    result = processes.run(["-m", "nbbackprop", "gradcheck", str(tmp_path / "missing.npz"),
+                            str(tmp_path / "data.npz")])
+    assert result.returncode == 2 and "missing.npz does not exist" in result.stderr

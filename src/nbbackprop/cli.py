@@ -1,4 +1,4 @@
-"""The ``nbbackprop`` command.
+"""The ``nbbackprop`` command (also ``python -m nbbackprop``).
 
 Exit status:
 
