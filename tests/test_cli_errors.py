@@ -1,6 +1,6 @@
 """How the nbbackprop command ends: bad input (an InputError, or a path of the user's that
 is missing, a directory or forbidden) is one line and exit 2; anything else is a bug and
-keeps its traceback."""
+keeps its traceback; a reader that goes away ends it quietly."""
 
 import os
 
@@ -141,3 +141,24 @@ def test_python_m_nbbackprop_is_the_command(tmp_path):
     result = processes.run(["-m", "nbbackprop", "gradcheck", str(tmp_path / "missing.npz"),
                             str(tmp_path / "data.npz")])
     assert result.returncode == 2 and "missing.npz does not exist" in result.stderr
+
+
+def test_output_cut_short_by_a_pipe_ends_quietly(tmp_path):
+    """`nbbackprop trace --full ... | head -1`: megabytes of output, one line read."""
+    nb.Network([100, 100, 1], seed=0).save(tmp_path / "big.npz")
+    child = processes.start(["-m", "nbbackprop", "trace", "--model", str(tmp_path / "big.npz"),
+                             "--full", "--x", *["0.5"] * 100, "--t", "1"])
+    assert child.stdout.readline().startswith("Trace of one online training step")
+    child.stdout.close()  # as head does after its line
+    err = child.stderr.read()
+    assert child.wait(timeout=300) == 141, err
+    assert err == ""
+
+
+def test_a_reader_gone_before_any_output_ends_quietly():
+    """`nbbackprop example mazur | head -0`: the pipe is closed before the first write."""
+    child = processes.start(["-m", "nbbackprop", "example", "mazur"])
+    child.stdout.close()
+    err = child.stderr.read()
+    assert child.wait(timeout=300) == 141, err
+    assert err == ""

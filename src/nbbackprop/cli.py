@@ -8,6 +8,9 @@ Exit status:
   array or a file that is refused), or a path that does not exist, is a directory or
   may not be read; one line on stderr names it.
 - 130: Ctrl-C.
+- 141: the reader of the output went away (``nbbackprop example mazur | head -1``): the
+  command stops quietly with the status a shell reports for a program that SIGPIPE
+  ended, so ``set -o pipefail`` sees it as it sees ``yes | head -1``.
 
 Any other exception is a bug in nbbackprop: it is not caught, so Python prints its
 traceback and exits 1.
@@ -398,6 +401,10 @@ def main(argv=None):
     args = parser().parse_args(argv)
     try:
         status = args.run(args)
+        sys.stdout.flush()  # a reader that went away shows here, not in Python's exit
+    except BrokenPipeError:
+        _discard_output()
+        return 141
     except InputError as err:  # bad input: 2, as argparse's usage errors
         return _refuse(args, err)
     except (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError) as err:
@@ -417,6 +424,18 @@ def _refuse(args, err):
     message = " ".join(str(err).split())  # one line, whatever the message
     print(f"nbbackprop {args.command}: error: {message}", file=sys.stderr)
     return 2
+
+
+def _discard_output():
+    """Point stdout at the null device, so the output still buffered is dropped when Python
+    exits instead of failing on the closed pipe a second time."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # not a file descriptor (captured output)
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)
 
 
 if __name__ == "__main__":
