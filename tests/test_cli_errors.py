@@ -1,8 +1,10 @@
 """How the nbbackprop command ends: bad input (an InputError, or a path of the user's that
 is missing, a directory or forbidden) is one line and exit 2; anything else is a bug and
-keeps its traceback; a reader that goes away ends it quietly."""
+keeps its traceback; a reader that goes away ends it quietly; --help shows plain
+text."""
 
 import os
+import re
 
 import numpy as np
 import pytest
@@ -162,3 +164,18 @@ def test_a_reader_gone_before_any_output_ends_quietly():
     err = child.stderr.read()
     assert child.wait(timeout=300) == 141, err
     assert err == ""
+
+
+def commands():
+    p = cli.parser()
+    subparsers = next(a for a in p._actions if a.dest == "command")
+    return p, subparsers.choices
+
+
+@pytest.mark.parametrize("command", [None, *commands()[1]])
+def test_help_is_plain_text(capsys, command):
+    code, out, _ = run(capsys, *([command] if command else []), "--help")
+    assert code == 0 and out.startswith("usage: nbbackprop")
+    assert "`" not in out and not re.search(r":\w+:|\*\*|\.\. ", out), out
+    if command is None:
+        assert cli.DESCRIPTION in out and all(name in out for name in commands()[1])

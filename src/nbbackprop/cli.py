@@ -33,6 +33,8 @@ from .network import Network, load
 from .trace import CONVENTIONS
 from .worked_examples import EXAMPLES, worked_example
 
+DESCRIPTION = "Backpropagation for fully connected networks, step by step, from the shell."
+
 
 def demo(args):
     """Train a 2-2-1 sigmoid network on XOR and show the error falling."""
@@ -334,7 +336,7 @@ def _add_print_options(p):
 
 
 def parser():
-    p = _Parser(prog="nbbackprop", description=__doc__.splitlines()[0])
+    p = _Parser(prog="nbbackprop", description=DESCRIPTION)
     p.add_argument("--version", action="version", version=f"nbbackprop {__version__}")
     commands = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     d = commands.add_parser("demo", help="train XOR with a 2-2-1 network and show the error")
