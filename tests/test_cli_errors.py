@@ -1,8 +1,9 @@
 """How the nbbackprop command ends: bad input (an InputError, or a path of the user's that
 is missing, a directory or forbidden) is one line and exit 2; anything else is a bug and
-keeps its traceback; a reader that goes away ends it quietly; --help shows plain
-text."""
+keeps its traceback; a reader that goes away ends it quietly; --help shows plain text;
+hints name the command's flags."""
 
+import inspect
 import os
 import re
 
@@ -179,3 +180,60 @@ def test_help_is_plain_text(capsys, command):
     assert "`" not in out and not re.search(r":\w+:|\*\*|\.\. ", out), out
     if command is None:
         assert cli.DESCRIPTION in out and all(name in out for name in commands()[1])
+
+
+def test_hints_name_the_command_s_flags(files, capsys, monkeypatch):
+    """Printers that take `more_hint` are told the flag that shows what they left out."""
+    given = {}
+
+    def printer(name, default):
+        def text(self, *args, more_hint=default, **kwargs):
+            given[name] = more_hint
+            return f"{name} printed\n"
+
+        return text
+
+    monkeypatch.setattr(nb.Trace, "to_text", printer("to_text", "to_text(full=True)"))
+    monkeypatch.setattr(nb.Trace, "to_markdown", printer("to_markdown", "to_markdown(full=True)"))
+    monkeypatch.setattr(nb.GradcheckReport, "show", printer("show", "show(limit=None)"))
+    monkeypatch.chdir(files)
+    assert run(capsys, "trace", "--example", "mazur")[0] == 0
+    assert run(capsys, "trace", "--example", "mazur", "--format", "markdown")[0] == 0
+    assert run(capsys, "example", "han")[0] == 0
+    assert run(capsys, "compare", "model.npz", "xor.npz", "grads.npz")[0] == 0
+    assert given == {"to_text": "--full", "to_markdown": "--full", "show": "--all"}
+
+
+def takes_hint(method):
+    return "more_hint" in inspect.signature(method).parameters
+
+
+@pytest.mark.skipif(not takes_hint(nb.Trace.to_text), reason="Trace.to_text takes no more_hint")
+def test_the_trace_hint_names_full(tmp_path, capsys):
+    nb.Network([8, 2, 1], seed=0).save(tmp_path / "m.npz")
+    code, out, _ = run(capsys, "trace", "--model", tmp_path / "m.npz", "--x", *"12345678",
+                       "--t", "1")
+    assert code == 0
+    hint = next(line for line in out.splitlines() if "large layers" in line)
+    assert "--full" in hint and "to_text" not in hint
+
+
+@pytest.mark.skipif(not takes_hint(nb.GradcheckReport.show),
+                    reason="GradcheckReport.show takes no more_hint")
+def test_the_report_hint_names_all_and_counts_what_it_left_out(files, capsys, monkeypatch):
+    rng = np.random.default_rng(0)
+    net = nb.Network([6, 8, 3], seed=1)
+    X, T = rng.normal(size=(5, 6)), rng.uniform(size=(5, 3))
+    gw, gb = net.gradient(X, T)
+    gw[0][:4] += 1.0  # 32 wrong entries of 83
+    net.save(files / "m.npz")
+    np.savez(files / "d.npz", X=X, T=T)
+    np.savez(files / "g.npz", w0=gw[0], w1=gw[1], b0=gb[0], b1=gb[1])
+    report = nb.compare_gradients(net, X, T, gw, gb)
+    assert report.n_failed == 32 and report.n_checked == 83
+    code, out, _ = run(capsys, "compare", files / "m.npz", files / "d.npz", files / "g.npz")
+    assert code == 1
+    more = next(line for line in out.splitlines() if line.lstrip().startswith("… and"))
+    shown = sum(line.endswith("FAIL") for line in out.splitlines())
+    assert f"… and {83 - shown} more ({32 - shown} failed, {83 - 32} ok)" in more
+    assert "--all" in more and ".failures" not in more

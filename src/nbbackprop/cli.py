@@ -17,6 +17,7 @@ traceback and exits 1.
 """
 
 import argparse
+import inspect
 import json
 import os
 import sys
@@ -210,9 +211,9 @@ def trace(args):
     if args.format == "json":
         print(json.dumps(tr.to_dict(), indent=1))
     elif args.format == "markdown":
-        print(tr.to_markdown(full=args.full, digits=args.digits), end="")
+        print(_naming("--full", tr.to_markdown, full=args.full, digits=args.digits), end="")
     else:
-        print(tr.to_text(full=args.full, digits=args.digits))
+        print(_naming("--full", tr.to_text, full=args.full, digits=args.digits))
 
 
 def example(args):
@@ -231,7 +232,7 @@ def example(args):
     print(textwrap.fill(f"Source: {ex.source}", width=96))
     print(textwrap.fill(ex.about, width=96))
     print()
-    print(ex.trace().to_text(full=args.full, digits=args.digits))
+    print(_naming("--full", ex.trace().to_text, full=args.full, digits=args.digits))
     print()
     if ex.goal is not None:
         print(f"Online epochs at η = {ex.eta} until the output first reaches {ex.goal}: "
@@ -280,8 +281,16 @@ def _show(report, args):
         print(json.dumps(report.to_dict(all_entries=args.all), indent=1, ensure_ascii=False,
                          allow_nan=False))
     else:
-        print(report.show(limit=None if args.all else 10))
+        print(_naming("--all", report.show, limit=None if args.all else 10))
     return 0 if report.ok else 1
+
+
+def _naming(flag, printer, **options):
+    """printer(**options) (a report's or a trace's text), its hint at what it left out
+    naming the command's flag: printers that take ``more_hint`` are given the flag."""
+    if "more_hint" in inspect.signature(printer).parameters:
+        options["more_hint"] = flag
+    return printer(**options)
 
 
 def _check_arguments(p, with_gradients):
