@@ -149,21 +149,21 @@ def test_python_m_nbbackprop_is_the_command(tmp_path):
 def test_output_cut_short_by_a_pipe_ends_quietly(tmp_path):
     """`nbbackprop trace --full ... | head -1`: megabytes of output, one line read."""
     nb.Network([100, 100, 1], seed=0).save(tmp_path / "big.npz")
-    child = processes.start(["-m", "nbbackprop", "trace", "--model", str(tmp_path / "big.npz"),
-                             "--full", "--x", *["0.5"] * 100, "--t", "1"])
-    assert child.stdout.readline().startswith("Trace of one online training step")
-    child.stdout.close()  # as head does after its line
-    err = child.stderr.read()
-    assert child.wait(timeout=300) == 141, err
+    with processes.start(["-m", "nbbackprop", "trace", "--model", str(tmp_path / "big.npz"),
+                          "--full", "--x", *["0.5"] * 100, "--t", "1"]) as child:
+        assert child.stdout.readline().startswith("Trace of one online training step")
+        child.stdout.close()  # as head does after its line
+        err = child.stderr.read()
+    assert child.returncode == 141, err
     assert err == ""
 
 
 def test_a_reader_gone_before_any_output_ends_quietly():
     """`nbbackprop example mazur | head -0`: the pipe is closed before the first write."""
-    child = processes.start(["-m", "nbbackprop", "example", "mazur"])
-    child.stdout.close()
-    err = child.stderr.read()
-    assert child.wait(timeout=300) == 141, err
+    with processes.start(["-m", "nbbackprop", "example", "mazur"]) as child:
+        child.stdout.close()
+        err = child.stderr.read()
+    assert child.returncode == 141, err
     assert err == ""
 
 
