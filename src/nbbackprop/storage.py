@@ -91,10 +91,10 @@ def read_npz(path, what, keys=None, *, exact=True):
         file = open(path, "rb")  # noqa: SIM115 - closed by the with below
     except FileNotFoundError:
         raise PathNotFound(errno.ENOENT, f"the {what} {path} does not exist "
-                        f"({os.strerror(errno.ENOENT)})", path) from None
+                           f"({os.strerror(errno.ENOENT)})", path) from None
     except IsADirectoryError:
         raise PathIsADirectory(errno.EISDIR, f"the {what} {path} is a directory, not "
-                           f"{EXPECTED}", path) from None
+                               f"{EXPECTED}", path) from None
     with file:
         problem = _not_a_zip(file.read(16))
         if problem:
@@ -231,8 +231,8 @@ def write_npz(path, arrays):
     path = _path(path)
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
-        raise PathNotFound(errno.ENOENT, f"cannot save to {path}: directory {directory} does not "
-                        "exist", path)
+        raise PathNotFound(errno.ENOENT, f"cannot save to {path}: directory {directory} does "
+                           "not exist", path)
     if os.path.isdir(path):
         raise PathIsADirectory(errno.EISDIR, f"cannot save to {path}: it is a directory", path)
     mode = os.stat(path).st_mode & 0o777 if os.path.exists(path) else 0o644
@@ -240,7 +240,7 @@ def write_npz(path, arrays):
         fd, tmp = tempfile.mkstemp(prefix=".nbbackprop-", suffix=".tmp", dir=directory)
     except PermissionError:
         raise PathNotWritable(errno.EACCES, f"cannot save to {path}: no permission to create "
-                            f"files in {directory}", path) from None
+                              f"files in {directory}", path) from None
     try:
         with os.fdopen(fd, "wb") as file:
             np.savez(file, **arrays)
