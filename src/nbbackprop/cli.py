@@ -291,7 +291,7 @@ def _naming(flag, printer, **options):
 
 
 def _check_arguments(p, with_gradients):
-    p.add_argument("model", help="the network: an .npz written by Network.save (README: "
+    p.add_argument("model", help="the network: an .npz written by Network.save (docs/api.md: "
                                  "'The model file')")
     p.add_argument("data", help="an .npz with X (n, n_in) and T (n, n_out)")
     if with_gradients:

@@ -1,7 +1,7 @@
 """Data and claimed gradients as ``.npz`` files, for programs in any language.
 
 A C, Julia, R or Fortran program that computes gradients of the network in a model file
-(``Network.save``'s format, README "The model file") writes two more ``.npz`` archives
+(``Network.save``'s format, docs/api.md "The model file") writes two more ``.npz`` archives
 (zip files of ``.npy`` arrays; any memory order, the ``.npy`` header says which):
 
 data file:
