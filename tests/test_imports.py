@@ -152,3 +152,7 @@ def test_no_module_of_the_package_imports_itself_back_even_inside_functions():
     graph = import_graph()
     assert "nbbackprop.network" in graph and "nbbackprop.formulas" in graph["nbbackprop.fast"]
     assert cycles(graph) == []
+
+
+def test_storage_imports_nothing_of_the_package_but_its_exceptions():
+    assert import_graph()["nbbackprop.storage"] == {"nbbackprop.exceptions"}

@@ -18,8 +18,7 @@ from .exceptions import (
     TrainingInterrupted,
 )
 from .gradient_check import GradcheckReport, check_function, compare_gradients, gradcheck
-from .network import History, Network
-from .storage import load
+from .network import History, Network, load
 from .trace import CONVENTIONS, LayerTrace, Trace
 from .worked_examples import EXAMPLES, WorkedExample, worked_example
 

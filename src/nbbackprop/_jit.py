@@ -11,8 +11,9 @@ driver that spreads independent work over threads adds ``parallel=True`` (``jit_
 - The cache key covers every module with compiled code: Numba keys a kernel's cache on
   its own file only, so after an edit of ``activations.py`` a kernel in ``formulas.py``
   that inlines ``f`` was loaded stale (and a stale kernel calling a changed one can crash
-  the process). Here every kernel of the package is stamped with one hash of all those
-  files (``KERNEL_SOURCES``), so any edit recompiles them all.
+  the process). Here the kernels of each version of those files (``KERNEL_SOURCES``) are
+  cached in a directory named by their hash, so any edit recompiles them all, and two
+  versions never share a cache file.
 - ``nogil=True``: two threads may train two networks at once.
 - no ``fastmath``: these are the reference kernels, so every sum is evaluated in the
   order the loop states it, in IEEE float64 (plain ``fastmath=True`` would also assume
@@ -60,8 +61,12 @@ def _sources_stamp():
 
 
 class _WholePackageStamp:
-    """A Numba cache locator for this package's kernels: where the usual one would put the
-    cache, but stamped with the hash of every kernel source, not of the kernel's own file."""
+    """A Numba cache locator for this package's kernels: a directory of its own per hash of
+    every kernel source (inside the one the usual locator would use), and that hash as the
+    stamp, so that no two versions of the sources ever share or overwrite a cache file."""
+
+    def get_cache_path(self):
+        return os.path.join(super().get_cache_path(), f"kernels-{_sources_stamp()[:16]}")
 
     def get_source_stamp(self):
         return _sources_stamp()

@@ -36,7 +36,7 @@ def integer(value, name, *, minimum=None, maximum=None):
         low = "" if minimum is None else f"≥ {minimum}"
         high = "" if maximum is None else f"≤ {maximum}"
         raise InvalidValue(f"{name} must be an integer {' and '.join(filter(None, (low, high)))}, "
-                         f"got {shown(value)}")
+                           f"got {shown(value)}")
     return value
 
 
@@ -134,7 +134,7 @@ def sizes(value):
     """Layer sizes: at least two positive integers (inputs, ..., outputs)."""
     if isinstance(value, (str, bytes)) or _length(value) is None:
         raise InvalidType(f"sizes must be a sequence of layer sizes such as [2, 3, 1], "
-                        f"got {shown(value)}")
+                          f"got {shown(value)}")
     if len(value) < 2:
         raise InvalidValue(f"sizes must list at least an input and an output size, "
                            f"got {list(value)}")
@@ -156,10 +156,10 @@ def activations(activation, output_activation, n_layers, name="activation"):
     else:
         if _length(activation) is None:
             raise InvalidType(f"{name} must be a name or a sequence of {n_layers} names, "
-                            f"got {shown(activation)}")
+                              f"got {shown(activation)}")
         if len(activation) != n_layers:
             raise InvalidValue(f"{name} must name one activation per layer of weights "
-                             f"({n_layers}), got {len(activation)}: {shown(activation)}")
+                               f"({n_layers}), got {len(activation)}: {shown(activation)}")
         names = [activation_name(a, f"{name}[{l}]") for l, a in enumerate(activation)]
     if output_activation is not None:
         names[-1] = activation_name(output_activation, "output_activation")
@@ -187,10 +187,10 @@ def float_array(value, name):
         array = np.asarray(value)
     except (ValueError, TypeError) as err:  # ragged nested lists, unconvertible objects
         raise InvalidValue(f"{name} must be a rectangular array of numbers, got {shown(value)} "
-                         f"({err})") from None
+                           f"({err})") from None
     if array.dtype.kind not in "iuf":
         raise InvalidType(f"{name} must hold real numbers (integer or float dtype), "
-                        f"got dtype {array.dtype}")
+                          f"got dtype {array.dtype}")
     return np.ascontiguousarray(array, dtype=np.float64)
 
 
@@ -232,7 +232,7 @@ def inputs(X, n_in, name="X"):
         X = X[None, :]
     if X.ndim != 2 or X.shape[1] != n_in:
         raise InvalidValue(f"{name} must have shape ({n_in},) or (n, {n_in}), "
-                         f"got shape {X.shape if not single else X.shape[1:]}")
+                           f"got shape {X.shape if not single else X.shape[1:]}")
     if X.shape[0] == 0:
         raise InvalidValue(f"{name} must hold at least one sample, got shape {X.shape}")
     return finite(X, name), single
@@ -304,7 +304,7 @@ def parameters(weights, biases, layer_sizes):
             raise InvalidType(f"{name} must be a list with one array per layer, got {shown(given)}")
         if len(given) != len(layer_sizes) - 1:
             raise InvalidValue(f"{name} must hold one array per layer of weights "
-                             f"({len(layer_sizes) - 1}), got {len(given)}")
+                               f"({len(layer_sizes) - 1}), got {len(given)}")
     ws, bs = [], []
     for l in range(len(layer_sizes) - 1):
         w = finite(float_array(weights[l], f"weights[{l}]"), f"weights[{l}]")
@@ -312,7 +312,7 @@ def parameters(weights, biases, layer_sizes):
         n_i, n_j = layer_sizes[l], layer_sizes[l + 1]
         if w.shape != (n_i, n_j):
             raise InvalidValue(f"weights[{l}] must have shape ({n_i}, {n_j}) (w_ij from "
-                             f"{n_i} neurons below to {n_j} above), got shape {w.shape}")
+                               f"{n_i} neurons below to {n_j} above), got shape {w.shape}")
         if b.shape != (n_j,):
             raise InvalidValue(f"biases[{l}] must have shape ({n_j},), got shape {b.shape}")
         ws.append(w)
@@ -324,7 +324,7 @@ def sizes_from_weights(weights):
     """Layer sizes implied by a list of 2-D weight arrays, checking that they chain."""
     if not is_list(weights):
         raise InvalidType(f"weights must be a list with one 2-D array per layer, "
-                        f"got {shown(weights)}")
+                          f"got {shown(weights)}")
     if len(weights) == 0:
         raise InvalidValue("weights must hold at least one layer, got an empty list")
     shapes = [_shape(weights[l], f"weights[{l}]") for l in range(len(weights))]
@@ -333,10 +333,10 @@ def sizes_from_weights(weights):
             raise InvalidValue(f"weights[{l}] must be 2-D (n_i, n_j), got shape {shape}")
         if 0 in shape:
             raise InvalidValue(f"weights[{l}] must have at least one row and one column, "
-                             f"got shape {shape}")
+                               f"got shape {shape}")
         if l and shape[0] != shapes[l - 1][1]:
             raise InvalidValue(f"weights[{l}] must have {shapes[l - 1][1]} rows to follow "
-                             f"weights[{l - 1}] of shape {shapes[l - 1]}, got shape {shape}")
+                               f"weights[{l - 1}] of shape {shapes[l - 1]}, got shape {shape}")
     return sizes([shapes[0][0]] + [s[1] for s in shapes])
 
 
@@ -358,14 +358,14 @@ def _shape(value, name):
         return np.shape(value)
     except ValueError as err:  # ragged nested lists
         raise InvalidValue(f"{name} must be a rectangular array of numbers, got {shown(value)} "
-                         f"({err})") from None
+                           f"({err})") from None
 
 
 def choice(value, name, options):
     """One of a few names, e.g. convention="note" or "gradient"."""
     if not isinstance(value, str):
         raise InvalidType(f"{name} must be one of {', '.join(map(repr, options))}, "
-                        f"got {shown(value)}")
+                          f"got {shown(value)}")
     if value not in options:
         raise InvalidValue(f"{name} must be one of {', '.join(map(repr, options))}, got {value!r}")
     return value

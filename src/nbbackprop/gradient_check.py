@@ -190,9 +190,10 @@ class GradcheckReport:
     def __str__(self):
         return self.show()
 
-    def show(self, limit=_SHOWN):
+    def show(self, limit=_SHOWN, *, more_hint="show(limit=None)"):
         """The table, worst first: every failure (at most 2·limit) and the worst passing
-        entries up to ``limit`` rows (``limit=None``: every entry), then the verdict."""
+        entries up to ``limit`` rows (``limit=None``: every entry), then the verdict;
+        ``more_hint`` names, in the text, what lists the rows left out."""
         if limit is None:
             shown = [int(p) for p in self._order]
         else:
@@ -209,9 +210,12 @@ class GradcheckReport:
                 status += f"  (ReLU kink: left {e.left:.6g}, right {e.right:.6g})"
             lines.append(f"  {e.name:<{width}}  {e.analytic:>+13.6e}  {e.numeric:>+13.6e}  "
                          f"{e.abs_err:>8.2e}  {e.tol:>8.2e}  {status}")
-        if len(shown) < self.n_checked:
-            lines.append(f"  … and {self.n_checked - len(shown)} more, all "
-                         f"{'ok' if self.n_failed <= len(shown) else 'listed in .failures'}")
+        hidden = self.n_checked - len(shown)
+        if hidden:
+            hidden_failed = self.n_failed - sum(not e.ok for e in entries)
+            which = (", all ok" if not hidden_failed else
+                     f" ({hidden_failed} failed, {hidden - hidden_failed} ok)")
+            lines.append(f"  … and {hidden} more{which}; {more_hint} lists them")
         if self.hint:
             lines.append(f"hint: {self.hint}")
         lines.append(self.verdict())
@@ -310,10 +314,10 @@ def _supplied_gradient(net, grad_w, grad_b):
     for name, given in (("grad_w", grad_w), ("grad_b", grad_b)):
         if not check.is_list(given):
             raise InvalidType(f"{name} must be a list with one array per layer ({L}), "
-                            f"got {check.shown(given)}")
+                              f"got {check.shown(given)}")
         if len(given) != L:
             raise InvalidValue(f"{name} must hold one array per layer of weights ({L}), "
-                             f"got {len(given)}")
+                               f"got {len(given)}")
     arrays, dtypes = [[], []], []
     for l in range(L):
         for side, (name, given, like) in enumerate(
@@ -323,14 +327,14 @@ def _supplied_gradient(net, grad_w, grad_b):
                 array = np.asarray(given)
             except (ValueError, TypeError) as err:
                 raise InvalidValue(f"{name} must be a rectangular array of floats, got "
-                                 f"{check.shown(given)} ({err})") from None
+                                   f"{check.shown(given)} ({err})") from None
             if array.dtype.kind != "f":
                 raise InvalidType(f"{name} must hold floats (their dtype sets the precision "
-                                f"they are judged in), got dtype {array.dtype}")
+                                  f"they are judged in), got dtype {array.dtype}")
             shape = (net.weights if side == 0 else net.biases)[l].shape
             if array.shape != shape:
                 raise InvalidValue(f"{name} must have the shape of {like}, {shape}, "
-                                 f"got shape {array.shape}")
+                                   f"got shape {array.shape}")
             arrays[side].append(array)
             dtypes.append(array.dtype)
     coarsest = max(dtypes, key=_unit_roundoff)
@@ -349,7 +353,7 @@ def _check_network_gradient(net, X, T, grad, dtype, mode, n_directions, seed, ra
     theta, layout = net.parameters, net.layout
     if not math.isfinite(net.error(X, T)):
         raise InvalidValue("the error C of net on X, T is not finite: there is no gradient to "
-                         "check (are the weights or data very large?)")
+                           "check (are the weights or data very large?)")
     u = _unit_roundoff(dtype)
     eps_c = fd.error_rounding(theta, layout, X, T, U64, LAMBDA)
     e_grad = np.empty_like(theta)
@@ -548,13 +552,13 @@ def _vector(grad, x0, n):
         array = np.asarray(value)
     except (ValueError, TypeError) as err:
         raise InvalidValue(f"grad(x0) must return an array of shape ({n},), got "
-                         f"{check.shown(value)} ({err})") from None
+                           f"{check.shown(value)} ({err})") from None
     if array.shape != (n,):
         raise InvalidValue(f"grad(x0) must return an array of shape ({n},) like x0, "
-                         f"got shape {array.shape}")
+                           f"got shape {array.shape}")
     if array.dtype.kind != "f":
         raise InvalidType(f"grad(x0) must return floats (their dtype sets the precision they "
-                        f"are judged in), got dtype {array.dtype}")
+                          f"are judged in), got dtype {array.dtype}")
     return array.astype(np.float64), array.dtype
 
 

@@ -20,6 +20,7 @@ from . import fast, formulas, training
 from .activations import ACTIVATIONS, CODES, RELU
 from .exceptions import InvalidType, InvalidValue, TrainingDiverged, TrainingInterrupted
 from .layout import make_layout, parameter_count, split
+from .storage import read_model, write_model
 from .trace import trace as _trace
 
 INITS = ("auto", "glorot", "he", "normal", "uniform")
@@ -87,7 +88,7 @@ class _LayerViews(list):
             l = operator.index(l)  # ints and NumPy integers (and 0-d integer arrays)
         except TypeError:
             raise InvalidType(f"{self._name} is assigned one layer at a time, got index "
-                            f"{check.shown(l)}") from None
+                              f"{check.shown(l)}") from None
         if not -len(self) <= l < len(self):  # IndexError, as for any list, but saying why
             raise IndexError(f"{self._name} has {len(self)} layers (index 0 to {len(self) - 1}), "
                              f"got index {l}")
@@ -201,7 +202,7 @@ class Network:
         """Check every layer first, then copy: a bad layer leaves the network unchanged."""
         if not check.is_list(values) or len(values) != len(views):
             raise InvalidValue(f"{views._name} must be given as a list of {len(views)} arrays, "
-                             f"got {check.shown(values)}")
+                               f"got {check.shown(values)}")
         checked = [views._checked(l, value) for l, value in enumerate(values)]
         for view, value in zip(views, checked):
             view[...] = value
@@ -381,9 +382,7 @@ class Network:
 
     def save(self, path):
         """Write the network to ``path`` as an .npz file, atomically (see ``nbbackprop.load``)."""
-        from .storage import save
-
-        save(self, path)
+        write_model(path, self.sizes, self.activations, self.weights, self.biases)
 
 
 def _position(at, n):
@@ -429,4 +428,11 @@ def _initialise(rng, w, b, init, activation, scale):
         b[...] = rng.uniform(-a, a, size=b.shape)
 
 
-__all__ = ["ACTIVATIONS", "History", "INITS", "Network"]
+def load(path):
+    """Read a network written by ``Network.save`` (or by any program following the format
+    in ``nbbackprop.storage``); the file is checked entry by entry and never unpickled."""
+    _, activations, weights, biases = read_model(path)
+    return Network.from_weights(weights, biases, activations)
+
+
+__all__ = ["ACTIVATIONS", "History", "INITS", "Network", "load"]

@@ -115,14 +115,15 @@ class Trace:
     def __str__(self):
         return self.to_text()
 
-    def to_text(self, full=False, digits=9):
+    def to_text(self, full=False, digits=9, *, more_hint="to_text(full=True)"):
         """The trace as plain text: formulas with the numbers substituted, 1-based indices.
 
         Large layers show their first and last neurons unless ``full=True``; numbers have
         ``digits`` significant digits (the arrays always hold every value in full).
+        ``more_hint`` names, in the text, what shows every neuron.
         """
         out = []
-        for kind, text in self._items(full, digits):
+        for kind, text in self._items(full, digits, more_hint):
             if kind == "section":
                 out.append(f"== {text} ==")
             elif kind in ("line", "gap"):
@@ -131,10 +132,10 @@ class Trace:
                 out.append(text)
         return "\n".join(out)
 
-    def to_markdown(self, full=False, digits=9):
+    def to_markdown(self, full=False, digits=9, *, more_hint="to_markdown(full=True)"):
         """The trace as Markdown: one heading per pass, one list item per formula."""
         out = []
-        for kind, text in self._items(full, digits):
+        for kind, text in self._items(full, digits, more_hint):
             if kind == "title":
                 out += [f"### {text}", ""]
             elif kind == "text":
@@ -169,7 +170,7 @@ class Trace:
 
     # --- printing ----------------------------------------------------------------------
 
-    def _items(self, full, digits):
+    def _items(self, full, digits, more_hint):
         """(kind, text) pairs: kind is title, text, section, group, line or gap."""
         full = check.flag(full, "full")
         s = _Numbers(check.integer(digits, "digits", minimum=1, maximum=17))
@@ -186,7 +187,7 @@ class Trace:
         yield "text", "indices count from 1 as in the texts, arrays from 0: w_ij is w[i-1, j-1]"
         if not full and max(self.sizes) > HEAD + TAIL + 1:
             yield "text", (f"large layers show their first {HEAD} and last {TAIL} neurons; "
-                           "to_text(full=True) shows all")
+                           f"{more_hint} shows all")
         yield from self._forward(s, full)
         yield from self._error(s, full)
         yield from self._backward(s, full)
@@ -398,7 +399,7 @@ def _one_sample(value, n, name, what):
     array = check.float_array(value, name)
     if array.shape not in ((n,), (1, n)):
         raise InvalidValue(f"{name} must be one sample of shape ({n},), one value per {what}, "
-                         f"got shape {array.shape}")
+                           f"got shape {array.shape}")
     return check.finite(array.reshape(n).copy(), name)  # a writable copy for the kernels
 
 

@@ -112,7 +112,7 @@ class WorkedExample:
         )
         if history.stop_reason != "target_error":
             raise InvalidValue(f"example {self.name!r} did not reach {self.goal} in "
-                             f"max_epochs={max_epochs} epochs")
+                               f"max_epochs={max_epochs} epochs")
         return history.epochs
 
     def compare(self):

@@ -53,11 +53,11 @@ def check_grad(loss, grad, params, *args, raise_on_failure=False):
         leaves, structure = jax.tree_util.tree_flatten(tree)
         if structure != treedef:
             raise InvalidValue(f"grad(params) must return a pytree shaped like params "
-                             f"({treedef}), got {structure}")
+                               f"({treedef}), got {structure}")
         for label, shape, leaf in zip(labels, shapes, leaves):
             if np.shape(leaf) != shape:
                 raise InvalidValue(f"grad(params) must give {label} the shape {shape}, "
-                                 f"got {np.shape(leaf)}")
+                                   f"got {np.shape(leaf)}")
         arrays = [np.asarray(leaf) for leaf in leaves]
         coarsest = max((a.dtype for a in arrays), key=lambda d: np.finfo(d).eps
                        if d.kind == "f" else 0.0)

@@ -62,7 +62,7 @@ def check_module(module, X, T, loss=None, mode="full", n_directions=8, seed=None
                                      ("bias", linear.bias, grad_b)):
             if parameter.grad is None:
                 raise InvalidValue(f"{name}.{kind} got no gradient from autograd (does it have "
-                                 "requires_grad=True?)")
+                                   "requires_grad=True?)")
             g = parameter.grad.detach().cpu().numpy()
             out.append((g.T if kind == "weight" else g) / g.dtype.type(scale))
     report = gc.compare_gradients(net, X64, T64, grad_w, grad_b, mode=mode,
@@ -78,14 +78,14 @@ def _parse(module):
     """(Network, the Linear layers' names, the parameters' dtype) for an nn.Sequential."""
     if not isinstance(module, torch.nn.Sequential):
         raise InvalidType(f"module must be a torch.nn.Sequential of nn.Linear layers and "
-                        f"activations, got {type(module).__name__}")
+                          f"activations, got {type(module).__name__}")
     children = list(module.named_children())
     names, weights, biases, activations = [], [], [], []
     for position, (name, layer) in enumerate(children):
         if isinstance(layer, torch.nn.Linear):
             if layer.bias is None:
                 raise InvalidValue(f"module[{position}] ({name}) is an nn.Linear without bias; "
-                                 "nbbackprop's networks have a bias on every neuron")
+                                   "nbbackprop's networks have a bias on every neuron")
             names.append(name)
             weights.append(layer.weight.detach().cpu().double().numpy().T)
             biases.append(layer.bias.detach().cpu().double().numpy())
@@ -94,8 +94,8 @@ def _parse(module):
         activation = next((a for cls, a in ACTIVATIONS if isinstance(layer, cls)), None)
         if activation is None:
             raise InvalidValue(f"module[{position}] ({name}) is {type(layer).__name__}: nbbackprop "
-                             "supports nn.Linear followed by nn.Sigmoid, nn.Tanh, nn.ReLU or "
-                             "nn.Identity")
+                               "supports nn.Linear followed by nn.Sigmoid, nn.Tanh, nn.ReLU or "
+                               "nn.Identity")
         if not names or not isinstance(children[position - 1][1], torch.nn.Linear):
             raise InvalidValue(f"module[{position}] ({name}) must follow an nn.Linear directly")
         activations[-1] = activation
@@ -104,7 +104,7 @@ def _parse(module):
     dtypes = {p.dtype for p in module.parameters()}
     if len(dtypes) != 1 or next(iter(dtypes)) not in DTYPES:
         raise InvalidType(f"module's parameters must all be float16, float32 or float64, "
-                        f"got {sorted(map(str, dtypes))}")
+                          f"got {sorted(map(str, dtypes))}")
     return Network.from_weights(weights, biases, activations), names, dtypes.pop()
 
 
@@ -126,7 +126,7 @@ def _loss_scale(loss, n, n_out):
     if isinstance(loss, torch.nn.MSELoss) and loss.reduction in ("mean", "sum"):
         return 2.0 / n_out if loss.reduction == "mean" else 2.0 * n
     raise InvalidType(f"loss must be None (C = (1/n) Σ ½ Σ (t − y)²) or an nn.MSELoss with "
-                    f"reduction 'mean' or 'sum', got {check.shown(loss)}")
+                      f"reduction 'mean' or 'sum', got {check.shown(loss)}")
 
 
 def _same_function(net, X, Y, dtype):
@@ -137,8 +137,8 @@ def _same_function(net, X, Y, dtype):
     if off.any() or not np.isfinite(Y).all():
         s, k = (int(i) for i in np.argwhere(off | ~np.isfinite(Y))[0])
         raise InvalidValue(f"the module's output differs from that of the network of its layers "
-                         f"(sample {s}, output {k}: {Y[s, k]!r} instead of {expected[s, k]!r}, "
-                         f"more than rounding allows): its forward computes something else")
+                           f"(sample {s}, output {k}: {Y[s, k]!r} instead of {expected[s, k]!r}, "
+                           f"more than rounding allows): its forward computes something else")
 
 
 def _torch_names(net, names):
