@@ -111,6 +111,16 @@ def Seed():  # noqa: N802
 ETA = Real("a positive finite float", lambda v: v > 0)
 
 
+class LearningRate:
+    """η: a positive finite float, or a schedule (a callable epoch -> η, checked when called)."""
+
+    def __call__(self, value, name, limits):
+        if callable(value):
+            return value
+        return real(value, name, expected="a positive finite float or a schedule "
+                    "(a callable epoch -> η)", ok=lambda v: v > 0)
+
+
 def arguments(constraints, limits=None, **values):
     """The values checked against their declared constraints, returned in the order given."""
     return tuple(constraints[name](value, name, limits or {}) for name, value in values.items())
