@@ -5,14 +5,27 @@ test oracle only, never imported by the package and sharing no code with it.
 
 Conventions match the package's documented API: W[l] has shape (sizes[l], sizes[l+1])
 with W[l][i, j] = w_ij, so a layer is Z = Y_below @ W + b, Y = f(Z), row per sample;
-C = (1/n) Σ_x ½ Σ_k (t_k − y_k)².
+C = (1/n) Σ_x E_x with the per-sample loss E_x:
+
+- "squared": E = ½ Σ_k (t_k − y_k)², any output activation (softmax included);
+- "cross_entropy" with a softmax output: E = −Σ_k t_k ln y_k = Σ_k t_k (lse(z) − z_k);
+- "cross_entropy" with sigmoid outputs: E = −Σ_k [t_k ln y_k + (1 − t_k) ln(1 − y_k)]
+  = Σ_k [t_k softplus(−z_k) + (1 − t_k) softplus(z_k)].
+
+Both cross-entropies are evaluated from the output z, never from y, so they stay finite
+for saturated outputs. Softmax is allowed at the output layer only. Weight decay λ adds
+(λ/2) Σ w² to the cost for the gradient only (∂/∂w_ij gains λ w_ij, biases nothing):
+``error`` is always the data term.
 """
 
 import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-ACTIVATIONS = ("sigmoid", "tanh", "relu", "linear")
+ACTIVATIONS = ("sigmoid", "tanh", "relu", "linear")  # element-wise: any layer
+OUTPUT_ACTIVATIONS = (*ACTIVATIONS, "softmax")  # softmax: the output layer only
+LOSSES = ("squared", "cross_entropy")
+CROSS_ENTROPY_OUTPUTS = ("softmax", "sigmoid")  # the outputs cross-entropy is defined for
 
 # Allowed error, relative to the error scales below (see error_scales).
 RTOL = 1e-12
@@ -28,6 +41,8 @@ def f(name, z):
         return np.maximum(z, 0.0)
     if name == "linear":
         return z.copy()
+    if name == "softmax":
+        return softmax(z)
     raise ValueError(name)
 
 
@@ -41,7 +56,43 @@ def f_prime(name, z):
         return (z > 0).astype(np.float64)  # relu'(0) = 0 by convention
     if name == "linear":
         return np.ones_like(z)
+    if name == "softmax":
+        raise ValueError("softmax is not element-wise: its derivative is softmax_jacobian(y)")
     raise ValueError(name)
+
+
+def softmax(z):
+    """exp(z_k) / Σ_m exp(z_m) over the last axis, for any finite z.
+
+    The row max is subtracted first: every exponent is then ≤ 0 and the largest is
+    exactly 0, so exp never overflows and the denominator lies in [1, K].
+    """
+    z = np.asarray(z)
+    with np.errstate(over="ignore"):  # z − max = −inf only for |z| ~ 1e308: exp gives 0
+        e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def softmax_jacobian(y):
+    """J[..., k, m] = ∂y_k/∂z_m = y_k (δ_km − y_m), i.e. diag(y) − y yᵀ per row of y."""
+    y = np.asarray(y)
+    return np.eye(y.shape[-1], dtype=y.dtype) * y[..., None, :] - y[..., :, None] * y[..., None, :]
+
+
+def logsumexp(z):
+    """ln Σ_m exp(z_m) over the last axis (shape z.shape[:-1]), finite for finite z."""
+    z = np.asarray(z)
+    m = z.max(axis=-1)
+    with np.errstate(over="ignore"):
+        return m + np.log(np.sum(np.exp(z - m[..., None]), axis=-1))
+
+
+def softplus(u):
+    """ln(1 + exp(u)) = max(u, 0) + log1p(exp(−|u|)): no overflow, no log(0).
+
+    −ln σ(z) = softplus(−z) and −ln(1 − σ(z)) = softplus(z).
+    """
+    return np.maximum(u, 0.0) + np.log1p(np.exp(-np.abs(u)))
 
 
 def forward(weights, biases, activations, X):
@@ -54,21 +105,77 @@ def forward(weights, biases, activations, X):
     return layers
 
 
-def error(weights, biases, activations, X, T):
-    Y = forward(weights, biases, activations, X)[-1][1]
-    return 0.5 * np.sum((T - Y) ** 2) / len(X)
+def check_loss(activations, loss):
+    """ValueError unless ``loss`` is known and fits ``activations`` (see the module doc)."""
+    if loss not in LOSSES:
+        raise ValueError(f"loss {loss!r}: expected one of {LOSSES}")
+    if "softmax" in activations[:-1]:
+        raise ValueError("softmax is allowed at the output layer only")
+    if loss == "cross_entropy" and activations[-1] not in CROSS_ENTROPY_OUTPUTS:
+        raise ValueError(f"cross_entropy needs a softmax or sigmoid output: {activations[-1]!r}")
 
 
-def gradient(weights, biases, activations, X, T):
-    """(dC/dW per layer, dC/db per layer) by backpropagation in matrix form."""
+def error(weights, biases, activations, X, T, loss="squared"):
+    """C = (1/n) Σ_x E_x, the data term only (weight decay never enters it).
+
+    Cross-entropy is computed from the output Z, not from Y = f(Z), so that it stays
+    finite for saturated outputs (|z| in the thousands): Σ_k t_k (lse(z) − z_k) for a
+    softmax (valid for any t; equal to −Σ_k t_k ln y_k), and t·softplus(−z) +
+    (1 − t)·softplus(z) for sigmoids.
+    """
+    check_loss(activations, loss)
+    Z, Y = forward(weights, biases, activations, X)[-1]
+    if loss == "squared":
+        return 0.5 * np.sum((T - Y) ** 2) / len(X)
+    if activations[-1] == "softmax":
+        return np.sum(T * (logsumexp(Z)[..., None] - Z)) / len(X)
+    return np.sum(T * softplus(-Z) + (1.0 - T) * softplus(Z)) / len(X)
+
+
+def output_delta(name, loss, Z, Y, T):
+    """δ_k = ∂E/∂z_k at the output (one row per sample), E the per-sample loss.
+
+    Each case is derived on its own route, deliberately not via the closed forms a
+    package would code (y − t, y_k[(y_k − t_k) − Σ_m (y_m − t_m) y_m]):
+
+    - squared, element-wise f: (y − t)·f'(z), the chain rule with a diagonal Jacobian;
+    - squared, softmax: Jᵀ (y − t) with the Jacobian J = diag(y) − y yᵀ built as a
+      K×K matrix for every sample and multiplied out (softmax_jacobian);
+    - cross_entropy, softmax: ∂/∂z of the very expression ``error`` evaluates,
+      E = Σ_k t_k (lse(z) − z_k), with ∂lse/∂z_k = softmax(z)_k: δ_k = (Σ_m t_m)·y_k − t_k,
+      the general form, which is y_k − t_k for rows of T summing to 1 (the package
+      requires that). Not Jᵀ ∂E/∂y: ∂E/∂y_k = −t_k/y_k is inf or nan once y_k
+      underflows to 0 at saturated logits, while δ stays finite;
+    - cross_entropy, sigmoid: ∂/∂z of t·softplus(−z) + (1 − t)·softplus(z) with
+      softplus' = σ: δ = (1 − t)·σ(z) − t·σ(−z), both σ's evaluated from z (σ(−z) is not
+      formed as 1 − y); equal to σ(z) − t = y − t because σ(−z) = 1 − σ(z).
+    """
+    if loss == "squared":
+        if name == "softmax":
+            return np.einsum("nkm,nk->nm", softmax_jacobian(Y), Y - T)  # Jᵀ (y − t)
+        return (Y - T) * f_prime(name, Z)
+    if name == "softmax":
+        return T.sum(axis=-1, keepdims=True) * Y - T
+    return (1.0 - T) * f("sigmoid", Z) - T * f("sigmoid", -Z)
+
+
+def gradient(weights, biases, activations, X, T, loss="squared", weight_decay=0.0):
+    """(dC/dW per layer, dC/db per layer) by backpropagation in matrix form.
+
+    C is ``error``'s cost plus (λ/2) Σ_l Σ_ij w_ij² for λ = ``weight_decay``: every weight
+    gradient gains λ·W[l], biases nothing. Output delta: see ``output_delta``.
+    """
+    check_loss(activations, loss)
     layers = forward(weights, biases, activations, X)
     n, L = len(X), len(weights)
     Z, Y = layers[-1]
-    delta = (Y - T) * f_prime(activations[-1], Z)  # dE/dZ at the output, one row per sample
+    delta = output_delta(activations[-1], loss, Z, Y, T)  # dE/dZ at the output, row per sample
     gw, gb = [None] * L, [None] * L
     for l in reversed(range(L)):
         Y_below = X if l == 0 else layers[l - 1][1]
         gw[l] = Y_below.T @ delta / n  # mean over samples of y_i δ_j
+        if weight_decay:
+            gw[l] = gw[l] + weight_decay * weights[l]
         gb[l] = delta.mean(axis=0)
         if l > 0:
             Z_below = layers[l - 1][0]
