@@ -183,7 +183,7 @@ def gradient(weights, biases, activations, X, T, loss="squared", weight_decay=0.
     return gw, gb
 
 
-def error_scales(weights, biases, X, T):
+def error_scales(weights, biases, X, T, activations=None, loss="squared", weight_decay=0.0):
     """Elementwise bounds on the magnitudes that rounding errors scale with.
 
     Returns (sy, se, sw, sb) for the output Y, the error C and the gradients. Any
@@ -193,7 +193,31 @@ def error_scales(weights, biases, X, T):
     (wrong index, derivative, mean) is off by O(scale). A plain rtol would not do:
     sums can cancel (z ≈ 0 from large terms), and with linear/relu layers values
     reach ~1e5, so no fixed atol fits both small and large nets.
+
+    ``activations`` is needed for a softmax output or a cross-entropy ``loss`` (None:
+    an element-wise output, the squared error). The output-layer bounds, with
+    Az ≥ |z| the forward bound below, M = max_k Az_k and τ = Σ_k |t_k| per sample:
+
+    - element-wise output: y as for hidden layers, δ = (y − t) f'(z) or (sigmoid
+      cross-entropy) (1 − t) σ(z) − t σ(−z): S = (Ay + |t| + [CE: |1 − t|])·(1 + Az);
+    - softmax output: an error eps·Az in z shifts every z_k − max by ≤ 2 eps M, so y
+      has relative (hence, y ≤ 1, absolute) error ≲ eps·M: sy = 1 + M for every k.
+      |δ_k| ≤ 2(1 + τ) for both losses (|y_k − t_k| ≤ 1 + τ and Σ_m |y_m − t_m| y_m
+      ≤ 1 + τ as Σ y = 1; CE: |(Σ t) y_k − t_k| ≤ 2τ), so S = 2(1 + τ)(1 + M);
+    - squared error: se = ½ Σ (sy + |t|)² / n ((a + M)²/2 ≥ a·M bounds the first-order
+      error a·eps·M, a = 1 + |t|);
+    - softmax cross-entropy: Σ_k t_k (lse − z_k), each lse − z_k ≤ 2M + ln K in
+      magnitude and accurate to eps·(2M + ln K): se = Σ |t_k| (2M + ln K + 1) / n;
+    - sigmoid cross-entropy: softplus(±z) ≤ Az + ln 2, 1-Lipschitz:
+      se = Σ (|t| + |1 − t|)(Az + 1) / n.
+
+    Weight decay adds |λ|·|W| to sw (the sum g + λw rounds relative to both terms).
     """
+    if activations is None:
+        if loss != "squared":
+            raise ValueError("error_scales needs the activations for a cross-entropy loss")
+        activations = ("linear",) * len(weights)  # element-wise: the bounds below agree
+    check_loss(activations, loss)
     # Forward: |z| ≤ Az = Ay_below @ |W| + |b|; every f has |f(z)| ≤ |z| + 1 and is
     # 1-Lipschitz, so the error in y is bounded by the error in z plus eps·Ay.
     Ay, Az = [np.abs(X)], []
@@ -203,15 +227,31 @@ def error_scales(weights, biases, X, T):
     # Backward: |f'| ≤ 1 and f' is 1-Lipschitz away from relu's kink, so a z error
     # of eps·Az moves f' by ≤ eps·Az: δ's scale gains a factor (1 + Az) per layer.
     n, L = len(X), len(weights)
-    S = (Ay[-1] + np.abs(T)) * (1.0 + Az[-1])
+    At = np.abs(T)
+    if activations[-1] == "softmax":
+        M = Az[-1].max(axis=-1, keepdims=True)
+        tau = At.sum(axis=-1, keepdims=True)
+        sy = np.broadcast_to(1.0 + M, Az[-1].shape).copy()
+        S = np.broadcast_to(2.0 * (1.0 + tau) * (1.0 + M), Az[-1].shape).copy()
+    else:
+        sy = Ay[-1]
+        extra = np.abs(1.0 - T) if loss == "cross_entropy" else 0.0
+        S = (Ay[-1] + At + extra) * (1.0 + Az[-1])
     sw, sb = [None] * L, [None] * L
     for l in reversed(range(L)):
         sw[l] = Ay[l].T @ S / n
+        if weight_decay:
+            sw[l] = sw[l] + abs(weight_decay) * np.abs(weights[l])
         sb[l] = S.mean(axis=0)
         if l > 0:
             S = (S @ np.abs(weights[l]).T) * (1.0 + Az[l - 1])
-    se = 0.5 * np.sum((Ay[-1] + np.abs(T)) ** 2) / n
-    return Ay[-1], se, sw, sb
+    if loss == "squared":
+        se = 0.5 * np.sum((sy + At) ** 2) / n
+    elif activations[-1] == "softmax":
+        se = np.sum(At * (2.0 * M + np.log(Az[-1].shape[-1]) + 1.0)) / n
+    else:
+        se = np.sum((At + np.abs(1.0 - T)) * (Az[-1] + 1.0)) / n
+    return sy, se, sw, sb
 
 
 def relu_kink_ambiguous(weights, biases, activations, X):
