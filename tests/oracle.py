@@ -321,3 +321,87 @@ def networks_and_data(draw, n_out=None, sizes=None, activations=ACTIVATIONS):
     X = draw(arrays(np.float64, (n, sizes[0]), elements=_values(-2, 2)))
     T = draw(arrays(np.float64, (n, sizes[-1]), elements=_values(-1, 1)))
     return weights, biases, activations, X, T
+
+
+def one_hot(labels, n_classes):
+    """(n, n_classes) float64 array, row s all 0 but a 1 at column labels[s]."""
+    labels = np.asarray(labels)
+    if labels.ndim != 1 or not np.issubdtype(labels.dtype, np.integer):
+        raise ValueError("labels: a 1-D array of integers")
+    if labels.size and (labels.min() < 0 or labels.max() >= n_classes):
+        raise ValueError(f"labels must lie in [0, {n_classes})")
+    T = np.zeros((labels.size, n_classes))
+    T[np.arange(labels.size), labels] = 1.0
+    return T
+
+
+@st.composite
+def distributions(draw, K):
+    """One row of K targets summing to 1 (within K roundings), each in [0, 1]: one-hot, or
+    soft labels (draws from [0, 1] divided by their sum; all zero: 1/K each)."""
+    if draw(st.booleans(), label="one-hot"):
+        return one_hot(np.array([draw(st.integers(0, K - 1), label="class")]), K)[0]
+    row = draw(arrays(np.float64, (K,), elements=_values(0, 1)), label="soft labels")
+    total = row.sum()
+    if total == 0:  # no mass to normalise: spread it evenly
+        return np.full(K, 1.0 / K)
+    return row / total  # sums to 1 within K rounding errors
+
+
+@st.composite
+def classifier_networks_and_data(draw, loss=None, output=None, n_out=None, sizes=None,
+                                 hidden=ACTIVATIONS, saturated=None):
+    """(weights, biases, activations, X, T, loss): networks_and_data's tuple plus the loss.
+
+    1–4 layers, widths 1–8 (a softmax output: 2–8 classes unless ``n_out`` says
+    otherwise; one class makes y ≡ 1), 1–6 samples, hidden activations drawn from
+    ``hidden``. ``loss``/``output``: fixed, or None to draw them: loss from LOSSES, output
+    from softmax or sigmoid for cross-entropy, from OUTPUT_ACTIVATIONS for the squared
+    error. ``sizes``: a strategy for the layer sizes instead.
+
+    Targets are valid for the pair: a softmax output gets rows summing to 1 (one-hot
+    or normalised soft labels, drawn per row); sigmoid with cross-entropy gets t in
+    [0, 1] (exact 0 and 1 often); other squared-error outputs get t in [−1, 1] as in
+    networks_and_data. ``saturated`` (None: drawn): the output biases are drawn from
+    [−1000, 1000] with the ends ±1000 often, so |z| reaches ~1000 and y saturates.
+    """
+    if loss is None:
+        loss = draw(st.sampled_from(LOSSES if output in (None, *CROSS_ENTROPY_OUTPUTS)
+                                    else ("squared",)), label="loss")
+    if output is None:
+        output = draw(st.sampled_from(CROSS_ENTROPY_OUTPUTS if loss == "cross_entropy"
+                                      else OUTPUT_ACTIVATIONS), label="output")
+    check_loss([output], loss)
+    if sizes is None:
+        L = draw(st.integers(1, 4))
+        sizes = draw(st.lists(st.integers(1, 8), min_size=L + 1, max_size=L + 1))
+    else:
+        sizes = list(draw(sizes))
+        L = len(sizes) - 1
+    if n_out is not None:
+        sizes[-1] = n_out
+    elif output == "softmax":
+        sizes[-1] = max(sizes[-1], 2)
+    activations = draw(st.lists(st.sampled_from(hidden), min_size=L - 1, max_size=L - 1))
+    activations.append(output)
+    weights = [
+        draw(arrays(np.float64, (a, b), elements=_values(-2, 2)))
+        for a, b in zip(sizes, sizes[1:], strict=False)
+    ]
+    biases = [draw(arrays(np.float64, (b,), elements=_values(-2, 2))) for b in sizes[1:-1]]
+    if saturated is None:
+        saturated = draw(st.booleans(), label="saturated")
+    big = st.one_of(st.sampled_from([-1000.0, 1000.0]), _values(-1000, 1000))
+    biases.append(draw(arrays(np.float64, (sizes[-1],),
+                              elements=big if saturated else _values(-2, 2))))
+    n = draw(st.integers(1, 6))
+    X = draw(arrays(np.float64, (n, sizes[0]), elements=_values(-2, 2)))
+    K = sizes[-1]
+    if output == "softmax":
+        T = np.array([draw(distributions(K)) for _ in range(n)])
+    elif loss == "cross_entropy":
+        unit = st.one_of(st.sampled_from([0.0, 1.0]), _values(0, 1))
+        T = draw(arrays(np.float64, (n, K), elements=unit))
+    else:
+        T = draw(arrays(np.float64, (n, K), elements=_values(-1, 1)))
+    return weights, biases, activations, X, T, loss
