@@ -382,8 +382,9 @@ def classifier_networks_and_data(draw, loss=None, output=None, n_out=None, sizes
         sizes[-1] = n_out
     elif output == "softmax":
         sizes[-1] = max(sizes[-1], 2)
-    activations = draw(st.lists(st.sampled_from(hidden), min_size=L - 1, max_size=L - 1))
-    activations.append(output)
+    # a new list: appending to the drawn one would make Hypothesis report it without output
+    activations = [*draw(st.lists(st.sampled_from(hidden), min_size=L - 1, max_size=L - 1)),
+                   output]
     weights = [
         draw(arrays(np.float64, (a, b), elements=_values(-2, 2)))
         for a, b in zip(sizes, sizes[1:], strict=False)
