@@ -8,7 +8,7 @@ give the same bits (else the script stops): the table lists true equivalents onl
 they take turns, reference, fast path, fast path, reference and so on, for several rounds;
 each timed run repeats the call in compiled code for about 0.03 s, on fresh copies of the
 inputs placed at new offsets into a page (where w and z fall relative to each other moves
-a sweep's time by up to a third on some CPUs, so the medians are taken over placements).
+a sweep's time by up to a quarter on some CPUs, so the medians are taken over placements).
 Reported: the median time per sample (whole passes) or per call (one layer's kernel) of
 each side, and the gain, the reference's time ÷ the fast path's.
 
@@ -185,7 +185,7 @@ def alternate(reference, fast_path, rounds, target):
     """Median seconds per call of each side, timed in turns (ABBA ...), each timed run about
     ``target`` seconds long. Every round starts from fresh copies of the inputs at new
     random offsets (the same for both sides): where a sweep's loads and stores of w and z
-    fall relative to each other within a page moved its time by up to a third on the
+    fall relative to each other within a page moved its time by up to a quarter on the
     machine of docs/performance.md, and by the same in every run of one placement."""
     reps = max(1, round(target / max(reference.run(1), fast_path.run(1), 1e-7)))
     times = {reference: [], fast_path: []}
