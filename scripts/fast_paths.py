@@ -383,9 +383,10 @@ def main(argv=None):
     print(f"- each time: the median of {settings.rounds} timed runs of about {settings.target} s "
           "per side, the two sides taking turns, each run on fresh copies of the inputs at "
           "new offsets into a page; the gain is the reference's time ÷ the fast path's")
-    print(f"- the error pass of {errors} samples of {dims(mnist)} "
-          + ("takes" if fast.worth_threads(np.array(mnist), errors) else "does not take")
-          + f" the threaded path (`fast.worth_threads`), here on {args.threads} thread(s)")
+    print(f"- the error pass compared is `fast.mean_error`, blocked and on one thread (`fit` "
+          f"and `error` hand {errors} samples of {dims(mnist)} "
+          + ("to" if fast.worth_threads(np.array(mnist), errors) else "not to")
+          + " `fast.sample_errors_on_threads` instead)")
     print(f"- load average (1, 5, 15 min) at the start: {load()}\n")
     started = time.perf_counter()
     measure(settings)

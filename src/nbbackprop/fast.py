@@ -12,6 +12,10 @@ buys, measured.
   block instead of once per sample; four rows or terms at a time (the parentheses keep the
   order) so that the CPU overlaps independent sums.
 - ``sample_errors_on_threads``: the error pass of a large data set, a block per task.
+  Called from Python only: a cached compiled function that calls a ``parallel=True`` one
+  was, when compiled in a process that had loaded a function between them from the disk
+  cache, written to the cache without the threaded code, and crashed the next process that
+  loaded it (Numba 0.68). So no compiled function here calls it.
 """
 
 import numpy as np
@@ -333,6 +337,13 @@ def worth_threads(sizes, m):
 
 
 @jit
+def wants_threads(layout, n):
+    """Whether the error pass of n samples goes to ``sample_errors_on_threads``: several
+    tasks, each work enough to share out."""
+    return n >= 2 * TASK_BLOCKS * BLOCK and worth_threads(layout.sizes, n)
+
+
+@jit
 def block_errors(theta, layout, X, T, start, stop, Z, Y, E):
     """E[s] = E_x = ½ Σ_k (t_k − y_k)² for the samples s = start … stop − 1, one block."""
     m = stop - start
@@ -346,7 +357,8 @@ def block_errors(theta, layout, X, T, start, stop, Z, Y, E):
 @jit_parallel
 def sample_errors_on_threads(theta, layout, X, T, E):
     """``block_errors`` for every block of the data, the blocks shared out to the threads
-    in tasks of TASK_BLOCKS blocks."""
+    in tasks of TASK_BLOCKS blocks; each E_x is computed whole by one thread, so any
+    thread count gives the same numbers. Called from Python only (module docstring)."""
     n_blocks = (X.shape[0] + BLOCK - 1) // BLOCK
     for task in prange((n_blocks + TASK_BLOCKS - 1) // TASK_BLOCKS):
         Z, Y = neuron_buffer(layout, BLOCK), neuron_buffer(layout, BLOCK)
@@ -357,28 +369,31 @@ def sample_errors_on_threads(theta, layout, X, T, E):
 
 @jit
 def sample_errors(theta, layout, X, T, start, stop, E, Z, Y):
-    """E[s] = E_x for s = start … stop − 1, a block at a time (on the threads when the
-    range is the whole of a large data set)."""
-    n = X.shape[0]
-    if start == 0 and stop == n and n >= 2 * TASK_BLOCKS * BLOCK and worth_threads(layout.sizes, n):
-        sample_errors_on_threads(theta, layout, X, T, E)
-    else:
-        for block in range(start, stop, BLOCK):
-            block_errors(theta, layout, X, T, block, min(block + BLOCK, stop), Z, Y, E)
+    """E[s] = E_x for s = start … stop − 1, a block at a time."""
+    for block in range(start, stop, BLOCK):
+        block_errors(theta, layout, X, T, block, min(block + BLOCK, stop), Z, Y, E)
+
+
+@jit
+def mean_of(E):
+    """(1/n) Σ_s E[s], added in sample order (as ``formulas.mean_error`` adds them)."""
+    total = 0.0
+    for s in range(E.shape[0]):
+        total += E[s]
+    return total / E.shape[0]
 
 
 @jit
 def mean_error(theta, layout, X, T):
     """``formulas.mean_error``:  C = (1/n) Σ_x E_x, the forward passes a block of samples at
-    a time (on the threads for a large data set), the E_x then added in sample order."""
+    a time, the E_x then added in sample order. (``Network.error`` runs the forward passes
+    of a large data set on the threads instead, with ``sample_errors_on_threads`` and
+    ``mean_of``: the same numbers.)"""
     n = X.shape[0]
     E = np.empty(n)
     Z, Y = neuron_buffer(layout, BLOCK), neuron_buffer(layout, BLOCK)
     sample_errors(theta, layout, X, T, 0, n, E, Z, Y)
-    total = 0.0
-    for s in range(n):
-        total += E[s]
-    return total / n
+    return mean_of(E)
 
 
 @jit

@@ -262,7 +262,7 @@ class Network:
     def error(self, X, T):
         """C = (1/n) Σ_x ½ Σ_k (t_k − y_k)², the mean over samples of the squared error."""
         X, T = self.check_data(X, T)
-        error = float(fast.mean_error(self._theta, self._layout, X, T))
+        error = _mean_error(self._theta, self._layout, X, T)
         return check.finite_result(error, "the error C", X=X, T=T, net=self)
 
     def gradient(self, X, T):
@@ -305,7 +305,8 @@ class Network:
         rng_state = np.random.SeedSequence(seed).generate_state(1, dtype=np.uint64)
         velocity = np.zeros_like(self._theta)
         theta_before = np.empty_like(self._theta)
-        at = np.zeros(3, dtype=np.int64)  # epochs done, samples trained, samples measured
+        at = np.zeros(4, dtype=np.int64)  # epochs done, samples trained, measured, filled
+        E = np.empty(n)  # every sample's E_x, for the error pass
         sums = np.array([0.0, np.inf])  # partial Σ_x E_x, best C so far
         errors = np.empty(min(epochs, 1024))  # grows as epochs complete
         with np.errstate(over="ignore"):
@@ -313,7 +314,10 @@ class Network:
         reason, budget = training.PAUSED, 1
         started = time.perf_counter()
         try:
-            while reason == training.PAUSED:
+            while reason in (training.PAUSED, training.ERRORS_WANTED):
+                if reason == training.ERRORS_WANTED:
+                    fast.sample_errors_on_threads(self._theta, self._layout, X, T, E)
+                    at[training.FILLED] = n
                 done = int(at[training.EPOCHS_DONE])
                 if done == len(errors):
                     errors = np.concatenate((errors, np.empty(min(epochs - done, done))))
@@ -325,7 +329,7 @@ class Network:
                     min(epochs, 2**63 - 1), eta,  # beyond int64: never reached anyway
                     momentum, velocity, batch_size, train_biases,
                     -1.0 if target_error is None else target_error, target_size, errors,
-                    theta_before, at, sums, budget,
+                    theta_before, at, sums, E, budget,
                 )  # fmt: skip
                 per_sample = (time.perf_counter() - tic) / max(_position(at, n) - position, 1)
                 budget = max(1, min(int(_CHUNK_SECONDS / max(per_sample, 1e-12)), 2 * budget + 1))
@@ -342,7 +346,7 @@ class Network:
             if done:
                 last = float(errors[done - 1])
             else:
-                last = float(fast.mean_error(self._theta, self._layout, X, T))
+                last = _mean_error(self._theta, self._layout, X, T)
                 check.finite_result(last, "the error C of the starting weights", X=X, T=T, net=self)
             if on_divergence == "stop":
                 return history
@@ -383,6 +387,16 @@ class Network:
     def save(self, path):
         """Write the network to ``path`` as an .npz file, atomically (see ``nbbackprop.load``)."""
         write_model(path, self.sizes, self.activations, self.weights, self.biases)
+
+
+def _mean_error(theta, layout, X, T):
+    """C = (1/n) Σ_x E_x: ``fast.mean_error``, with the forward passes of a large data set on
+    the threads (the same numbers)."""
+    if not fast.wants_threads(layout, X.shape[0]):
+        return float(fast.mean_error(theta, layout, X, T))
+    E = np.empty(X.shape[0])
+    fast.sample_errors_on_threads(theta, layout, X, T, E)
+    return float(fast.mean_of(E))
 
 
 def _position(at, n):
