@@ -126,16 +126,16 @@ def block_gradient_reference(theta, layout, X, T, rows, grad, z, y, delta):
 
 
 @functools.cache
-def repeated(kernel):
-    """A compiled loop calling kernel(*args) reps times; it returns the last call's value."""
+def repeated(kernel, compiled=True):
+    """A compiled loop calling kernel(*args) reps times; it returns the last call's value.
+    ``compiled=False`` (the smoke run): the same loop in Python, which compiles nothing more."""
 
-    @numba.njit
     def run(reps, *args):
         for _ in range(reps - 1):
             kernel(*args)
         return kernel(*args)
 
-    return run
+    return numba.njit(run) if compiled else run
 
 
 def placed(a, rng):
@@ -152,8 +152,10 @@ class Side:
     """One side of a case: a kernel on its own copies of the inputs; ``outputs`` are the
     positions of the arguments it writes its results to."""
 
+    compiled = True  # main sets it False for a smoke run
+
     def __init__(self, kernel, *args, outputs=()):
-        self.loop, self.inputs, self.outputs = repeated(kernel), args, outputs
+        self.loop, self.inputs, self.outputs = repeated(kernel, Side.compiled), args, outputs
         self.place(np.random.default_rng(0))
 
     def place(self, rng):
@@ -374,6 +376,7 @@ def main(argv=None):
         parser().error(f"--threads must be 1 to {numba.config.NUMBA_NUM_THREADS}")
     numba.set_num_threads(args.threads)
     settings = SMOKE if args.smoke else FULL
+    Side.compiled = not args.smoke
     command = " ".join(["python scripts/fast_paths.py",
                         *(sys.argv[1:] if argv is None else argv)])
     mnist, errors = settings.nets[1], settings.error_samples
