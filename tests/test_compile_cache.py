@@ -55,3 +55,28 @@ def test_numba_alone_would_have_loaded_the_stale_kernel(tmp_path):
     activations.write_text(activations.read_text().replace(
         "return 1.0 / (1.0 + math.exp(-z))", "return 0.5 / (1.0 + math.exp(-z))"))
     assert run_in(tmp_path, **numba_only) == first  # stale
+
+
+def test_no_compiled_function_calls_a_threaded_one():
+    """A cached function that calls a ``parallel=True`` one, compiled in a process that had
+    loaded a function between them from the cache, was cached without the threaded code and
+    crashed the next process (Numba 0.68): the threaded kernels are called from Python only."""
+    import ast
+
+    from nbbackprop import _jit
+
+    package = Path(nbbackprop.__file__).parent
+    trees = {name: ast.parse((package / name).read_text()) for name in _jit.KERNEL_SOURCES}
+
+    def decorator(node):
+        return next((ast.unparse(d) for d in node.decorator_list), "")
+
+    functions = [node for tree in trees.values() for node in ast.walk(tree)
+                 if isinstance(node, ast.FunctionDef)]
+    threaded = {f.name for f in functions if "parallel" in decorator(f)}
+    assert threaded  # the check has something to check
+    for f in functions:
+        if decorator(f).startswith("jit"):
+            called = {n.func.id for n in ast.walk(f) if isinstance(n, ast.Call)
+                      and isinstance(n.func, ast.Name)}
+            assert not called & threaded, f"{f.name} calls {called & threaded}"

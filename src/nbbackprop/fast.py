@@ -12,6 +12,10 @@ buys, measured.
   block instead of once per sample; four rows or terms at a time (the parentheses keep the
   order) so that the CPU overlaps independent sums.
 - ``sample_errors_on_threads``: the error pass of a large data set, a block per task.
+  Called from Python only: a cached compiled function that calls a ``parallel=True`` one
+  was, when compiled in a process that had loaded a function between them from the disk
+  cache, written to the cache without the threaded code, and crashed the next process that
+  loaded it (Numba 0.68). So no compiled function here calls it.
 """
 
 import numpy as np
@@ -24,7 +28,6 @@ from .formulas import (
     descend,
     descend_layer,
     forward,
-    hidden_delta,
     loss_delta,
     loss_error,
 )
@@ -112,7 +115,12 @@ def hidden_delta_interleaved(w_above, delta_above, z, y, code, delta):
         delta[j + 2] = fprime(code, z[j + 2], y[j + 2]) * s2
         delta[j + 3] = fprime(code, z[j + 3], y[j + 3]) * s3
         j += 4
-    hidden_delta(w_above[j:], delta_above, z[j:], y[j:], code, delta[j:])
+    while j < n_j:  # the rest one by one, as hidden_delta (slices of it cost a tiny net 10 %)
+        s = 0.0
+        for k in range(n_k):
+            s += delta_above[k] * w_above[j, k]
+        delta[j] = fprime(code, z[j], y[j]) * s
+        j += 1
 
 
 @jit
@@ -340,6 +348,13 @@ def worth_threads(sizes, m):
 
 
 @jit
+def wants_threads(layout, n):
+    """Whether the error pass of n samples goes to ``sample_errors_on_threads``: several
+    tasks, each work enough to share out."""
+    return n >= 2 * TASK_BLOCKS * BLOCK and worth_threads(layout.sizes, n)
+
+
+@jit
 def block_errors(theta, layout, X, T, start, stop, Z, Y, E):
     """E[s] = E_x (``loss_error``) for the samples s = start … stop − 1, one block."""
     m, L = stop - start, n_layers(layout)
@@ -354,7 +369,8 @@ def block_errors(theta, layout, X, T, start, stop, Z, Y, E):
 @jit_parallel
 def sample_errors_on_threads(theta, layout, X, T, E):
     """``block_errors`` for every block of the data, the blocks shared out to the threads
-    in tasks of TASK_BLOCKS blocks."""
+    in tasks of TASK_BLOCKS blocks; each E_x is computed whole by one thread, so any
+    thread count gives the same numbers. Called from Python only (module docstring)."""
     n_blocks = (X.shape[0] + BLOCK - 1) // BLOCK
     for task in prange((n_blocks + TASK_BLOCKS - 1) // TASK_BLOCKS):
         Z, Y = neuron_buffer(layout, BLOCK), neuron_buffer(layout, BLOCK)
@@ -365,28 +381,31 @@ def sample_errors_on_threads(theta, layout, X, T, E):
 
 @jit
 def sample_errors(theta, layout, X, T, start, stop, E, Z, Y):
-    """E[s] = E_x for s = start … stop − 1, a block at a time (on the threads when the
-    range is the whole of a large data set)."""
-    n = X.shape[0]
-    if start == 0 and stop == n and n >= 2 * TASK_BLOCKS * BLOCK and worth_threads(layout.sizes, n):
-        sample_errors_on_threads(theta, layout, X, T, E)
-    else:
-        for block in range(start, stop, BLOCK):
-            block_errors(theta, layout, X, T, block, min(block + BLOCK, stop), Z, Y, E)
+    """E[s] = E_x for s = start … stop − 1, a block at a time."""
+    for block in range(start, stop, BLOCK):
+        block_errors(theta, layout, X, T, block, min(block + BLOCK, stop), Z, Y, E)
+
+
+@jit
+def mean_of(E):
+    """(1/n) Σ_s E[s], added in sample order (as ``formulas.mean_error`` adds them)."""
+    total = 0.0
+    for s in range(E.shape[0]):
+        total += E[s]
+    return total / E.shape[0]
 
 
 @jit
 def mean_error(theta, layout, X, T):
     """``formulas.mean_error``:  C = (1/n) Σ_x E_x, the forward passes a block of samples at
-    a time (on the threads for a large data set), the E_x then added in sample order."""
+    a time, the E_x then added in sample order. (``Network.error`` runs the forward passes
+    of a large data set on the threads instead, with ``sample_errors_on_threads`` and
+    ``mean_of``: the same numbers.)"""
     n = X.shape[0]
     E = np.empty(n)
     Z, Y = neuron_buffer(layout, BLOCK), neuron_buffer(layout, BLOCK)
     sample_errors(theta, layout, X, T, 0, n, E, Z, Y)
-    total = 0.0
-    for s in range(n):
-        total += E[s]
-    return total / n
+    return mean_of(E)
 
 
 @jit

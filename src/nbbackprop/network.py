@@ -323,7 +323,7 @@ class Network:
         ln(1 − y_k)] for sigmoid outputs). Without the weight-decay term, which only
         ``fit`` adds to its steps."""
         X, T = self.check_data(X, T)
-        error = float(fast.mean_error(self._theta, self._layout, X, T))
+        error = _mean_error(self._theta, self._layout, X, T)
         return check.finite_result(error, "the error C", X=X, T=T, net=self)
 
     def gradient(self, X, T):
@@ -399,7 +399,8 @@ class Network:
             state.order = np.arange(n, dtype=np.int64)
         before = (np.empty_like(self._theta), np.empty_like(state.velocity),
                   np.empty_like(state.order), np.empty_like(state.rng))
-        at = np.zeros(3, dtype=np.int64)  # epochs done, samples trained, samples measured
+        at = np.zeros(4, dtype=np.int64)  # epochs done, samples trained, measured, filled
+        E = np.empty(n)  # every sample's E_x, for the error pass
         sums = np.array([0.0, np.inf])  # partial Σ_x E_x, best C so far
         errors = np.empty(min(epochs, 1024))  # grows as epochs complete
         with np.errstate(over="ignore"):
@@ -407,7 +408,10 @@ class Network:
         reason, budget = training.PAUSED, 1
         started = time.perf_counter()
         try:
-            while reason == training.PAUSED:
+            while reason in (training.PAUSED, training.ERRORS_WANTED):
+                if reason == training.ERRORS_WANTED:
+                    fast.sample_errors_on_threads(self._theta, self._layout, X, T, E)
+                    at[training.FILLED] = n
                 done = int(at[training.EPOCHS_DONE])
                 if done == len(errors):
                     errors = np.concatenate((errors, np.empty(min(epochs - done, done))))
@@ -419,7 +423,7 @@ class Network:
                     min(epochs, 2**63 - 1), etas,  # beyond int64: never reached anyway
                     momentum, state.velocity, batch_size, train_biases, weight_decay,
                     -1.0 if target_error is None else target_error, target_size, errors,
-                    before, at, sums, budget,
+                    before, at, sums, E, budget,
                 )  # fmt: skip
                 state.epochs = first + int(at[training.EPOCHS_DONE])
                 per_sample = (time.perf_counter() - tic) / max(_position(at, n) - position, 1)
@@ -437,7 +441,7 @@ class Network:
             if done:
                 last = float(errors[done - 1])
             else:
-                last = float(fast.mean_error(self._theta, self._layout, X, T))
+                last = _mean_error(self._theta, self._layout, X, T)
                 check.finite_result(last, "the error C of the starting weights", X=X, T=T, net=self)
             if on_divergence == "stop":
                 return history
@@ -515,6 +519,16 @@ def _labels_of(Y):
     if Y.shape[1] == 1:
         return (Y[:, 0] >= 0.5).astype(np.int64)
     return np.argmax(Y, axis=1).astype(np.int64)
+
+
+def _mean_error(theta, layout, X, T):
+    """C = (1/n) Σ_x E_x: ``fast.mean_error``, with the forward passes of a large data set on
+    the threads (the same numbers)."""
+    if not fast.wants_threads(layout, X.shape[0]):
+        return float(fast.mean_error(theta, layout, X, T))
+    E = np.empty(X.shape[0])
+    fast.sample_errors_on_threads(theta, layout, X, T, E)
+    return float(fast.mean_of(E))
 
 
 def _position(at, n):

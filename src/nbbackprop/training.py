@@ -10,14 +10,17 @@ import math
 import numpy as np
 
 from ._jit import jit
-from .fast import BLOCK, batch_steps, online_steps, sample_errors
+from .fast import BLOCK, batch_steps, online_steps, sample_errors, wants_threads
 from .layout import neuron_buffer
 
-# What train_epochs reports as its reason to return.
-RAN_ALL_EPOCHS, REACHED_TARGET, DIVERGED, PAUSED = 0, 1, 2, 3
+# What train_epochs reports as its reason to return; ERRORS_WANTED: the caller is to fill
+# E with every sample's error on the threads (fast.sample_errors_on_threads, which no
+# compiled code may call) and set at[FILLED] = n.
+RAN_ALL_EPOCHS, REACHED_TARGET, DIVERGED, PAUSED, ERRORS_WANTED = 0, 1, 2, 3, 4
 # Where a run of training stands, in the caller's int64 array ``at``: epochs completed,
-# samples of the current epoch trained on, samples of its error C summed.
-EPOCHS_DONE, TRAINED, MEASURED = 0, 1, 2
+# samples of the current epoch trained on, samples of its error C summed, samples whose
+# E_x the caller filled in.
+EPOCHS_DONE, TRAINED, MEASURED, FILLED = 0, 1, 2, 3
 # The caller's float64 array ``sums``: the partial sum Σ_x E_x of the current epoch's C,
 # and the smallest C of a completed epoch so far (inf before the first).
 ERROR_SUM, BEST_ERROR = 0, 1
@@ -99,25 +102,26 @@ def restore_state(theta, velocity, order, rng_state, before):
 def train_epochs(
     theta, layout, X, T, order, rng_state, do_shuffle, epochs, etas, alpha, velocity,
     batch_size, train_biases, weight_decay, target_error, error_scale, errors, before, at,
-    sums, budget,
+    sums, E, budget,
 ):  # fmt: skip
     """Train until ``epochs`` epochs are done, or pause after about ``budget`` samples.
 
     An epoch e: shuffle ``order`` (if asked), train on all n samples with η = etas[e] (or
-    etas[0] when etas holds one value) and weight decay λ — online SGD (``online_steps``)
-    for batch_size 1 without momentum, else ``batch_steps`` — then measure
-    C = (1/n) Σ_x E_x into ``errors[e]`` (the E_x added in sample order, as ``mean_error``
-    adds them). Either half may be split between calls: ``at`` and ``sums`` say where the
-    epoch stands, and ``before`` (θ, velocity, order, generator: ``save_state``) holds the
-    state from its start, so the caller can always go back to the last completed epoch.
-    All state that carries over (order, rng_state, velocity, at, sums) lives in the
-    caller's arrays, so pausing and resuming changes nothing.
+    etas[0] when etas holds one value) and weight decay λ (``sgd_steps``), then measure
+    C = (1/n) Σ_x E_x into ``errors[e]`` (the E_x, in ``E``, added in sample order, as
+    ``mean_error`` adds them; for a large data set the caller computes them on the
+    threads when asked by ERRORS_WANTED). Either half may be split between calls: ``at``
+    and ``sums`` say where the epoch stands, and ``before`` (θ, velocity, order,
+    generator: ``save_state``) holds the state from its start, so the caller can always
+    go back to the last completed epoch. All state that carries over (order, rng_state,
+    velocity, at, sums, E) lives in the caller's arrays, so pausing and resuming changes
+    nothing.
 
     Returns why it stopped: all epochs ran; C ≤ target_error; or the epoch diverged —
     C not finite, C > EXPLOSION_FACTOR · max(best C so far, error_scale), or a weight not
     finite (a ReLU or a saturated sigmoid can hide an infinite weight) — in which case
     the state is restored to that from before the epoch and ``at`` still counts only
-    the finite epochs; or PAUSED (budget used up, or ``errors`` full).
+    the finite epochs; or PAUSED (budget used up, or ``errors`` full); or ERRORS_WANTED.
     """
     n = X.shape[0]
     z, y, y_before, delta = (neuron_buffer(layout), neuron_buffer(layout),
@@ -125,7 +129,6 @@ def train_epochs(
     Z, Y, D, DT = (neuron_buffer(layout, BLOCK), neuron_buffer(layout, BLOCK),
                    neuron_buffer(layout, BLOCK), neuron_buffer(layout, BLOCK))
     grad = np.zeros_like(theta)
-    E = np.empty(n)  # E_x of every sample, for the error pass
     while True:
         e = at[EPOCHS_DONE]
         if e == epochs:
@@ -146,8 +149,11 @@ def train_epochs(
             budget -= stop - start
             continue
         start = at[MEASURED]  # C after the epoch, summed in sample order as mean_error does
+        if start == 0 and at[FILLED] == 0 and wants_threads(layout, n):
+            return ERRORS_WANTED
         stop = min(n, start + budget)
-        sample_errors(theta, layout, X, T, start, stop, E, Z, Y)
+        if at[FILLED] < stop:
+            sample_errors(theta, layout, X, T, start, stop, E, Z, Y)
         for s in range(start, stop):
             sums[ERROR_SUM] += E[s]
         at[MEASURED] = stop
@@ -158,6 +164,7 @@ def train_epochs(
         errors[e] = error
         at[TRAINED] = 0
         at[MEASURED] = 0
+        at[FILLED] = 0
         sums[ERROR_SUM] = 0.0
         limit = EXPLOSION_FACTOR * max(sums[BEST_ERROR], error_scale)
         if not (math.isfinite(error) and error <= limit and all_finite(theta)):
