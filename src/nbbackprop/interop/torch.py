@@ -48,6 +48,7 @@ ACTIVATIONS = ((torch.nn.Sigmoid, "sigmoid"), (torch.nn.Tanh, "tanh"), (torch.nn
 SOFTMAXES = ((torch.nn.Softmax, "softmax"), (torch.nn.LogSoftmax, "log_softmax"))
 DTYPES = (torch.float16, torch.float32, torch.float64)
 REDUCTIONS = ("mean", "sum")
+DEFAULT_IGNORE_INDEX = -100  # that of nn.CrossEntropyLoss and nn.NLLLoss
 SUPPORTED = ("supported: loss=None (C = (1/n) Σ_x ½ Σ_k (t_k − y_k)²) or nn.MSELoss after a "
              "linear, sigmoid, tanh, ReLU or softmax output; nn.CrossEntropyLoss or "
              "nn.BCEWithLogitsLoss after a last nn.Linear (logits); nn.NLLLoss after "
@@ -136,8 +137,11 @@ def check_module(module, X, T, loss=None, mode="full", n_directions=8, seed=None
         T_rows = _tensor(T, dtype, "T").double().numpy()
         _check_rounded_rows(net, T_rows, dtype)
     X64, T64 = net.check_data(X_t.double().numpy(), T_rows)
-    if plan.labels and labels is None:
-        labels = _indices_of_rows(T64)
+    # Rows go to nn.NLLLoss as class indices; to nn.CrossEntropyLoss too when it has an
+    # ignore_index of its own, which PyTorch refuses with probability targets.
+    custom_ignore = getattr(loss, "ignore_index", DEFAULT_IGNORE_INDEX) != DEFAULT_IGNORE_INDEX
+    if labels is None and (plan.labels or custom_ignore):
+        labels = _indices_of_rows(T64, loss)
         _check_ignore_index(loss, labels, "T (as one-hot rows)")
     if labels is not None and (plan.labels or isinstance(loss, torch.nn.CrossEntropyLoss)):
         target = torch.from_numpy(labels)  # class indices, int64
@@ -198,7 +202,7 @@ def _parse(module):
             continue
         softmax = next((s for cls, s in SOFTMAXES if isinstance(layer, cls)), None)
         if softmax is not None:
-            kind = type(layer).__name__
+            kind = f"nn.{type(layer).__name__}"
             if position != len(children) - 1 or not after_linear:
                 raise InvalidValue(f"{where} is {kind}: nbbackprop supports a softmax only as "
                                    "the output layer, so nn.Softmax and nn.LogSoftmax must be "
@@ -295,16 +299,17 @@ def _check_loss(loss):
         raise InvalidType(f"loss must be None or one of nn.MSELoss, nn.CrossEntropyLoss, "
                           f"nn.NLLLoss, nn.BCELoss, nn.BCEWithLogitsLoss, got "
                           f"{check.shown(loss)}; {SUPPORTED}")
-    name = type(loss).__name__
+    name = f"nn.{type(loss).__name__}"
     if loss.reduction not in REDUCTIONS:
         raise InvalidValue(f"loss {name}(reduction={loss.reduction!r}) is not supported: the "
                            "check needs one number, the 'mean' or 'sum' of the samples' losses; "
                            f"{SUPPORTED}")
-    for option in ("weight", "pos_weight"):
+    for option, why in (("weight", "weights make it a weighted sum over the outputs or "
+                                   "classes (and 'mean' a weighted mean)"),
+                        ("pos_weight", "pos_weight weighs the t_k ln y_k terms")):
         if getattr(loss, option, None) is not None:
-            raise InvalidValue(f"loss {name} with a {option} is not supported: {option}s make "
-                               "the loss a weighted one, which nbbackprop's networks do not "
-                               f"compute; {SUPPORTED}")
+            raise InvalidValue(f"loss {name} with a {option} is not supported: its {why}, "
+                               f"which nbbackprop's losses do not; {SUPPORTED}")
     smoothing = getattr(loss, "label_smoothing", 0.0)
     if smoothing != 0:
         raise InvalidValue(f"loss {name}(label_smoothing={smoothing!r}) is not supported: label "
@@ -353,15 +358,20 @@ def _labels(T, X, n_out, loss):
     return None
 
 
-def _indices_of_rows(T):
+def _indices_of_rows(T, loss):
     """The class index of each one-hot row of T, for a loss that takes indices."""
     one_hot = ((T == 0) | (T == 1)).all(axis=1) & (T.sum(axis=1) == 1)
     if not one_hot.all():
         s = int(np.flatnonzero(~one_hot)[0])
-        raise InvalidValue(f"T must be integer class labels or one-hot rows for nn.NLLLoss, "
-                           f"which takes class indices, got row {s}: {check.shown(T[s].tolist())};"
-                           " for class probabilities end the module with nn.Linear and use "
-                           "nn.CrossEntropyLoss")
+        if isinstance(loss, torch.nn.NLLLoss):
+            why = ("nn.NLLLoss, which takes class indices; for class probabilities end the "
+                   "module with nn.Linear and use nn.CrossEntropyLoss")
+        else:
+            why = (f"nn.CrossEntropyLoss with ignore_index={loss.ignore_index}, which PyTorch "
+                   "applies to class indices only (it refuses probability targets then); for "
+                   f"class probabilities leave ignore_index at {DEFAULT_IGNORE_INDEX}")
+        raise InvalidValue(f"T must be integer class labels or one-hot rows for {why}, got row "
+                           f"{s}: {check.shown(T[s].tolist())}")
     return np.argmax(T, axis=1).astype(np.int64)
 
 
@@ -389,8 +399,8 @@ def _check_rounded_rows(net, T, dtype):
         s = int(bad[0])
         raise InvalidValue(f"T must have rows that sum to 1 for a softmax output, as the module "
                            f"sees them, rounded to {str(dtype).removeprefix('torch.')}: row {s} "
-                           f"sums to {sums[s]!r}; give integer class labels, one-hot rows, or "
-                           f"probabilities whose rounded values sum to 1")
+                           f"sums to {float(sums[s])!r}; give integer class labels, one-hot "
+                           "rows, or probabilities whose rounded values sum to 1")
 
 
 def _loss_scale(loss, n, n_out):
