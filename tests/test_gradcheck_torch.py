@@ -1,6 +1,9 @@
 """The PyTorch adapter (skipped without torch): a Network from an nn.Sequential, and a
 module's autograd gradients checked in the module's own parameter names."""
 
+import re
+from pathlib import Path
+
 import pytest
 
 torch = pytest.importorskip("torch")
@@ -618,3 +621,12 @@ def test_network_from_module_refuses_as_check_module_does():
                        ValueError, ["double softmax"])
     net = nbtorch.network_from_module(seq(Lin(2, 3)), loss=torch.nn.BCEWithLogitsLoss())
     assert (net.activations, net.loss) == (("sigmoid",), "cross_entropy")
+
+
+def test_the_docs_classifier_example_prints_what_the_docs_show(capsys):
+    """docs/gradcheck.md shows it as a plain block (its doctests run without torch too)."""
+    text = (Path(__file__).parents[1] / "docs" / "gradcheck.md").read_text(encoding="utf-8")
+    code, shown = re.search(r"```python\n(# A softmax classifier checked with[^`]*)```\n\n"
+                            r"prints[^\n]*\n\n```text\n([^`]*)```", text).groups()
+    exec(compile(code, "docs/gradcheck.md", "exec"), {})
+    assert capsys.readouterr().out == shown

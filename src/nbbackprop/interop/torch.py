@@ -103,9 +103,12 @@ def check_module(module, X, T, loss=None, mode="full", n_directions=8, seed=None
     differences, entry by entry, named like ``module.named_parameters()``: ``0.weight[j, i]``.
 
     ``loss``: None for C = (1/n) Σ_x ½ Σ_k (t_k − y_k)² of the module's output, or one of
-    (reduction ``"mean"`` or ``"sum"``; the gradient is divided by the factor given)
+    these (reduction ``"mean"`` or ``"sum"``), whose gradient is C's times the factor given,
+    C = (1/n) Σ_x E_x being the error of the network named; autograd's gradient is divided
+    by that factor before it is judged:
 
-    - ``nn.MSELoss`` after any supported output: C's × 2/n_out (mean) or × 2n (sum);
+    - ``nn.MSELoss`` after any output but nn.LogSoftmax, as the network of the module's
+      layers with the squared error: × 2/n_out (mean) or × 2n (sum);
     - ``nn.CrossEntropyLoss`` after a last ``nn.Linear`` (logits), checked as a softmax
       network with the cross-entropy: × 1 or × n;
     - ``nn.NLLLoss`` after ``nn.LogSoftmax``, as the same network: × 1 or × n;
@@ -116,13 +119,18 @@ def check_module(module, X, T, loss=None, mode="full", n_directions=8, seed=None
       or × n.
 
     Class weights, ``pos_weight``, label smoothing and samples hit by ``ignore_index``
-    change C and are refused. T: rows of targets (n, n_out), or for nn.CrossEntropyLoss,
-    nn.NLLLoss and any module with several outputs 1-D integer class labels (one-hot rows
-    for the network; nn.CrossEntropyLoss and nn.NLLLoss get them as class indices, and
-    nn.NLLLoss gets one-hot rows as indices too). Cross-entropy targets lie in [0, 1], and
-    rows for a softmax output sum to 1. X and T are rounded to the module's dtype first,
-    so both sides see the same data; the gradients are judged in that dtype. Other
-    arguments as in ``nb.gradcheck``.
+    change C and are refused, as are ends that do not fit the loss. The module's output,
+    through the loss's link (softmax or sigmoid of logits, exp of log-probabilities), must
+    be the network's (see ``_same_function``).
+
+    T: rows of targets (n, n_out), or for nn.CrossEntropyLoss, nn.NLLLoss and any module
+    with several outputs 1-D integer class labels (an array or a tensor), which the network
+    sees as one-hot rows. nn.CrossEntropyLoss gets labels as class indices and rows as
+    probabilities (one-hot rows as indices when it has an ignore_index of its own, which
+    PyTorch applies to indices only); nn.NLLLoss gets class indices. Cross-entropy targets
+    lie in [0, 1], and rows for a softmax output sum to 1. X and T are rounded to the
+    module's dtype first, so both sides see the same data; the gradients are judged in that
+    dtype. Other arguments as in ``nb.gradcheck``.
     """
     layers = _parse(module)
     plan = _plan(layers, loss)
