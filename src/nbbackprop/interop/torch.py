@@ -142,8 +142,9 @@ def check_module(module, X, T, loss=None, mode="full", n_directions=8, seed=None
         _check_ignore_index(loss, labels, "T")
         T_rows = check.one_hot(labels, n_out, "T")
     else:
-        T_rows = _tensor(T, dtype, "T").double().numpy()
-        _check_rounded_rows(net, T_rows, dtype)
+        given = _tensor(T, torch.float64, "T").numpy()
+        T_rows = torch.from_numpy(given).to(dtype).double().numpy()
+        _check_rounded_rows(net, given, T_rows, dtype)
     X64, T64 = net.check_data(X_t.double().numpy(), T_rows)
     # Rows go to nn.NLLLoss as class indices; to nn.CrossEntropyLoss too when it has an
     # ignore_index of its own, which PyTorch refuses with probability targets.
@@ -396,13 +397,16 @@ def _check_ignore_index(loss, labels, what):
                            "ignore_index that no label takes")
 
 
-def _check_rounded_rows(net, T, dtype):
-    """Rows for a softmax output that sum to 1 only before rounding to the module's dtype:
-    say so (the general check would not say why)."""
-    if net.activations[-1] != "softmax" or dtype == torch.float64 or T.ndim != 2:
+def _check_rounded_rows(net, given, T, dtype):
+    """Rows for a softmax output that sum to 1 as given but not once rounded to the
+    module's dtype: say so (the network's own check would not say why)."""
+    n_out = net.sizes[-1]
+    if net.activations[-1] != "softmax" or T.ndim != 2 or T.shape[1] != n_out:
         return
     sums = T.sum(axis=1)
-    bad = np.flatnonzero(np.abs(sums - 1.0) > T.shape[1] * np.finfo(np.float64).eps)
+    tolerance = n_out * np.finfo(np.float64).eps
+    bad = np.flatnonzero((np.abs(sums - 1.0) > tolerance)
+                         & (np.abs(given.sum(axis=1) - 1.0) <= tolerance))
     if bad.size:
         s = int(bad[0])
         raise InvalidValue(f"T must have rows that sum to 1 for a softmax output, as the module "
