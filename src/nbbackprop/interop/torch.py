@@ -174,7 +174,8 @@ def check_module(module, X, T, loss=None, mode="full", n_directions=8, seed=None
             g = parameter.grad.detach().cpu().numpy()
             # Divided in float64 and rounded once to the gradient's own dtype, which sets
             # the precision it is judged in.
-            out.append(((g.T if kind == "weight" else g) / scale).astype(g.dtype))
+            g64 = (g.T if kind == "weight" else g).astype(np.float64)
+            out.append((g64 / scale).astype(g.dtype))
     report = gc.compare_gradients(net, X64, T64, grad_w, grad_b, mode=mode,
                                    n_directions=n_directions, seed=seed)
     if mode == "full":
