@@ -274,7 +274,8 @@ def test_weight_decay_equals_pytorch_sgd_on_the_weights_step_for_step():
     for step in range(3):
         first = 4 * (step % 2)
         optimiser.zero_grad()
-        torch.nn.functional.cross_entropy(model(Xt[first:first + 4]), yt[first:first + 4]).backward()
+        rows = slice(first, first + 4)
+        torch.nn.functional.cross_entropy(model(Xt[rows]), yt[rows]).backward()
         optimiser.step()
     net.fit(X, labels, epochs=1, eta=0.2, batch_size=4, momentum=0.5, shuffle=False,
             weight_decay=0.05)
