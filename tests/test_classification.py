@@ -261,12 +261,12 @@ def test_weight_decay_equals_pytorch_sgd_on_the_weights_step_for_step():
     labels = np.argmax(T, axis=1)
     net = nb.Network([4, 5, 3], "tanh", output_activation="softmax", loss="cross_entropy",
                      seed=4)
-    model = torch.nn.Sequential(torch.nn.Linear(4, 5), torch.nn.Tanh(), torch.nn.Linear(5, 3))
+    model = torch.nn.Sequential(torch.nn.Linear(4, 5), torch.nn.Tanh(),
+                                torch.nn.Linear(5, 3)).double()
     with torch.no_grad():
         for layer, w, b in zip((model[0], model[2]), net.weights, net.biases):
             layer.weight.copy_(torch.from_numpy(w.T.copy()))
             layer.bias.copy_(torch.from_numpy(b.copy()))
-    model = model.double()
     optimiser = torch.optim.SGD([
         {"params": [model[0].weight, model[2].weight], "weight_decay": 0.05},
         {"params": [model[0].bias, model[2].bias], "weight_decay": 0.0}], lr=0.2, momentum=0.5)
