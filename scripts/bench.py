@@ -1,14 +1,523 @@
-"""The full benchmark: nbbackprop and its peers training the same networks, in one run.
+"""The benchmark: nbbackprop and its peers training the same network, in one run.
 
-    python scripts/bench.py [--threads N] > results.md
+    python scripts/bench.py [--threads N] > results.md     # the full run: a few minutes
+    python scripts/bench.py --quick [--threads N]          # a quick run, same tables
 
-The same as ``nbbackprop bench --full`` (``nbbackprop bench`` alone is a quick run); see
-``nbbackprop.bench`` for what is measured and docs/performance.md for a run's results.
+Every implementation starts from the same weights of the same network (sigmoid hidden
+layers, a linear output layer, E = ½ Σ_k (t_k − y_k)²), trains on the same data in data
+order with the same η and batch size, and computes the training-set error after every
+epoch, as ``Network.fit`` does. Reported: samples per second (the median of several timed
+runs), how many times faster nbbackprop is, and the relative difference between each
+peer's error after its first epoch and nbbackprop's: the check that they all ran the same
+algorithm. Next to nbbackprop's GFLOP/s stand this machine's roofs, measured in the same
+run: a large float64 matrix product (compute-bound) and the matrix-vector product of one
+sample through the largest layer (memory-bound, the ceiling of per-sample work).
+
+The peers: the NumPy textbook baseline in ``numpy_sgd.py`` and the trainers of
+``bench_peers.py``, both beside this script; PyTorch, JAX and scikit-learn are optional,
+and each one not installed is reported as skipped on a line of its own. nbbackprop is
+used through its public API only. Progress goes to stderr; the report, in Markdown, to
+stdout. docs/performance.md explains the figures and gives a run's results.
 """
 
+import argparse
+import dataclasses
+import importlib.util
+import os
+import platform
+import statistics
+import subprocess
 import sys
+import tempfile
+import time
+from pathlib import Path
 
-from nbbackprop.cli import main
+import numpy as np
+
+import nbbackprop as nb
+
+
+def _beside(name):
+    """The module ``name``.py beside this script, loaded from its path: the same file
+    whatever the current directory or sys.path."""
+    path = Path(__file__).resolve().with_name(f"{name}.py")
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+bench_peers, numpy_sgd = _beside("bench_peers"), _beside("numpy_sgd")
+
+# name, layer sizes, learning rate; the data are XOR for 2-2-1, else synthetic.
+SHAPES = [
+    ("2-2-1", (2, 2, 1), 0.5),
+    ("64-32-10", (64, 32, 10), 0.01),
+    ("784-100-10", (784, 100, 10), 0.001),
+    ("784-256-128-64-10", (784, 256, 128, 64, 10), 0.001),
+]
+BATCHES = (1, 32)
+
+
+@dataclasses.dataclass
+class Settings:
+    samples: int  # training samples per synthetic data set
+    repeats: int  # timed runs per figure; the report gives their median
+    seconds: float  # length of one timed run
+    cold_repeats: int  # fresh processes per cold-start figure
+    compile_and_memory: bool  # also time an empty cache and measure the 60,000-sample run
+
+
+QUICK = Settings(samples=256, repeats=3, seconds=0.1, cold_repeats=3, compile_and_memory=False)
+FULL = Settings(samples=1024, repeats=5, seconds=0.4, cold_repeats=5, compile_and_memory=True)
+
+
+@dataclasses.dataclass
+class Case:
+    name: str
+    sizes: tuple
+    eta: float
+    X: np.ndarray
+    T: np.ndarray
+    weights: list  # the common starting point
+    biases: list
+
+    @property
+    def activations(self):
+        return ["sigmoid"] * (len(self.sizes) - 2) + ["linear"]
+
+
+def make_case(name, sizes, eta, samples, seed=0):
+    """XOR for 2-2-1; otherwise inputs uniform in [0, 1) and one-hot targets of random classes."""
+    rng = np.random.default_rng(seed)
+    if sizes == (2, 2, 1):
+        X, T = nb.xor()
+    else:
+        X = rng.random((samples, sizes[0]))
+        T = np.eye(sizes[-1])[rng.integers(sizes[-1], size=samples)]
+    start = nb.Network(sizes, "sigmoid", output_activation="linear", seed=seed)
+    return Case(name, sizes, eta, X, T, [w.copy() for w in start.weights],
+                [b.copy() for b in start.biases])
+
+
+def flops_per_sample(sizes):
+    """Floating-point operations per training sample and epoch, a multiply-add counting 2:
+    forward 2W, hidden deltas 2W′ (every layer but the first), gradient and step 2W,
+    and the epoch's error pass 2W (W: all weights, W′: those above the first layer)."""
+    layers = [a * b for a, b in zip(sizes[:-1], sizes[1:])]
+    return 6 * sum(layers) + 2 * sum(layers[1:])
+
+
+# --- the implementations -------------------------------------------------------------------
+# Each trainer is built from a Case and a batch size; ``run(epochs)`` trains that many epochs
+# (each followed by the training-set error) and returns the error after the last one. Those
+# of PyTorch, JAX and scikit-learn are in bench_peers.py.
+
+
+class NbbackpropTrainer:
+    label = "nbbackprop"
+
+    def __init__(self, case, batch):
+        self.case, self.batch = case, batch
+        self.net = nb.Network.from_weights(case.weights, case.biases, case.activations)
+
+    def run(self, epochs):
+        history = self.net.fit(self.case.X, self.case.T, epochs=epochs, eta=self.case.eta,
+                               batch_size=self.batch, shuffle=False)
+        return float(history.errors[-1])
+
+
+class NumpyTrainer:
+    label = "NumPy textbook (scripts/numpy_sgd.py)"
+    batches = (1,)
+
+    def __init__(self, case, batch):
+        self.case = case
+        self.model = numpy_sgd.NumpySGD(case.weights, case.biases, case.eta)
+
+    def run(self, epochs):
+        for _ in range(epochs):
+            self.model.epoch(self.case.X, self.case.T)
+            error = self.model.error(self.case.X, self.case.T)
+        return error
+
+
+def peers():
+    """(label, batch sizes, trainer factory or None, why it is skipped)."""
+    found = {name: importlib.util.find_spec(name) is not None
+             for name in ("torch", "jax", "sklearn")}
+    rows = [("NumPy textbook, per sample (scripts/numpy_sgd.py)", (1,), NumpyTrainer, "")]
+    for dtype in ("float64", "float32"):
+        rows.append((f"PyTorch {dtype}", BATCHES,
+                     (lambda case, batch, d=dtype: bench_peers.TorchTrainer(case, batch, d))
+                     if found["torch"] else None, "torch is not installed"))
+    rows.append(("JAX float64, jit + lax.scan", BATCHES,
+                 bench_peers.JaxTrainer if found["jax"] else None, "jax is not installed"))
+    rows.append(('scikit-learn MLPRegressor(solver="sgd"), partial_fit', BATCHES,
+                 bench_peers.SklearnTrainer if found["sklearn"] else None,
+                 "scikit-learn is not installed"))
+    return rows
+
+
+# --- measuring -------------------------------------------------------------------------------
+
+
+def log(*words):
+    print(*words, file=sys.stderr, flush=True)
+
+
+# Seconds to wait before each timing: idle OpenMP and XLA threads spin for a moment after
+# their last task, taking a core from whoever is timed next.
+SETTLE = 0.05
+
+
+def measure(trainers, samples, settings, roof):
+    """{label: (first-epoch error, samples per second)} and the median of ``roof()``, for
+    epochs of ``samples`` samples (or a trainer's own ``samples``).
+
+    Each trainer first runs one untimed epoch from the common start (it compiles what
+    needs compiling; its error is compared with nbbackprop's), and one more to find how
+    many epochs fill ``seconds``. Then come ``repeats`` rounds in which ``roof`` and every
+    trainer are timed once each, so that load from other processes falls on all of them
+    alike; a trainer's speed is the median of its rounds. A trainer that fails is reported
+    with its exception instead.
+    """
+    first, epochs, times = {}, {}, {}
+    for label, trainer in trainers:
+        try:
+            first[label] = trainer.run(1)
+            tic = time.perf_counter()
+            trainer.run(1)
+            epochs[label] = max(1, round(settings.seconds / (time.perf_counter() - tic)))
+            times[label] = []
+        except Exception as err:  # a peer failing must not end the run
+            first[label] = err
+    roofs = []
+    for _ in range(settings.repeats):
+        roofs.append(roof())
+        for label, trainer in trainers:
+            if label in times:
+                time.sleep(SETTLE)
+                tic = time.perf_counter()
+                trainer.run(epochs[label])
+                times[label].append(time.perf_counter() - tic)
+    results = {}
+    for label, trainer in trainers:
+        if label in times:
+            per_epoch = getattr(trainer, "samples", samples)
+            results[label] = (first[label],
+                              per_epoch * epochs[label] / statistics.median(times[label]))
+        else:
+            results[label] = first[label], None
+    return results, statistics.median(roofs)
+
+
+def matmul_gflops(repeats, n=2000):
+    """GFLOP/s of a float64 n×n matrix product (NumPy's BLAS, all its threads)."""
+    rng = np.random.default_rng(0)
+    A, B = rng.random((n, n)), rng.random((n, n))
+    A @ B
+    times = []
+    for _ in range(repeats):
+        tic = time.perf_counter()
+        A @ B
+        times.append(time.perf_counter() - tic)
+    return 2 * n**3 / statistics.median(times) / 1e9
+
+
+def matvec_gflops(n_i, n_j, seconds):
+    """GFLOP/s of one sample through an n_i × n_j layer, y @ W, by NumPy's BLAS (dgemv) on
+    one thread, for about ``seconds``: one sweep over the weights per sample, the ceiling of
+    work done one sample after another."""
+    rng = np.random.default_rng(0)
+    W, y, z = rng.random((n_i, n_j)), rng.random(n_i), np.empty(n_j)
+    calls = max(1, int(seconds * 1e9 / (2 * n_i * n_j * 2)))  # ~seconds at 2 GFLOP/s or more
+    with _one_blas_thread():
+        np.dot(y, W, out=z)
+        tic = time.perf_counter()
+        for _ in range(calls):
+            np.dot(y, W, out=z)
+        return 2 * n_i * n_j * calls / (time.perf_counter() - tic) / 1e9
+
+
+def _one_blas_thread():
+    """A context with BLAS on one thread (threadpoolctl), or as it is without threadpoolctl."""
+    if importlib.util.find_spec("threadpoolctl"):
+        import threadpoolctl
+
+        return threadpoolctl.threadpool_limits(1)
+    import contextlib
+
+    return contextlib.nullcontext()
+
+
+def _python_env(**extra):
+    """The environment for a fresh Python that imports this same nbbackprop."""
+    env = dict(os.environ, **extra)
+    src = str(Path(nb.__file__).resolve().parents[1])
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [src, env.get("PYTHONPATH")]))
+    return env
+
+
+COLD_START = """
+import time
+tic = time.perf_counter()
+import nbbackprop as nb
+X, T = nb.xor()
+nb.Network([2, 2, 1], seed=0).fit(X, T, epochs=1)
+print(time.perf_counter() - tic)
+"""
+
+
+def cold_start(repeats, cache_dir=None):
+    """Median seconds, in a fresh process, of ``import nbbackprop`` and a first ``fit``
+    (and of the whole process, interpreter start-up included)."""
+    inside, whole = [], []
+    for _ in range(repeats):
+        env = _python_env(**({"NUMBA_CACHE_DIR": cache_dir} if cache_dir else {}))
+        tic = time.perf_counter()
+        out = subprocess.run([sys.executable, "-c", COLD_START], env=env, check=True,
+                             capture_output=True, text=True).stdout
+        whole.append(time.perf_counter() - tic)
+        inside.append(float(out.split()[-1]))
+    return statistics.median(inside), statistics.median(whole)
+
+
+MEMORY = """
+import resource, sys, time
+import numpy as np
+import nbbackprop as nb
+def peak():  # MiB; VmHWM is this address space's own (ru_maxrss counts the parent's at fork)
+    try:
+        with open("/proc/self/status") as status:
+            return next(int(l.split()[1]) for l in status if l.startswith("VmHWM")) / 1024
+    except OSError:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+sizes, batch = (784, 256, 128, 64, 10), int(sys.argv[1])
+net = nb.Network(sizes, "sigmoid", output_activation="linear", seed=0)
+net.copy().fit(np.zeros((batch, 784)), np.zeros((batch, 10)), epochs=1, batch_size=batch)
+loaded = peak()  # the interpreter, NumPy, Numba and the compiled kernels
+rng = np.random.default_rng(0)
+X = rng.random((60000, 784))
+T = np.eye(10)[rng.integers(10, size=60000)]
+data = peak()
+tic = time.perf_counter()
+net.fit(X, T, epochs=1, eta=0.001, batch_size=batch, shuffle=False)
+print(loaded, data, peak(), time.perf_counter() - tic)
+"""
+
+
+def training_memory(batch):
+    """Peak resident memory (MiB) of a fresh process that trains the deep shape for one
+    epoch on 60,000 synthetic samples: with the kernels loaded, with the float64 data
+    made, at the end; and the epoch's seconds."""
+    out = subprocess.run([sys.executable, "-c", MEMORY, str(batch)], env=_python_env(),
+                         check=True, capture_output=True, text=True).stdout.split()
+    return [float(value) for value in out]
+
+
+def machine(threads):
+    """Lines describing this machine and the software versions."""
+    model = platform.processor() or "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    import numba
+
+    versions = [f"Python {platform.python_version()}", f"NumPy {np.__version__}",
+                f"Numba {numba.__version__}", f"nbbackprop {nb.__version__}"]
+    for name in ("torch", "jax", "sklearn"):
+        if importlib.util.find_spec(name):
+            versions.append(f"{name} {importlib.import_module(name).__version__}")
+    return [f"- CPU: {model}, {os.cpu_count()} logical cores; {threads} thread(s) for every "
+            "implementation (nbbackprop's online SGD uses one)",
+            f"- {platform.system()} {platform.release()}; " + ", ".join(versions)]
+
+
+def set_threads(threads):
+    """The same thread count for Numba, PyTorch and BLAS (JAX reads XLA_FLAGS at import)."""
+    import numba
+
+    numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+    if importlib.util.find_spec("torch"):
+        import torch
+
+        torch.set_num_threads(threads)
+    if importlib.util.find_spec("threadpoolctl"):
+        import threadpoolctl
+
+        threadpoolctl.threadpool_limits(threads)
+    os.environ.setdefault("XLA_FLAGS", f"--xla_cpu_multi_thread_eigen={threads > 1} "
+                          f"intra_op_parallelism_threads={threads}")
+
+
+# --- the report ---------------------------------------------------------------------------------
+
+
+def run(settings, threads, command):
+    """Measure everything; print the Markdown report (``command``: how it was run, Markdown)."""
+    set_threads(threads)
+    started = time.perf_counter()
+    out = []
+    out.append(f"Command: {command}\n")
+    out += machine(threads)
+    log("machine roof: float64 matrix product ...")
+    roof = matmul_gflops(settings.repeats)
+    out.append(f"- float64 matrix product 2000×2000 (NumPy BLAS): **{roof:.1f} GFLOP/s**")
+    out.append(f"- every figure is the median of {settings.repeats} timed runs of about "
+               f"{settings.seconds} s, after a warm-up epoch; the runs of all implementations "
+               "of a shape and batch size take turns, round by round")
+    if hasattr(os, "getloadavg"):
+        out.append("- load average (1, 5, 15 min) at the start: "
+                   + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
+    out.append("")
+    available = peers()
+    for label, _, factory, why in available:
+        if factory is None:
+            out.append(f"- skipped: {label}: {why}")
+    summary = {}
+    for name, sizes, eta in SHAPES:
+        case = make_case(name, sizes, eta, settings.samples)
+        n = len(case.X)
+        widest = max(zip(sizes[:-1], sizes[1:]), key=lambda s: s[0] * s[1])
+        out.append(f"\n### {name} ({n} samples, η = {eta}, "
+                   f"{flops_per_sample(sizes):,} FLOP per sample and epoch)\n")
+        out.append("| implementation | batch | samples/s | nbbackprop is × faster "
+                   "| first-epoch error vs nbbackprop |")
+        out.append("|---|---:|---:|---:|---:|")
+        for batch in BATCHES:
+            if batch > n:
+                continue
+            log(f"{name}, batch {batch} ...")
+            trainers = [("nbbackprop", NbbackpropTrainer(case, batch))]
+            for label, batches, factory, _ in available:
+                if factory is not None and batch in batches:
+                    try:
+                        trainers.append((label, factory(case, batch)))
+                    except Exception as err:  # a peer failing must not end the run
+                        out.append(f"| {label} | {batch} | failed: {type(err).__name__}: "
+                                   f"{err} | | |")
+            results, roof = measure(trainers, n, settings,
+                                    lambda w=widest: matvec_gflops(*w, settings.seconds / 4))
+            comparable = {label for label, trainer in trainers
+                          if getattr(trainer, "samples", n) == n}
+            nb_error, nb_speed = results.pop("nbbackprop")
+            gflops = nb_speed * flops_per_sample(sizes) / 1e9
+            summary[name, batch] = {"nbbackprop": nb_speed, "GFLOP/s": gflops, "roof": roof}
+            out.append(f"| **nbbackprop** ({gflops:.2f} GFLOP/s; per-sample roof "
+                       f"{roof:.1f} GFLOP/s) | {batch} | **{nb_speed:,.0f}** | 1 | — |")
+            for label, (error, speed) in results.items():
+                if speed is None:
+                    out.append(f"| {label} | {batch} | failed: {type(error).__name__}: "
+                               f"{error} | | |")
+                    continue
+                summary[name, batch][label] = speed
+                agree = abs(error - nb_error) / abs(nb_error) if label in comparable else np.nan
+                out.append(f"| {label} | {batch} | {speed:,.0f} | {nb_speed / speed:.2f} "
+                           f"| {agree:.1e} |")
+    out.append("\n### Start-up and memory\n")
+    log("cold start, warm cache ...")
+    inside, whole = cold_start(settings.cold_repeats)
+    summary["cold start"] = inside
+    out.append(f"- fresh process, warm on-disk cache: `import nbbackprop` + first `fit` "
+               f"**{inside:.2f} s** ({whole:.2f} s with the interpreter's own start-up); "
+               f"median of {settings.cold_repeats} processes")
+    if settings.compile_and_memory:
+        log("cold start, empty cache (compiles every kernel) ...")
+        with tempfile.TemporaryDirectory() as empty:
+            inside, whole = cold_start(1, cache_dir=empty)
+        out.append(f"- fresh process, empty cache (compiling every kernel): **{inside:.1f} s** "
+                   f"({whole:.1f} s whole process); one process")
+        for batch in BATCHES:
+            log(f"memory: 784-256-128-64-10 on 60,000 samples, batch {batch} ...")
+            base, data, peak, seconds = training_memory(batch)
+            out.append(f"- peak memory, one epoch of 784-256-128-64-10 on 60,000 synthetic "
+                       f"samples, batch {batch}: **{peak:.0f} MiB**: {base:.0f} MiB with the "
+                       f"kernels loaded, {data - base:.0f} MiB of float64 data, "
+                       f"{peak - data:.0f} MiB for training; the epoch took {seconds:.1f} s")
+    else:
+        out.append("- (empty-cache start-up and the 60,000-sample memory run: "
+                   "`python scripts/bench.py` only)")
+    out.append("- full gradient check vs `torch.autograd.gradcheck`: measured by "
+               "`scripts/bench_gradcheck.py`, not here")
+    if hasattr(os, "getloadavg"):
+        out.append("- load average (1, 5, 15 min) at the end: "
+                   + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
+    out += targets(summary)
+    out.append(f"\nWhole run: {time.perf_counter() - started:.0f} s.")
+    print("\n".join(out))
+    return summary
+
+
+TORCH64, JAX = "PyTorch float64", "JAX float64, jit + lax.scan"
+
+
+def targets(summary):
+    """The performance targets, as ratios within this run: met or missed."""
+    def ratio(shape, batch, peer):
+        speeds = summary.get((shape, batch), {})
+        return speeds["nbbackprop"] / speeds[peer] if peer in speeds else None
+
+    online = summary.get(("784-100-10", 1), {})
+    rows = [
+        ("online SGD 784-100-10, share of the per-sample roof", 0.8,
+         online["GFLOP/s"] / online["roof"] if online else None),
+        ("online SGD vs PyTorch float64 batch 1, 64-32-10", 20, ratio("64-32-10", 1, TORCH64)),
+        ("online SGD vs JAX lax.scan batch 1, 64-32-10", 1.5, ratio("64-32-10", 1, JAX)),
+        ("batch 32 vs PyTorch float64 batch 32, 784-100-10", 1.0,
+         ratio("784-100-10", 32, TORCH64)),
+    ]
+    out = ["\n### Targets\n", "| target | wanted | this run | |", "|---|---:|---:|---|"]
+    for what, wanted, got in rows:
+        if got is None:
+            out.append(f"| {what} | ≥ {wanted} | — | not measured |")
+        else:
+            verdict = "met" if got >= wanted else "MISSED"
+            out.append(f"| {what} | ≥ {wanted} | {got:.2f} | {verdict} |")
+    cold = summary["cold start"]
+    out.append(f"| fresh process, warm cache: import + first fit | < 1 s | {cold:.2f} s "
+               f"| {'met' if cold < 1 else 'MISSED'} |")
+    return out
+
+
+# --- the command ----------------------------------------------------------------------------
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _positive_int(text):
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+    return value
+
+
+def parser():
+    p = _Parser(prog="python scripts/bench.py", description=__doc__.splitlines()[0])
+    p.add_argument("--quick", action="store_true",
+                   help="a quick run (about a minute): the same tables, shorter timings, "
+                        "without the empty-cache start-up and the 60,000-sample memory run")
+    p.add_argument("--threads", type=_positive_int, default=None,
+                   help="threads for every implementation (default: all cores)")
+    return p
+
+
+def main(argv=None):
+    args = parser().parse_args(argv)
+    command = "`python scripts/bench.py" + (" --quick" if args.quick else "") + (
+        f" --threads {args.threads}" if args.threads else "") + "`"
+    run(QUICK if args.quick else FULL, args.threads or os.cpu_count(), command)
+    return 0
+
 
 if __name__ == "__main__":
-    sys.exit(main(["bench", "--full", *sys.argv[1:]]))
+    sys.exit(main())

@@ -5,7 +5,7 @@ Nielsen's ``network.py`` writes backpropagation (without its shuffling, and for 
 benchmark's network: sigmoid hidden layers, a linear output layer, E = ½ Σ_k (t_k − y_k)²).
 ``W[l][i, j]`` is w_ij, as in nbbackprop.
 
-Used by ``nbbackprop bench`` and ``scripts/bench.py``; not part of the package.
+Used by ``scripts/bench.py``; not part of the package.
 """
 
 import numpy as np

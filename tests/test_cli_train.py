@@ -95,7 +95,7 @@ def test_a_real_sigint_saves_the_last_completed_epoch_and_exits_130(tmp_path):
     assert child.returncode == 130, err
     assert err.count("\n") == 1 and "Traceback" not in err
     assert "interrupted" in err and f"Saved them to {out}" in err
-    epoch = int(err.split("after epoch ")[1].split()[0])
+    epoch = int(err.split("after epoch ")[1].split()[0].rstrip("."))  # "… epoch 0. Saved …"
     saved = nb.load(out)
     if epoch:  # the error it reports is that of the weights it saved
         reported = float(err.split("(error ")[1].split(")")[0])

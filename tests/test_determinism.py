@@ -12,7 +12,7 @@ import numpy as np
 
 import nbbackprop as nb
 import processes
-from nbbackprop import kernels
+from nbbackprop import fast, formulas, training
 
 
 def fingerprint():
@@ -37,20 +37,27 @@ import json, sys, warnings
 warnings.simplefilter("always")
 sys.path.insert(0, {tests!r})
 from test_determinism import fingerprint
-from nbbackprop import kernels
+from nbbackprop import training
 digest = fingerprint()
-stats = kernels.train_epochs.stats
+stats = training.train_epochs.stats
 print(json.dumps({{"digest": digest, "cache_hits": sum(stats.cache_hits.values()),
                   "cache_path": stats.cache_path}}))
 """
 
 
 def fingerprint_in_a_new_process(path=None, **env):
+    """Start a new process computing the fingerprint; call the result to wait for it and
+    get (what it printed, as JSON; its stderr)."""
     code = CHILD.format(tests=os.path.dirname(os.path.abspath(__file__)))
-    result = processes.run(["-c", code], env=processes.environment(
+    child = processes.start(["-c", code], env=processes.environment(
         **({"path": path} if path else {}), **env))
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout), result.stderr
+
+    def result():
+        stdout, stderr = child.communicate(timeout=300)
+        assert child.returncode == 0, stderr
+        return json.loads(stdout), stderr
+
+    return result
 
 
 def unwritable(tmp_path, name):
@@ -60,22 +67,25 @@ def unwritable(tmp_path, name):
 
 
 def test_same_seed_same_bits_across_processes_threads_and_the_compile_cache(tmp_path):
-    here = fingerprint()
-    assert fingerprint() == here  # twice in one process
-
-    # A new process, one thread, the kernels loaded from the on-disk cache.
-    warm, _ = fingerprint_in_a_new_process(NUMBA_NUM_THREADS=1, NUMBA_CACHE_DIR=None)
-    assert warm["digest"] == here and warm["cache_hits"] > 0
-
     # A new process, two threads, and no writable cache directory anywhere (a read-only
-    # install): Numba refuses cache=True there, so the kernels are compiled in memory.
+    # install): Numba refuses cache=True there, so the kernels are compiled in memory. It
+    # takes longest, so it starts first and runs beside the rest.
     copy = tmp_path / "site"
     shutil.copytree(processes.PACKAGE, copy / "nbbackprop",
                     ignore=shutil.ignore_patterns("__pycache__"))
     (copy / "nbbackprop" / "__pycache__").touch()  # the package's own cache cannot be made
-    cold, stderr = fingerprint_in_a_new_process(
+    cold_process = fingerprint_in_a_new_process(
         path=str(copy), NUMBA_NUM_THREADS=2, NUMBA_CACHE_DIR=unwritable(tmp_path, "numba"),
         XDG_CACHE_HOME=unwritable(tmp_path, "cache"))
+
+    here = fingerprint()
+    assert fingerprint() == here  # twice in one process
+
+    # A new process, one thread, the kernels loaded from the on-disk cache.
+    warm, _ = fingerprint_in_a_new_process(NUMBA_NUM_THREADS=1, NUMBA_CACHE_DIR=None)()
+    assert warm["digest"] == here and warm["cache_hits"] > 0
+
+    cold, stderr = cold_process()
     assert cold["digest"] == here and cold["cache_hits"] == 0 and cold["cache_path"] is None
     warnings = [line for line in stderr.splitlines() if "Warning" in line]
     assert len(warnings) == 1 and "no writable directory for Numba's compile cache" in stderr
@@ -111,5 +121,6 @@ def test_two_threads_training_two_networks_at_once_match_training_them_in_turn()
 
 def test_the_kernels_release_the_gil():
     """What lets two threads train at once: every kernel is compiled with nogil=True."""
-    for name in ("train_epochs", "forward_all", "mean_error", "mean_gradient"):
-        assert getattr(kernels, name).targetoptions.get("nogil") is True, name
+    for kernel in (training.train_epochs, fast.forward_all, fast.mean_error,
+                   formulas.mean_gradient):
+        assert kernel.targetoptions.get("nogil") is True, kernel

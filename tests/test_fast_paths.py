@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 import nbbackprop as nb
-from nbbackprop import kernels
+from nbbackprop import fast, formulas
 from nbbackprop.activations import ACTIVATIONS, fprime
 from test_training import hand_rolled_sgd
 
@@ -40,10 +40,10 @@ def test_forward_layer_batch_is_forward_layer_for_each_sample(case):
     w, b, Y_below, code = case
     m, n_j = Y_below.shape[0], w.shape[1]
     Z, Y = np.empty((m, n_j)), np.empty((m, n_j))
-    kernels.forward_layer_batch(w, b, Y_below, code, Z, Y)
+    fast.forward_layer_batch(w, b, Y_below, code, Z, Y)
     for s in range(m):
         z, y = np.empty(n_j), np.empty(n_j)
-        kernels.forward_layer(w, b, Y_below[s], code, z, y)
+        formulas.forward_layer(w, b, Y_below[s], code, z, y)
         np.testing.assert_array_equal(Z[s], z)
         np.testing.assert_array_equal(Y[s], y)
 
@@ -56,11 +56,11 @@ def test_hidden_delta_sums_over_k_in_order(case, data):
     Z = data.draw(arrays(np.float64, (m, n_j), elements=values))
     Y = data.draw(arrays(np.float64, (m, n_j), elements=values))
     D, DT = np.empty((m, n_j)), np.empty((n_j, m))
-    kernels.hidden_delta_batch(w_above, np.ascontiguousarray(D_above.T), Z, Y, code, D, DT)
+    fast.hidden_delta_batch(w_above, np.ascontiguousarray(D_above.T), Z, Y, code, D, DT)
     np.testing.assert_array_equal(DT, D.T)
     for s in range(m):
         delta = np.empty(n_j)
-        kernels.hidden_delta(w_above, D_above[s], Z[s], Y[s], code, delta)
+        formulas.hidden_delta(w_above, D_above[s], Z[s], Y[s], code, delta)
         np.testing.assert_array_equal(D[s], delta)
         for j in range(n_j):
             total = 0.0  # Python floats are IEEE doubles: the reference order, spelled out
@@ -74,9 +74,9 @@ def test_accumulate_gradient_batch_adds_the_samples_in_order(case, data):
     grad_w, grad_b, Y_below, _ = case  # start from any gradient so far
     D = data.draw(arrays(np.float64, (Y_below.shape[0], grad_w.shape[1]), elements=values))
     batch_w, batch_b = grad_w.copy(), grad_b.copy()
-    kernels.accumulate_gradient_batch(D, Y_below, batch_w, batch_b)
+    fast.accumulate_gradient_batch(D, Y_below, batch_w, batch_b)
     for s in range(len(D)):
-        kernels.accumulate_gradient(D[s], Y_below[s], grad_w, grad_b)
+        formulas.accumulate_gradient(D[s], Y_below[s], grad_w, grad_b)
     np.testing.assert_array_equal(batch_w, grad_w)
     np.testing.assert_array_equal(batch_b, grad_b)
 
@@ -87,19 +87,19 @@ def test_descend_forward_layer_is_descend_then_forward(case, data, eta, train_bi
     n_i, n_j = w.shape
     delta = data.draw(arrays(np.float64, (n_j,), elements=values))
     fused_w, fused_b, z, y = w.copy(), b.copy(), np.empty(n_j), np.empty(n_j)
-    kernels.descend_forward_layer(fused_w, fused_b, delta, Y_below[0], eta, train_biases,
+    fast.descend_forward_layer(fused_w, fused_b, delta, Y_below[0], eta, train_biases,
                                   Y_below[-1], code, z, y)
-    kernels.descend_layer(w, b, delta, Y_below[0], eta, train_biases)
+    formulas.descend_layer(w, b, delta, Y_below[0], eta, train_biases)
     z_ref, y_ref = np.empty(n_j), np.empty(n_j)
-    kernels.forward_layer(w, b, Y_below[-1], code, z_ref, y_ref)
+    formulas.forward_layer(w, b, Y_below[-1], code, z_ref, y_ref)
     for got, want in ((fused_w, w), (fused_b, b), (z, z_ref), (y, y_ref)):
         np.testing.assert_array_equal(got, want)
 
 
 # A network with enough weights that the error of a data set spanning several blocks (the
-# last one partial) is shared out to the threads (kernels.worth_threads).
-BIG = (kernels.PARALLEL_WORK // (2 * kernels.TASK_BLOCKS * kernels.BLOCK * 64) + 1, 64, 30, 3)
-N_BIG = 2 * kernels.TASK_BLOCKS * kernels.BLOCK + 11
+# last one partial) is shared out to the threads (fast.worth_threads).
+BIG = (fast.PARALLEL_WORK // (2 * fast.TASK_BLOCKS * fast.BLOCK * 64) + 1, 64, 30, 3)
+N_BIG = 2 * fast.TASK_BLOCKS * fast.BLOCK + 11
 
 
 def big_case(seed=0):
@@ -109,8 +109,8 @@ def big_case(seed=0):
 
 
 def test_the_big_case_takes_the_threaded_path():
-    assert kernels.worth_threads(np.array(BIG), N_BIG)
-    assert not kernels.worth_threads(np.array([2, 2, 1]), N_BIG)
+    assert fast.worth_threads(np.array(BIG), N_BIG)
+    assert not fast.worth_threads(np.array([2, 2, 1]), N_BIG)
 
 
 def test_error_of_many_blocks_adds_the_samples_in_order():
@@ -118,14 +118,14 @@ def test_error_of_many_blocks_adds_the_samples_in_order():
     z, y = (np.empty(sum(BIG)) for _ in range(2))
     total = 0.0
     for s in range(len(X)):
-        kernels.forward(net.parameters, *net._layout, X[s], z, y)
-        total += kernels.sample_error(y[-BIG[-1]:], T[s])
+        formulas.forward(net.parameters, net.layout, X[s], z, y)
+        total += formulas.sample_error(y[-BIG[-1]:], T[s])
     assert net.error(X, T) == total / len(X)
     np.testing.assert_array_equal(net.forward(X)[-1], y[-BIG[-1]:])
 
 
 def test_mini_batches_of_many_blocks_equal_hand_rolled_steps():
-    for batch_size, momentum in ((7, 0.0), (kernels.BLOCK, 0.9), (kernels.BLOCK + 5, 0.5),
+    for batch_size, momentum in ((7, 0.0), (fast.BLOCK, 0.9), (fast.BLOCK + 5, 0.5),
                                  (N_BIG, 0.0)):
         by_fit, X, T = big_case()
         by_hand = by_fit.copy()

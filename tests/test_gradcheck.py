@@ -5,7 +5,6 @@ Correct gradients come from two independent sources: the package's loops (gradch
 and the NumPy oracle (compare_gradients); the finite differences from the kernel.
 """
 
-import importlib
 import json
 
 import numpy as np
@@ -16,10 +15,9 @@ from hypothesis import strategies as st
 import nbbackprop as nb
 import oracle
 from clear_errors import assert_clear_error
-from nbbackprop import gradcheck_kernels as fd
+from nbbackprop import finite_differences as fd
+from nbbackprop import gradient_check as gc
 from oracle import networks_and_data
-
-gc = importlib.import_module("nbbackprop.gradcheck")  # the module (nb.gradcheck is the function)
 
 
 def network(case):
@@ -46,7 +44,7 @@ def relu_networks_at_kinks(draw):
 
 
 def forward_sums(W, Y):
-    """Σ_i w_ij y_i summed over i in order from 0.0, as kernels.forward_layer does."""
+    """Σ_i w_ij y_i summed over i in order from 0.0, as formulas.forward_layer does."""
     Z = np.zeros((len(Y), W.shape[1]))
     for i in range(W.shape[0]):
         Z += Y[:, i : i + 1] * W[i]
@@ -123,7 +121,7 @@ def test_kernel_differences_equal_plain_ones(case, data):
     p = data.draw(st.integers(0, theta.size - 1), label="p")
     h = gc.STEP * np.maximum(1.0, np.abs(theta))
     rows = np.empty((theta.size, fd.ROW))
-    fd.central_differences(theta, *net._layout, X, T, h, rows)
+    fd.central_differences(theta, net.layout, X, T, h, rows)
     before = theta.copy()
     old = theta[p]
     theta[p] = old + h[p]
@@ -133,7 +131,7 @@ def test_kernel_differences_equal_plain_ones(case, data):
     theta[p] = old
     span = (old + h[p]) - (old - h[p])  # the step the plain quotient really took
     plain = (up - down) / span
-    eps_c = fd.error_rounding(theta, *net._layout, X, T, gc.U64, gc.LAMBDA)
+    eps_c = fd.error_rounding(theta, net.layout, X, T, gc.U64, gc.LAMBDA)
     kernel = rows[p, fd.ALL_H] / (2 * h[p] * len(X))
     assert abs(kernel - plain) <= 2 * eps_c / h[p] + 4 * gc.EPS * abs(plain)
     np.testing.assert_array_equal(theta, before)  # θ was never written
@@ -144,7 +142,7 @@ def test_the_step_and_tolerance_are_in_the_report():
     report = nb.gradcheck(net, X, T)
     text = str(report)
     assert "ε^(1/3)·max(1, |θ|)" in text and "|D(2h) − D(h)| + 3·ε_C/h + e_g" in text
-    eps_c = fd.error_rounding(net.parameters, *net._layout, X, T, gc.U64, gc.LAMBDA)
+    eps_c = fd.error_rounding(net.parameters, net.layout, X, T, gc.U64, gc.LAMBDA)
     assert f"ε_C = {eps_c:.2g}" in text
     for e, theta_p in zip(report.entries, net.parameters):  # never below the rounding bound
         assert e.tol >= 3 * eps_c / (gc.STEP * max(1.0, abs(theta_p)))
@@ -165,7 +163,7 @@ def test_a_corrupted_entry_is_the_one_reported(case, data):
     change = bump * max(1.0, abs(flat[p]))
     assume(abs(change) > 2 * e.tol + (e.high - e.low if e.kink else 0.0))
     flat[p] += change
-    bad_w, bad_b = net._split(flat)
+    bad_w, bad_b = net.per_layer(flat)
     report = nb.compare_gradients(net, X, T, bad_w, bad_b)
     assert [e.name for e in report.failures] == [clean.entries[p].name]
     assert report.worst.name == clean.entries[p].name and not report.ok

@@ -31,7 +31,7 @@ def backprop(weights, biases, activations, X, T, bug=None, at=0, eta=0.1):
     delta = Y - T if bug == "missing f'" and at == L - 1 else (Y - T) * oracle.f_prime(
         activations[-1], Z)
     if bug == "wrong sign of δ":
-        delta = -delta  # seed 000's δ_k = (t_k − y_k) f'(z_k) with seed 001's update
+        delta = -delta  # the study note's δ_k = (t_k − y_k) f'(z_k) with the article's update
     gw, gb = [None] * L, [None] * L
     for l in reversed(range(L)):
         Y_below = X if l == 0 else layers[l - 1][1]
@@ -83,7 +83,7 @@ def test_the_report_flags_exactly_the_entries_the_bug_changed(bug, data):
         wrong = flat(*right)
         p = data.draw(st.integers(0, wrong.size - 1), label="entry")
         wrong[p] += data.draw(st.sampled_from([-1.0, 1e-3, 0.5]), label="by")
-        wrong = net._split(wrong)
+        wrong = net.per_layer(wrong)
     else:
         wrong = backprop(*case, bug=bug, at=at, eta=data.draw(st.floats(0.01, 1), label="eta"))
     report = nb.compare_gradients(net, X, T, *wrong)

@@ -14,14 +14,14 @@ from hypothesis import strategies as st
 
 import nbbackprop as nb
 import processes
-from nbbackprop import kernels, network
+from nbbackprop import network, training
 from oracle import networks_and_data
 
 
 def interrupt_after(monkeypatch, calls):
     """Make Ctrl-C arrive during the compiled call number `calls`: Python raises
     KeyboardInterrupt as soon as that call returns, wherever it then is."""
-    real, count = kernels.train_epochs, [0]
+    real, count = training.train_epochs, [0]
 
     def train_epochs(*args):
         reason = real(*args)
@@ -30,7 +30,7 @@ def interrupt_after(monkeypatch, calls):
             raise KeyboardInterrupt
         return reason
 
-    monkeypatch.setattr(kernels, "train_epochs", train_epochs)
+    monkeypatch.setattr(training, "train_epochs", train_epochs)
 
 
 @given(networks_and_data(), st.data())

@@ -9,17 +9,17 @@ import numpy as np
 
 import nbbackprop as nb
 import processes
-from nbbackprop import kernels
+from nbbackprop import training
 
 
 def test_fit_reads_float64_c_contiguous_data_in_place(monkeypatch):
-    real, seen = kernels.train_epochs, []
+    real, seen = training.train_epochs, []
 
-    def train_epochs(theta, sizes, acts, w_off, n_off, X, T, *rest):
+    def train_epochs(theta, layout, X, T, *rest):
         seen.append((X, T))
-        return real(theta, sizes, acts, w_off, n_off, X, T, *rest)
+        return real(theta, layout, X, T, *rest)
 
-    monkeypatch.setattr(kernels, "train_epochs", train_epochs)
+    monkeypatch.setattr(training, "train_epochs", train_epochs)
     monkeypatch.setattr("nbbackprop.network._CHUNK_SECONDS", 0.0)  # many compiled calls
     rng = np.random.default_rng(0)
     X, T = rng.normal(size=(50, 4)), rng.random((50, 2))

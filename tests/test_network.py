@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import nbbackprop as nb
-from nbbackprop import kernels, network
+from nbbackprop import fast, finite_differences, formulas, layout, network, training
 
 
 def test_shapes_and_names():
@@ -92,8 +92,10 @@ def test_literature_inits_draw_biases_too():
 def test_kernels_are_cached_and_exact():
     """Every kernel is cached on disk, and none trades IEEE semantics for speed: plain
     fastmath would delete the non-finite checks that divergence detection relies on."""
-    jitted = [obj for obj in vars(kernels).values() if hasattr(obj, "targetoptions")]
-    assert len(jitted) >= 10
+    modules = (formulas, fast, training, layout, finite_differences)
+    jitted = [obj for module in modules for obj in vars(module).values()
+              if hasattr(obj, "targetoptions")]
+    assert len(jitted) >= 30
     for kernel in jitted:
         assert type(kernel._cache).__name__ == "FunctionCache", kernel
         assert not kernel.targetoptions.get("fastmath"), kernel

@@ -6,7 +6,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import nbbackprop as nb
-from nbbackprop import kernels, network
+from nbbackprop import network, training
 from oracle import error_scales, forward, networks_and_data
 
 EPS = np.finfo(np.float64).eps
@@ -116,7 +116,7 @@ def test_splitting_a_run_into_compiled_calls_changes_nothing(monkeypatch):
 def test_shuffle_is_a_permutation(n, seed):
     order = np.arange(n, dtype=np.int64)
     state = np.array([seed], dtype=np.uint64)
-    kernels.shuffle(order, state)
+    training.shuffle(order, state)
     assert sorted(order) == list(range(n))
 
 
@@ -124,7 +124,7 @@ def test_shuffle_depends_on_the_seed():
     orders = set()
     for seed in range(20):
         order = np.arange(10, dtype=np.int64)
-        kernels.shuffle(order, np.array([seed], dtype=np.uint64))
+        training.shuffle(order, np.array([seed], dtype=np.uint64))
         orders.add(tuple(order))
     assert len(orders) == 20  # 20 draws from 10! orders: a repeat would be a broken generator
 

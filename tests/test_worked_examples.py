@@ -195,7 +195,7 @@ def test_han_uses_the_note_convention():
     assert tr.convention == "note" and tr.layers[-1].delta[0] > 0  # Err_6 = O(1 − O)(T − O) > 0
 
 
-# --- The study note's 2-2-1 story (seed 000) --------------------------------------------------
+# --- The study note's 2-2-1 story --------------------------------------------------------
 # "Input passes forward → produces prediction 0.8; actual target = 1 → error = (1 − 0.8) = 0.2;
 # … after many iterations, output becomes 0.99." The start is ours (see worked_examples.py).
 

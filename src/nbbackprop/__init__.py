@@ -1,17 +1,24 @@
 """nbbackprop: backpropagation for fully connected networks as explicit per-neuron loops.
 
 Each formula of the textbook derivation (z_j, y_j, δ_k, δ_j, Δw_ij) is one compiled
-loop in ``nbbackprop.kernels``; ``Network`` is the Python shell around them.
+loop in ``nbbackprop.formulas``; ``Network`` is the Python shell around them.
 """
 
 from importlib.metadata import PackageNotFoundError, version
 
 from .activations import ACTIVATIONS
 from .datasets import xor
-from .exceptions import GradcheckError, NonFiniteResult, TrainingDiverged, TrainingInterrupted
-from .gradcheck import GradcheckReport, check_function, compare_gradients, gradcheck
-from .network import History, Network
-from .storage import load
+from .exceptions import (
+    GradcheckError,
+    InputError,
+    InvalidType,
+    InvalidValue,
+    NonFiniteResult,
+    TrainingDiverged,
+    TrainingInterrupted,
+)
+from .gradient_check import GradcheckReport, check_function, compare_gradients, gradcheck
+from .network import History, Network, load
 from .trace import CONVENTIONS, LayerTrace, Trace
 from .worked_examples import EXAMPLES, WorkedExample, worked_example
 
@@ -23,4 +30,5 @@ except PackageNotFoundError:  # running from a source tree that was not installe
 __all__ = ["ACTIVATIONS", "History", "Network", "TrainingDiverged", "load", "xor", "__version__",
            "CONVENTIONS", "EXAMPLES", "LayerTrace", "Trace", "WorkedExample", "worked_example",
            "NonFiniteResult", "TrainingInterrupted", "GradcheckError", "GradcheckReport",
-           "check_function", "compare_gradients", "gradcheck"]
+           "check_function", "compare_gradients", "gradcheck", "InputError", "InvalidType",
+           "InvalidValue"]

@@ -8,6 +8,12 @@ driver that spreads independent work over threads adds ``parallel=True`` (``jit_
   the package's ``__pycache__``, the user's cache directory); when there is none (a
   read-only install and home), it refuses ``cache=True``, so the kernels are compiled
   without an on-disk cache instead, after one warning.
+- The cache key covers every module with compiled code: Numba keys a kernel's cache on
+  its own file only, so after an edit of ``activations.py`` a kernel in ``formulas.py``
+  that inlines ``f`` was loaded stale (and a stale kernel calling a changed one can crash
+  the process). Here the kernels of each version of those files (``KERNEL_SOURCES``) are
+  cached in a directory named by their hash, so any edit recompiles them all, and two
+  versions never share a cache file.
 - ``nogil=True``: two threads may train two networks at once.
 - no ``fastmath``: these are the reference kernels, so every sum is evaluated in the
   order the loop states it, in IEEE float64 (plain ``fastmath=True`` would also assume
@@ -20,11 +26,64 @@ driver that spreads independent work over threads adds ``parallel=True`` (``jit_
 """
 
 import functools
+import hashlib
+import os
 import warnings
 
 import numba
+from numba.core import caching
 
 _cache = True  # False once Numba has said that no cache directory is writable
+PACKAGE = os.path.dirname(os.path.abspath(__file__))
+
+
+def _kernel_sources():
+    """The package's modules that hold compiled code (and this one), by file name."""
+    names = []
+    for name in sorted(os.listdir(PACKAGE)):
+        if name.endswith(".py"):
+            with open(os.path.join(PACKAGE, name), encoding="utf-8") as file:
+                if name == "_jit.py" or "from ._jit import" in file.read():
+                    names.append(name)
+    return tuple(names)
+
+
+KERNEL_SOURCES = _kernel_sources()
+
+
+@functools.lru_cache(maxsize=1)
+def _sources_stamp():
+    digest = hashlib.sha256()
+    for name in KERNEL_SOURCES:
+        with open(os.path.join(PACKAGE, name), "rb") as file:
+            digest.update(name.encode() + b"\0" + file.read())
+    return digest.hexdigest()
+
+
+class _WholePackageStamp:
+    """A Numba cache locator for this package's kernels: a directory of its own per hash of
+    every kernel source (inside the one the usual locator would use), and that hash as the
+    stamp, so that no two versions of the sources ever share or overwrite a cache file."""
+
+    def get_cache_path(self):
+        return os.path.join(super().get_cache_path(), f"kernels-{_sources_stamp()[:16]}")
+
+    def get_source_stamp(self):
+        return _sources_stamp()
+
+    @classmethod
+    def from_function(cls, py_func, py_file):
+        if os.path.dirname(os.path.abspath(py_file)) != PACKAGE:
+            return None  # not ours: Numba's own locators decide
+        return super().from_function(py_func, py_file)
+
+
+# Tried before Numba's own locators, in their order (older Numba names it _CacheImpl).
+(getattr(caching, "CacheImpl", None) or caching._CacheImpl)._locator_classes[:0] = [
+    type(f"Package{base.__name__}", (_WholePackageStamp, base), {})
+    for base in (caching.UserProvidedCacheLocator, caching.InTreeCacheLocator,
+                 caching.UserWideCacheLocator)
+]
 
 
 def jit(function=None, **options):

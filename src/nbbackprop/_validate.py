@@ -2,7 +2,12 @@
 on the way out, ``finite_result``).
 
 One message style: ``"<argument> must be <what was expected>, got <what was given>"``.
-Type problems raise TypeError, value problems ValueError.
+Type problems raise ``InvalidType`` (a TypeError), value problems ``InvalidValue`` (a
+ValueError).
+
+Each public entry point declares its scalar parameters once, as a table of constraints
+(``Network.fit``'s is ``network.FIT_PARAMETERS``), and checks them with ``arguments``; the
+array checks (``inputs``, ``targets``, ``parameters``, …) are functions here too.
 """
 
 import numbers
@@ -12,11 +17,11 @@ from collections.abc import Sequence
 import numpy as np
 
 from .activations import ACTIVATIONS, CODES
-from .exceptions import NonFiniteResult
-from .kernels import all_finite
+from .exceptions import InvalidType, InvalidValue, NonFiniteResult
+from .training import all_finite
 
 
-def _shown(value):
+def shown(value):
     """A short, unambiguous rendering of a bad value for an error message."""
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
@@ -25,32 +30,98 @@ def _shown(value):
 def integer(value, name, *, minimum=None, maximum=None):
     """A Python int from an int-like value (not bool, not float), within [minimum, maximum]."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer, got {_shown(value)}")
+        raise InvalidType(f"{name} must be an integer, got {shown(value)}")
     value = operator.index(value)
     if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
         low = "" if minimum is None else f"≥ {minimum}"
         high = "" if maximum is None else f"≤ {maximum}"
-        raise ValueError(f"{name} must be an integer {' and '.join(filter(None, (low, high)))}, "
-                         f"got {_shown(value)}")
+        raise InvalidValue(f"{name} must be an integer {' and '.join(filter(None, (low, high)))}, "
+                           f"got {shown(value)}")
     return value
 
 
 def real(value, name, *, expected, ok):
     """A finite Python float from a real number, for which ok(value) holds."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be {expected}, got {_shown(value)}")
+        raise InvalidType(f"{name} must be {expected}, got {shown(value)}")
     try:
         value = float(value)
     except OverflowError:  # an int beyond float64, such as 10**400
-        raise ValueError(f"{name} must be {expected}, got {_shown(value)}") from None
+        raise InvalidValue(f"{name} must be {expected}, got {shown(value)}") from None
     if not (np.isfinite(value) and ok(value)):
-        raise ValueError(f"{name} must be {expected}, got {value!r}")
+        raise InvalidValue(f"{name} must be {expected}, got {value!r}")
     return value
+
+
+# --- declared constraints --------------------------------------------------------------
+# A constraint is called as constraint(value, name, limits) and returns the checked value;
+# ``limits`` holds the bounds that depend on the call (e.g. n, the number of samples).
+
+
+class Integer:
+    """An int (not bool, not float) in [minimum, maximum]; a bound may name a limit."""
+
+    def __init__(self, minimum=None, maximum=None):
+        self.minimum, self.maximum = minimum, maximum
+
+    def __call__(self, value, name, limits):
+        bound = lambda b: limits[b] if isinstance(b, str) else b  # noqa: E731
+        return integer(value, name, minimum=bound(self.minimum), maximum=bound(self.maximum))
+
+
+class Real:
+    """A finite float for which ok(value) holds, described as ``expected``."""
+
+    def __init__(self, expected, ok=lambda v: True):
+        self.expected, self.ok = expected, ok
+
+    def __call__(self, value, name, limits):
+        return real(value, name, expected=self.expected, ok=self.ok)
+
+
+class Choice:
+    """One of a few names."""
+
+    def __init__(self, *options):
+        self.options = options
+
+    def __call__(self, value, name, limits):
+        return choice(value, name, self.options)
+
+
+class Optional:
+    """None, or what ``constraint`` accepts."""
+
+    def __init__(self, constraint):
+        self.constraint = constraint
+
+    def __call__(self, value, name, limits):
+        return None if value is None else self.constraint(value, name, limits)
+
+
+def Flag():  # noqa: N802 - read as a constraint, like the classes above
+    return lambda value, name, limits: flag(value, name)
+
+
+def Seed():  # noqa: N802
+    return lambda value, name, limits: seed(value, name)
+
+
+# The learning rate η, wherever a step is taken (fit, trace).
+ETA = Real("a positive finite float", lambda v: v > 0)
+
+
+def arguments(constraints, limits=None, **values):
+    """The values checked against their declared constraints, returned in the order given."""
+    return tuple(constraints[name](value, name, limits or {}) for name, value in values.items())
+
+
+# --- single values -----------------------------------------------------------------------
 
 
 def flag(value, name):
     if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be True or False, got {_shown(value)}")
+        raise InvalidType(f"{name} must be True or False, got {shown(value)}")
     return bool(value)
 
 
@@ -62,18 +133,19 @@ def seed(value, name="seed"):
 def sizes(value):
     """Layer sizes: at least two positive integers (inputs, ..., outputs)."""
     if isinstance(value, (str, bytes)) or _length(value) is None:
-        raise TypeError(f"sizes must be a sequence of layer sizes such as [2, 3, 1], "
-                        f"got {_shown(value)}")
+        raise InvalidType(f"sizes must be a sequence of layer sizes such as [2, 3, 1], "
+                          f"got {shown(value)}")
     if len(value) < 2:
-        raise ValueError(f"sizes must list at least an input and an output size, got {list(value)}")
+        raise InvalidValue(f"sizes must list at least an input and an output size, "
+                           f"got {list(value)}")
     return tuple(integer(n, f"sizes[{l}]", minimum=1) for l, n in enumerate(value))
 
 
 def activation_name(value, name):
     if not isinstance(value, str):
-        raise TypeError(f"{name} must be one of {', '.join(ACTIVATIONS)}, got {_shown(value)}")
+        raise InvalidType(f"{name} must be one of {', '.join(ACTIVATIONS)}, got {shown(value)}")
     if value not in CODES:
-        raise ValueError(f"{name} must be one of {', '.join(ACTIVATIONS)}, got {value!r}")
+        raise InvalidValue(f"{name} must be one of {', '.join(ACTIVATIONS)}, got {value!r}")
     return value
 
 
@@ -83,11 +155,11 @@ def activations(activation, output_activation, n_layers, name="activation"):
         names = [activation_name(activation, name)] * n_layers
     else:
         if _length(activation) is None:
-            raise TypeError(f"{name} must be a name or a sequence of {n_layers} names, "
-                            f"got {_shown(activation)}")
+            raise InvalidType(f"{name} must be a name or a sequence of {n_layers} names, "
+                              f"got {shown(activation)}")
         if len(activation) != n_layers:
-            raise ValueError(f"{name} must name one activation per layer of weights "
-                             f"({n_layers}), got {len(activation)}: {_shown(activation)}")
+            raise InvalidValue(f"{name} must name one activation per layer of weights "
+                               f"({n_layers}), got {len(activation)}: {shown(activation)}")
         names = [activation_name(a, f"{name}[{l}]") for l, a in enumerate(activation)]
     if output_activation is not None:
         names[-1] = activation_name(output_activation, "output_activation")
@@ -99,11 +171,11 @@ def float_array(value, name):
     try:
         array = np.asarray(value)
     except (ValueError, TypeError) as err:  # ragged nested lists, unconvertible objects
-        raise ValueError(f"{name} must be a rectangular array of numbers, got {_shown(value)} "
-                         f"({err})") from None
+        raise InvalidValue(f"{name} must be a rectangular array of numbers, got {shown(value)} "
+                           f"({err})") from None
     if array.dtype.kind not in "iuf":
-        raise TypeError(f"{name} must hold real numbers (integer or float dtype), "
-                        f"got dtype {array.dtype}")
+        raise InvalidType(f"{name} must hold real numbers (integer or float dtype), "
+                          f"got dtype {array.dtype}")
     return np.ascontiguousarray(array, dtype=np.float64)
 
 
@@ -115,7 +187,7 @@ def finite(array, name):
     if bad.any():
         where = tuple(int(i) for i in np.argwhere(bad)[0])
         index = where[0] if len(where) == 1 else where
-        raise ValueError(f"{name} must be finite, got {array[where]} at index {index}")
+        raise InvalidValue(f"{name} must be finite, got {array[where]} at index {index}")
     return array
 
 
@@ -144,10 +216,10 @@ def inputs(X, n_in, name="X"):
     if single:
         X = X[None, :]
     if X.ndim != 2 or X.shape[1] != n_in:
-        raise ValueError(f"{name} must have shape ({n_in},) or (n, {n_in}), "
-                         f"got shape {X.shape if not single else X.shape[1:]}")
+        raise InvalidValue(f"{name} must have shape ({n_in},) or (n, {n_in}), "
+                           f"got shape {X.shape if not single else X.shape[1:]}")
     if X.shape[0] == 0:
-        raise ValueError(f"{name} must hold at least one sample, got shape {X.shape}")
+        raise InvalidValue(f"{name} must hold at least one sample, got shape {X.shape}")
     return finite(X, name), single
 
 
@@ -161,8 +233,8 @@ def targets(T, n, n_out, single, name="T"):
         expected = f"({n}, {n_out})" + (f" or ({n},)" if n_out == 1 else "")
         ok_shapes = {(n, n_out)} | ({(n,)} if n_out == 1 else set())
     if T.shape not in ok_shapes:
-        raise ValueError(f"{name} must have shape {expected} to match X and the "
-                         f"{n_out} output(s), got shape {T.shape}")
+        raise InvalidValue(f"{name} must have shape {expected} to match X and the "
+                           f"{n_out} output(s), got shape {T.shape}")
     return finite(T.reshape(n, n_out), name)
 
 
@@ -170,20 +242,20 @@ def parameters(weights, biases, layer_sizes):
     """Check user-given weights and biases against the layer sizes; return float64 copies."""
     for name, given in (("weights", weights), ("biases", biases)):
         if not is_list(given):
-            raise TypeError(f"{name} must be a list with one array per layer, got {_shown(given)}")
+            raise InvalidType(f"{name} must be a list with one array per layer, got {shown(given)}")
         if len(given) != len(layer_sizes) - 1:
-            raise ValueError(f"{name} must hold one array per layer of weights "
-                             f"({len(layer_sizes) - 1}), got {len(given)}")
+            raise InvalidValue(f"{name} must hold one array per layer of weights "
+                               f"({len(layer_sizes) - 1}), got {len(given)}")
     ws, bs = [], []
     for l in range(len(layer_sizes) - 1):
         w = finite(float_array(weights[l], f"weights[{l}]"), f"weights[{l}]")
         b = finite(float_array(biases[l], f"biases[{l}]"), f"biases[{l}]")
         n_i, n_j = layer_sizes[l], layer_sizes[l + 1]
         if w.shape != (n_i, n_j):
-            raise ValueError(f"weights[{l}] must have shape ({n_i}, {n_j}) (w_ij from "
-                             f"{n_i} neurons below to {n_j} above), got shape {w.shape}")
+            raise InvalidValue(f"weights[{l}] must have shape ({n_i}, {n_j}) (w_ij from "
+                               f"{n_i} neurons below to {n_j} above), got shape {w.shape}")
         if b.shape != (n_j,):
-            raise ValueError(f"biases[{l}] must have shape ({n_j},), got shape {b.shape}")
+            raise InvalidValue(f"biases[{l}] must have shape ({n_j},), got shape {b.shape}")
         ws.append(w)
         bs.append(b)
     return ws, bs
@@ -192,20 +264,20 @@ def parameters(weights, biases, layer_sizes):
 def sizes_from_weights(weights):
     """Layer sizes implied by a list of 2-D weight arrays, checking that they chain."""
     if not is_list(weights):
-        raise TypeError(f"weights must be a list with one 2-D array per layer, "
-                        f"got {_shown(weights)}")
+        raise InvalidType(f"weights must be a list with one 2-D array per layer, "
+                          f"got {shown(weights)}")
     if len(weights) == 0:
-        raise ValueError("weights must hold at least one layer, got an empty list")
+        raise InvalidValue("weights must hold at least one layer, got an empty list")
     shapes = [_shape(weights[l], f"weights[{l}]") for l in range(len(weights))]
     for l, shape in enumerate(shapes):
         if len(shape) != 2:
-            raise ValueError(f"weights[{l}] must be 2-D (n_i, n_j), got shape {shape}")
+            raise InvalidValue(f"weights[{l}] must be 2-D (n_i, n_j), got shape {shape}")
         if 0 in shape:
-            raise ValueError(f"weights[{l}] must have at least one row and one column, "
-                             f"got shape {shape}")
+            raise InvalidValue(f"weights[{l}] must have at least one row and one column, "
+                               f"got shape {shape}")
         if l and shape[0] != shapes[l - 1][1]:
-            raise ValueError(f"weights[{l}] must have {shapes[l - 1][1]} rows to follow "
-                             f"weights[{l - 1}] of shape {shapes[l - 1]}, got shape {shape}")
+            raise InvalidValue(f"weights[{l}] must have {shapes[l - 1][1]} rows to follow "
+                               f"weights[{l - 1}] of shape {shapes[l - 1]}, got shape {shape}")
     return sizes([shapes[0][0]] + [s[1] for s in shapes])
 
 
@@ -226,15 +298,15 @@ def _shape(value, name):
     try:
         return np.shape(value)
     except ValueError as err:  # ragged nested lists
-        raise ValueError(f"{name} must be a rectangular array of numbers, got {_shown(value)} "
-                         f"({err})") from None
+        raise InvalidValue(f"{name} must be a rectangular array of numbers, got {shown(value)} "
+                           f"({err})") from None
 
 
 def choice(value, name, options):
     """One of a few names, e.g. convention="note" or "gradient"."""
     if not isinstance(value, str):
-        raise TypeError(f"{name} must be one of {', '.join(map(repr, options))}, "
-                        f"got {_shown(value)}")
+        raise InvalidType(f"{name} must be one of {', '.join(map(repr, options))}, "
+                          f"got {shown(value)}")
     if value not in options:
-        raise ValueError(f"{name} must be one of {', '.join(map(repr, options))}, got {value!r}")
+        raise InvalidValue(f"{name} must be one of {', '.join(map(repr, options))}, got {value!r}")
     return value

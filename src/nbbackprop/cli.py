@@ -1,8 +1,19 @@
-"""The ``nbbackprop`` command.
+"""The ``nbbackprop`` command (also ``python -m nbbackprop``).
 
-Every subcommand reports a bad argument or a failure as one line on stderr and exits
-non-zero (2); no Python traceback reaches the user. ``gradcheck`` and ``compare`` exit 0
-when the gradient passes and 1 when it fails.
+Exit status:
+
+- 0: done; for ``gradcheck`` and ``compare``, the gradient passed.
+- 1: the gradient check failed, or training diverged (one line on stderr says so).
+- 2: the user's input is unusable: a usage error, an ``InputError`` (an argument, an
+  array or a file that is refused), or a path that does not exist, is a directory or
+  may not be read; one line on stderr names it.
+- 130: Ctrl-C.
+- 141: the reader of the output went away (``nbbackprop example mazur | head -1``): the
+  command stops quietly with the status a shell reports for a program that SIGPIPE
+  ended, so ``set -o pipefail`` sees it as it sees ``yes | head -1``.
+
+Any other exception is a bug in nbbackprop: it is not caught, so Python prints its
+traceback and exits 1.
 """
 
 import argparse
@@ -11,17 +22,18 @@ import os
 import sys
 import textwrap
 import time
-import zipfile
 
 import numpy as np
 
 from . import __version__
+from .activations import ACTIVATIONS
 from .datasets import xor
-from .exceptions import TrainingDiverged, TrainingInterrupted
-from .network import Network
-from .storage import load
+from .exceptions import InputError, InvalidValue, TrainingDiverged, TrainingInterrupted
+from .network import Network, load
 from .trace import CONVENTIONS
 from .worked_examples import EXAMPLES, worked_example
+
+DESCRIPTION = "Backpropagation for fully connected networks, step by step, from the shell."
 
 
 def demo(args):
@@ -57,15 +69,23 @@ def train(args):
     Ctrl-C or divergence still save (with --out) the weights after the last completed,
     finite epoch, and say so; a later run can continue from them with --model.
     """
-    X, T = _training_data(args.data)
+    from .interop.files import load_data
+
     if (args.sizes is None) == (args.model is None):
-        raise ValueError("give either --sizes (a new network) or --model (continue training one)")
+        raise InvalidValue("give either --sizes (a new network) or --model (continue training "
+                           "one)")
+    if args.model is not None and args.activation is not None:
+        raise InvalidValue("--activation applies to a new network (--sizes), not to --model")
+    activation = args.activation or ["sigmoid"]
+    if args.sizes is not None and len(activation) not in (1, len(args.sizes) - 1):
+        raise InvalidValue(f"--activation must give one name, or one per layer of weights "
+                           f"({len(args.sizes) - 1} for --sizes "
+                           f"{','.join(map(str, args.sizes))}), got {len(activation)}: "
+                           f"{','.join(activation)}")
+    X, T = load_data(args.data)
     if args.model is not None:
-        if args.activation is not None:
-            raise ValueError("--activation applies to a new network (--sizes), not to --model")
         net = load(args.model)
     else:
-        activation = (args.activation or "sigmoid").split(",")
         net = Network(args.sizes, activation[0] if len(activation) == 1 else activation,
                       seed=args.seed)
     print(f"training {net} on {len(X)} samples for {args.epochs} epochs (Ctrl-C stops"
@@ -92,33 +112,71 @@ def train(args):
     return code
 
 
-def _training_data(path):
-    try:
-        archive = np.load(path, allow_pickle=False)
-        if not isinstance(archive, np.lib.npyio.NpzFile):
-            raise ValueError(f"{path} must be an .npz file holding arrays X and T, "
-                             "not a single .npy array")
-        with archive:
-            if {"X", "T"} - set(archive.files):
-                raise ValueError(f"{path} must be an .npz file holding arrays X and T, it "
-                                 f"holds {sorted(archive.files)}")
-            return archive["X"], archive["T"]
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as err:
-        if isinstance(err, FileNotFoundError) or "must be an .npz" in str(err):
-            raise
-        raise ValueError(f"{path} is not a readable .npz file: {err}") from None
-
-
 def _sizes(text):
     try:
-        return [int(n) for n in text.split(",")]
+        sizes = [int(n) for n in text.split(",")]
     except ValueError:
-        raise argparse.ArgumentTypeError(f"must be layer sizes such as 2,3,1, got {text}") from None
+        sizes = []
+    if len(sizes) < 2 or min(sizes) < 1:
+        raise argparse.ArgumentTypeError(f"must be at least two positive layer sizes such as "
+                                         f"2,3,1, got {text}")
+    return sizes
+
+
+def _activations(text):
+    names = text.split(",")
+    if not all(name in ACTIVATIONS for name in names):
+        raise argparse.ArgumentTypeError(f"must be one of {', '.join(ACTIVATIONS)}, or one "
+                                         f"per layer of weights separated by commas, got {text}")
+    return names
+
+
+def _example(text):
+    if text not in EXAMPLES:
+        raise argparse.ArgumentTypeError(f"example must be one of {', '.join(map(repr, EXAMPLES))}"
+                                         f", got {text!r}")
+    return text
+
+
+def _integer(text, minimum, maximum=None):
+    try:
+        value = int(text)
+    except ValueError:
+        value = None
+    if value is None or value < minimum or (maximum is not None and value > maximum):
+        bounds = f"≥ {minimum}" + ("" if maximum is None else f" and ≤ {maximum}")
+        raise argparse.ArgumentTypeError(f"must be an integer {bounds}, got {text}")
+    return value
+
+
+def _seed(text):
+    return _integer(text, 0)
+
+
+def _digits(text):
+    return _integer(text, 1, 17)
+
+
+def _finite_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        value = np.nan
+    if not np.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number, got {text}")
+    return value
+
+
+def _momentum(text):
+    value = _finite_float(text)
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"must be a number in [0, 1), got {text}")
+    return value
 
 
 def _nonnegative_float(text):
-    value = float(text)
-    if not (np.isfinite(value) and value >= 0):
+    value = _finite_float(text)
+    if value < 0:
         raise argparse.ArgumentTypeError(f"must be a finite number ≥ 0, got {text}")
     return value
 
@@ -128,7 +186,7 @@ def trace(args):
     sample --x, --t, or of a worked example's first step."""
     if args.example is not None:
         if args.x is not None or args.t is not None:
-            raise ValueError("--x and --t come from the example; give them with --model only")
+            raise InvalidValue("--x and --t come from the example; give them with --model only")
         example = worked_example(args.example)
         net, x, t = example.network(), example.x, example.t
         eta = example.eta if args.eta is None else args.eta
@@ -136,8 +194,15 @@ def trace(args):
         train_biases = example.train_biases and not args.fixed_biases
     else:
         if args.x is None or args.t is None:
-            raise ValueError("--model needs the sample: --x X1 X2 … and --t T1 T2 …")
+            raise InvalidValue("--model needs the sample: --x X1 X2 … and --t T1 T2 …")
         net, x, t = load(args.model), args.x, args.t
+        n_in, n_out = net.sizes[0], net.sizes[-1]
+        if len(x) != n_in:
+            raise InvalidValue(f"--x must be one sample of the model's {n_in} inputs, shape "
+                               f"({n_in},), got {len(x)} numbers")
+        if len(t) != n_out:
+            raise InvalidValue(f"--t must be the model's {n_out} targets, shape ({n_out},), "
+                               f"got {len(t)} numbers")
         eta = 0.5 if args.eta is None else args.eta
         convention = args.convention or "note"
         train_biases = not args.fixed_biases
@@ -145,9 +210,9 @@ def trace(args):
     if args.format == "json":
         print(json.dumps(tr.to_dict(), indent=1))
     elif args.format == "markdown":
-        print(tr.to_markdown(full=args.full, digits=args.digits), end="")
+        print(_naming("--full", tr.to_markdown, full=args.full, digits=args.digits), end="")
     else:
-        print(tr.to_text(full=args.full, digits=args.digits))
+        print(_naming("--full", tr.to_text, full=args.full, digits=args.digits))
 
 
 def example(args):
@@ -155,18 +220,18 @@ def example(args):
     number the source prints next to ours."""
     if args.list:
         if args.name is not None:
-            raise ValueError("give either an example's name or --list, not both")
+            raise InvalidValue("give either an example's name or --list, not both")
         for ex in EXAMPLES.values():
             print(f"{ex.name:<7} {ex.title}")
         return
     if args.name is None:
-        raise ValueError(f"give an example's name ({', '.join(EXAMPLES)}) or --list")
+        raise InvalidValue(f"give an example's name ({', '.join(EXAMPLES)}) or --list")
     ex = worked_example(args.name)
     print(ex.title)
     print(textwrap.fill(f"Source: {ex.source}", width=96))
     print(textwrap.fill(ex.about, width=96))
     print()
-    print(ex.trace().to_text(full=args.full, digits=args.digits))
+    print(_naming("--full", ex.trace().to_text, full=args.full, digits=args.digits))
     print()
     if ex.goal is not None:
         print(f"Online epochs at η = {ex.eta} until the output first reaches {ex.goal}: "
@@ -190,7 +255,7 @@ def example(args):
 
 def gradcheck_command(args):
     """Check nbbackprop's own gradient of a model file on a data file (exit 1 if it fails)."""
-    from .gradcheck import gradcheck
+    from .gradient_check import gradcheck
     from .interop.files import load_data
 
     net, (X, T) = load(args.model), load_data(args.data)
@@ -200,7 +265,7 @@ def gradcheck_command(args):
 
 def compare_command(args):
     """Check gradients another program wrote to a file against finite differences."""
-    from .gradcheck import compare_gradients
+    from .gradient_check import compare_gradients
     from .interop.files import load_data, load_gradients
 
     net, (X, T) = load(args.model), load_data(args.data)
@@ -215,12 +280,18 @@ def _show(report, args):
         print(json.dumps(report.to_dict(all_entries=args.all), indent=1, ensure_ascii=False,
                          allow_nan=False))
     else:
-        print(report.show(limit=None if args.all else 10))
+        print(_naming("--all", report.show, limit=None if args.all else 10))
     return 0 if report.ok else 1
 
 
+def _naming(flag, printer, **options):
+    """printer(**options) (a report's or a trace's text), its hint at what it left out
+    naming the command's flag."""
+    return printer(more_hint=flag, **options)
+
+
 def _check_arguments(p, with_gradients):
-    p.add_argument("model", help="the network: an .npz written by Network.save (README: "
+    p.add_argument("model", help="the network: an .npz written by Network.save (docs/api.md: "
                                  "'The model file')")
     p.add_argument("data", help="an .npz with X (n, n_in) and T (n, n_out)")
     if with_gradients:
@@ -230,17 +301,9 @@ def _check_arguments(p, with_gradients):
                    help="full: every entry (default); fast: random directional derivatives")
     p.add_argument("--directions", type=_positive_int, default=8,
                    help="directions in --mode fast (default 8)")
-    p.add_argument("--seed", type=int, default=None, help="seed of the directions")
+    p.add_argument("--seed", type=_seed, default=None, help="seed of the directions")
     p.add_argument("--json", action="store_true", help="the report as JSON")
     p.add_argument("--all", action="store_true", help="every entry, not only the worst")
-def bench(args):
-    """Time nbbackprop against the peers that are installed (a quick run of scripts/bench.py)."""
-    from .bench import FULL, QUICK, run
-
-    threads = f" --threads {args.threads}" if args.threads else ""
-    command = (f"`python scripts/bench.py{threads}` (or `nbbackprop bench --full{threads}`)"
-               if args.full else f"`nbbackprop bench{threads}`")
-    run(FULL if args.full else QUICK, args.threads or os.cpu_count(), command)
 
 
 def _positive_int(text):
@@ -266,39 +329,41 @@ class _Parser(argparse.ArgumentParser):
 
 def _add_print_options(p):
     p.add_argument("--full", action="store_true", help="print every neuron of large layers")
-    p.add_argument("--digits", type=_positive_int, default=9,
+    p.add_argument("--digits", type=_digits, default=9,
                    help="significant digits printed (default 9)")
 
 
 def parser():
-    p = _Parser(prog="nbbackprop", description=__doc__.splitlines()[0])
+    p = _Parser(prog="nbbackprop", description=DESCRIPTION)
     p.add_argument("--version", action="version", version=f"nbbackprop {__version__}")
     commands = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     d = commands.add_parser("demo", help="train XOR with a 2-2-1 network and show the error")
     d.add_argument("--epochs", type=_positive_int, default=5000, help="default: 5000")
     d.add_argument("--eta", type=_positive_float, default=0.5, help="learning rate (default 0.5)")
-    d.add_argument("--seed", type=int, default=0, help="initial weights and order (default 0)")
+    d.add_argument("--seed", type=_seed, default=0, help="initial weights and order (default 0)")
     d.set_defaults(run=demo)
     t = commands.add_parser("train", help="train a network on X and T from an .npz file")
     t.add_argument("data", help=".npz file holding X of shape (n, n_in) and T of shape (n, n_out)")
     t.add_argument("--sizes", type=_sizes, help="a new network's layer sizes, e.g. 2,3,1")
-    t.add_argument("--activation",
+    t.add_argument("--activation", type=_activations,
                    help="one name, or one per layer of weights: tanh,sigmoid (default sigmoid)")
     t.add_argument("--model", help="continue training the network saved in this file")
     t.add_argument("--epochs", type=_positive_int, default=1000, help="default: 1000")
     t.add_argument("--eta", type=_positive_float, default=0.5, help="learning rate (default 0.5)")
     t.add_argument("--batch-size", type=_positive_int, default=1, help="default: 1 (online)")
-    t.add_argument("--momentum", type=_nonnegative_float, default=0.0, help="default: 0")
-    t.add_argument("--seed", type=int, default=0, help="initial weights and order (default 0)")
+    t.add_argument("--momentum", type=_momentum, default=0.0, help="in [0, 1) (default 0)")
+    t.add_argument("--seed", type=_seed, default=0, help="initial weights and order (default 0)")
     t.add_argument("--target-error", type=_nonnegative_float, help="stop once C is at most this")
     t.add_argument("--out", help="save the trained network here (also on Ctrl-C)")
     t.set_defaults(run=train)
     tr = commands.add_parser("trace", help="one training step, every formula with its numbers")
     source = tr.add_mutually_exclusive_group(required=True)
     source.add_argument("--model", help="a model file written by Network.save")
-    source.add_argument("--example", metavar="NAME", help="a worked example (see: example --list)")
-    tr.add_argument("--x", type=float, nargs="+", metavar="X", help="the sample's inputs")
-    tr.add_argument("--t", type=float, nargs="+", metavar="T", help="the sample's targets")
+    source.add_argument("--example", metavar="NAME", type=_example,
+                        help="a worked example (see: example --list)")
+    tr.add_argument("--x", type=_finite_float, nargs="+", metavar="X", help="the sample's inputs")
+    tr.add_argument("--t", type=_finite_float, nargs="+", metavar="T",
+                    help="the sample's targets")
     tr.add_argument("--eta", type=_positive_float, help="learning rate (default 0.5, or the "
                     "example's)")
     tr.add_argument("--convention", choices=CONVENTIONS, help="sign of δ: note, (t − y) f'(z) "
@@ -308,12 +373,10 @@ def parser():
     tr.add_argument("--format", choices=("text", "markdown", "json"), default="text")
     tr.set_defaults(run=trace)
     ex = commands.add_parser("example", help="worked examples from the literature, checked")
-    ex.add_argument("name", nargs="?", help="the example to show")
+    ex.add_argument("name", nargs="?", type=_example, help="the example to show")
     ex.add_argument("--list", action="store_true", help="list the examples")
     _add_print_options(ex)
     ex.set_defaults(run=example)
-
-
     g = commands.add_parser("gradcheck", help="check nbbackprop's gradient of a model file "
                             "against finite differences (exit 0 pass, 1 fail)")
     _check_arguments(g, with_gradients=False)
@@ -322,13 +385,6 @@ def parser():
                             "against finite differences, entry by entry (exit 0 pass, 1 fail)")
     _check_arguments(c, with_gradients=True)
     c.set_defaults(run=compare_command)
-    b = commands.add_parser("bench", help="time training against PyTorch, JAX, scikit-learn, "
-                            "NumPy (those installed); a Markdown report")
-    b.add_argument("--full", action="store_true",
-                   help="the full run (a few minutes), as python scripts/bench.py")
-    b.add_argument("--threads", type=_positive_int, default=None,
-                   help="threads for every implementation (default: all cores)")
-    b.set_defaults(run=bench)
     return p
 
 
@@ -336,10 +392,16 @@ def main(argv=None):
     args = parser().parse_args(argv)
     try:
         status = args.run(args)
-    except (ValueError, TypeError, OSError) as err:  # bad input: 2, as argparse's usage errors
-        message = " ".join(str(err).split())  # one line, whatever the message
-        print(f"nbbackprop {args.command}: error: {message}", file=sys.stderr)
-        return 2
+        sys.stdout.flush()  # a reader that went away shows here, not in Python's exit
+    except BrokenPipeError:
+        _discard_output()
+        return 141
+    except InputError as err:  # bad input: 2, as argparse's usage errors
+        return _refuse(args, err)
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError) as err:
+        if err.filename is None:  # not about a path the user gave: a bug
+            raise
+        return _refuse(args, err)
     except TrainingDiverged as err:
         print(f"nbbackprop {args.command}: {' '.join(str(err).split())}", file=sys.stderr)
         return 1
@@ -347,6 +409,24 @@ def main(argv=None):
         print(f"nbbackprop {args.command}: interrupted", file=sys.stderr)
         return 130
     return status or 0
+
+
+def _refuse(args, err):
+    message = " ".join(str(err).split())  # one line, whatever the message
+    print(f"nbbackprop {args.command}: error: {message}", file=sys.stderr)
+    return 2
+
+
+def _discard_output():
+    """Point stdout at the null device, so the output still buffered is dropped when Python
+    exits instead of failing on the closed pipe a second time."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # not a file descriptor (captured output)
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)
 
 
 if __name__ == "__main__":

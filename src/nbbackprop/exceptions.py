@@ -21,6 +21,11 @@ class InvalidType(InputError, TypeError):
     """An argument is of the wrong type."""
 
 
+# Shown as nbbackprop.InvalidValue (where users import them from) in tracebacks.
+for _error in (InputError, InvalidValue, InvalidType):
+    _error.__module__ = "nbbackprop"
+
+
 class TrainingDiverged(ArithmeticError):
     """Training diverged; the network holds the weights of the last finite epoch.
 

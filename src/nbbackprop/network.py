@@ -1,26 +1,51 @@
 """``Network``: the Python shell around the compiled kernels.
 
-It holds the parameters, validates every argument at the boundary, and calls into
-``kernels`` for all arithmetic; it has no arithmetic loops of its own.
+It holds the parameters, validates every argument at the boundary, and calls into the
+compiled kernels (``formulas``, ``fast``, ``training``) for all arithmetic; it has no
+arithmetic loops of its own.
 
 All parameters live in one flat float64 buffer (``Network.parameters``); ``weights[l]``
 and ``biases[l]`` are views into it, so poking ``net.weights[l][i, j]`` changes the
 network, and finite differences, momentum and saving all work on one array.
 """
 
+import contextlib
 import dataclasses
 import operator
+import signal
+import threading
 import time
 
 import numpy as np
 
 from . import _validate as check
-from . import kernels
+from . import fast, formulas, training
 from .activations import ACTIVATIONS, CODES, RELU
-from .exceptions import TrainingDiverged, TrainingInterrupted
+from .exceptions import InvalidType, InvalidValue, TrainingDiverged, TrainingInterrupted
+from .layout import make_layout, parameter_count, split
+from .storage import read_model, write_model
 from .trace import trace as _trace
 
 INITS = ("auto", "glorot", "he", "normal", "uniform")
+# Every scalar parameter of the public methods, with its constraint (arrays are checked by
+# check.inputs, check.targets and check.parameters).
+NETWORK_PARAMETERS = {
+    "seed": check.Seed(),
+    "init": check.Choice(*INITS),
+    # U(−a, a) needs 2a to be a float64 too.
+    "init_scale": check.Optional(check.Real("a positive float ≤ 8e307", lambda a: 0 < a <= 8e307)),
+}
+FIT_PARAMETERS = {
+    "epochs": check.Integer(minimum=0),
+    "eta": check.ETA,
+    "batch_size": check.Integer(minimum=1, maximum="n"),  # n: the number of samples
+    "momentum": check.Real("a float in [0, 1)", lambda v: 0 <= v < 1),
+    "shuffle": check.Flag(),
+    "seed": check.Seed(),
+    "train_biases": check.Flag(),
+    "target_error": check.Optional(check.Real("None or a finite float ≥ 0", lambda v: v >= 0)),
+    "on_divergence": check.Choice("raise", "stop"),
+}
 _CHUNK_SECONDS = 0.2  # fit returns to Python about this often (so Ctrl-C is seen)
 
 
@@ -65,8 +90,8 @@ class _LayerViews(list):
                 raise TypeError
             l = operator.index(l)  # ints and NumPy integers (and 0-d integer arrays)
         except TypeError:
-            raise TypeError(f"{self._name} is assigned one layer at a time, got index "
-                            f"{check._shown(l)}") from None
+            raise InvalidType(f"{self._name} is assigned one layer at a time, got index "
+                              f"{check.shown(l)}") from None
         if not -len(self) <= l < len(self):  # IndexError, as for any list, but saying why
             raise IndexError(f"{self._name} has {len(self)} layers (index 0 to {len(self) - 1}), "
                              f"got index {l}")
@@ -77,11 +102,11 @@ class _LayerViews(list):
         name, shape = f"{self._name}[{l}]", self[self._index(l)].shape
         value = check.finite(check.float_array(value, name), name)
         if value.shape != shape:
-            raise ValueError(f"{name} must have shape {shape}, got shape {value.shape}")
+            raise InvalidValue(f"{name} must have shape {shape}, got shape {value.shape}")
         return value
 
     def _fixed(self, *args, **kwargs):
-        raise TypeError(f"{self._name} has one array per layer; the number of layers is fixed")
+        raise InvalidType(f"{self._name} has one array per layer; the number of layers is fixed")
 
     append = extend = insert = pop = remove = clear = sort = reverse = _fixed
     __delitem__ = __iadd__ = __imul__ = _fixed
@@ -106,14 +131,10 @@ class Network:
                  init="auto", init_scale=None):
         layer_sizes = check.sizes(sizes)
         names = check.activations(activation, output_activation, len(layer_sizes) - 1)
-        seed = check.seed(seed)
-        init = check.choice(init, "init", INITS)
-        if init_scale is not None:
-            if init != "uniform":
-                raise ValueError(f"init_scale applies to init='uniform' only, got init={init!r}")
-            # U(−a, a) needs 2a to be a float64 too.
-            init_scale = check.real(init_scale, "init_scale", expected="a positive float ≤ 8e307",
-                                    ok=lambda a: 0 < a <= 8e307)
+        seed, init, init_scale = check.arguments(NETWORK_PARAMETERS, seed=seed, init=init,
+                                                 init_scale=init_scale)
+        if init_scale is not None and init != "uniform":
+            raise InvalidValue(f"init_scale applies to init='uniform' only, got init={init!r}")
         self._build(layer_sizes, names)
         rng = np.random.default_rng(seed)
         for l, (w, b) in enumerate(zip(self._weights, self._biases)):
@@ -136,32 +157,18 @@ class Network:
         """Allocate the flat parameter buffer and the layout the kernels index it by."""
         self._sizes = layer_sizes
         self._names = names
-        count = sum(n_i * n_j + n_j for n_i, n_j in zip(layer_sizes, layer_sizes[1:]))
+        count = parameter_count(layer_sizes)
         try:
             self._theta = np.zeros(count)
         except (MemoryError, ValueError, OverflowError):  # the last two: beyond any array
             need = f"{count}" if count < 2**64 else f"about 1e{len(str(count)) - 1}"
-            raise ValueError(f"sizes {check._shown(layer_sizes)} need {need} parameters of 8 "
-                             "bytes, more than this machine can allocate") from None
-        sizes = np.array(layer_sizes, dtype=np.int64)
-        per_layer = sizes[:-1] * sizes[1:] + sizes[1:]
-        w_off = np.concatenate(([0], np.cumsum(per_layer)[:-1])).astype(np.int64)
-        n_off = np.concatenate(([0], np.cumsum(sizes)[:-1])).astype(np.int64)
-        codes = np.array([CODES[a] for a in names], dtype=np.int64)
-        self._layout = (sizes, codes, w_off, n_off)
-        ws, bs = self._split(self._theta)
+            raise InvalidValue(
+                f"sizes {check.shown(layer_sizes)} need {need} parameters of 8 bytes, more "
+                "than this machine can allocate") from None
+        self._layout = make_layout(layer_sizes, names)
+        ws, bs = self.per_layer(self._theta)
         self._weights = _LayerViews(ws, "weights")
         self._biases = _LayerViews(bs, "biases")
-
-    def _split(self, buffer):
-        """Per-layer (w, b) views of a buffer laid out like the parameters."""
-        sizes, _, w_off, _ = self._layout
-        ws, bs = [], []
-        for l in range(len(sizes) - 1):
-            n_i, n_j, start = int(sizes[l]), int(sizes[l + 1]), int(w_off[l])
-            ws.append(buffer[start : start + n_i * n_j].reshape(n_i, n_j))
-            bs.append(buffer[start + n_i * n_j : start + n_i * n_j + n_j])
-        return ws, bs
 
     # --- what the network is -------------------------------------------------------------
 
@@ -197,8 +204,8 @@ class Network:
     def _assign_all(views, values):
         """Check every layer first, then copy: a bad layer leaves the network unchanged."""
         if not check.is_list(values) or len(values) != len(views):
-            raise ValueError(f"{views._name} must be given as a list of {len(views)} arrays, "
-                             f"got {check._shown(values)}")
+            raise InvalidValue(f"{views._name} must be given as a list of {len(views)} arrays, "
+                               f"got {check.shown(values)}")
         checked = [views._checked(l, value) for l, value in enumerate(values)]
         for view, value in zip(views, checked):
             view[...] = value
@@ -208,6 +215,34 @@ class Network:
         """All weights and biases as one flat, writable float64 view: for each layer, its
         weights row by row (``w_11, w_12, …``), then its biases."""
         return self._theta
+
+    # --- what other modules of the package use ------------------------------------------
+
+    @property
+    def layout(self):
+        """The ``Layout`` (layer sizes, activation codes, offsets) by which the compiled
+        kernels index ``parameters`` and the per-neuron buffers."""
+        return self._layout
+
+    def per_layer(self, flat):
+        """Per-layer (weights, biases) views of a flat array laid out like ``parameters``
+        (a gradient, a velocity): ``ws[l][i, j]`` belongs to w_ij of layer l."""
+        return split(self._layout, flat)
+
+    def check_data(self, X, T):
+        """(X, T) as float64 arrays of shapes (n, n_in) and (n, n_out), checked as every
+        method of the network checks them; a single sample becomes a batch of one."""
+        X, single = check.inputs(X, self._sizes[0])
+        T = check.targets(T, X.shape[0], self._sizes[-1], single)
+        self.check_parameters()
+        return X, T
+
+    def check_parameters(self):
+        """Weights poked in place may be NaN or Inf; say which before any kernel runs."""
+        if not training.all_finite(self._theta):
+            for l in range(len(self._weights)):
+                check.finite(self._weights[l], f"weights[{l}]")
+                check.finite(self._biases[l], f"biases[{l}]")
 
     def copy(self):
         """An independent copy of this network."""
@@ -221,25 +256,25 @@ class Network:
     def forward(self, x):
         """The network's output: x of shape (n_in,) gives (n_out,), (n, n_in) gives (n, n_out)."""
         X, single = check.inputs(x, self._sizes[0], "x")
-        self._check_parameters()
+        self.check_parameters()
         out = np.empty((X.shape[0], self._sizes[-1]))
-        kernels.forward_all(self._theta, *self._layout, X, out)
+        fast.forward_all(self._theta, self._layout, X, out)
         check.finite_result(out, "the output y", x=X, net=self)
         return out[0] if single else out
 
     def error(self, X, T):
         """C = (1/n) Σ_x ½ Σ_k (t_k − y_k)², the mean over samples of the squared error."""
-        X, T = self._data(X, T)
-        error = float(kernels.mean_error(self._theta, *self._layout, X, T))
+        X, T = self.check_data(X, T)
+        error = _mean_error(self._theta, self._layout, X, T)
         return check.finite_result(error, "the error C", X=X, T=T, net=self)
 
     def gradient(self, X, T):
         """(∂C/∂w, ∂C/∂b) of ``error(X, T)``: two lists shaped like ``weights`` and ``biases``."""
-        X, T = self._data(X, T)
+        X, T = self.check_data(X, T)
         grad = np.empty_like(self._theta)
-        kernels.mean_gradient(self._theta, *self._layout, X, T, grad)
+        formulas.mean_gradient(self._theta, self._layout, X, T, grad)
         check.finite_result(grad, "the gradient ∂C/∂θ", X=X, T=T, net=self)
-        return self._split(grad)
+        return self.per_layer(grad)
 
     def fit(self, X, T, epochs=1000, eta=0.5, batch_size=1, momentum=0.0, shuffle=True, seed=0,
             train_biases=True, target_error=None, on_divergence="raise"):
@@ -260,69 +295,70 @@ class Network:
         weights after the last completed epoch and raises ``TrainingInterrupted`` (a
         KeyboardInterrupt) carrying the history so far.
         """
-        X, T = self._data(X, T)
+        X, T = self.check_data(X, T)
         n = X.shape[0]
-        epochs = check.integer(epochs, "epochs", minimum=0)
-        eta = check.real(eta, "eta", expected="a positive finite float", ok=lambda v: v > 0)
-        batch_size = check.integer(batch_size, "batch_size", minimum=1, maximum=n)
-        momentum = check.real(momentum, "momentum", expected="a float in [0, 1)",
-                              ok=lambda v: 0 <= v < 1)
-        shuffle = check.flag(shuffle, "shuffle")
-        seed = check.seed(seed)
-        train_biases = check.flag(train_biases, "train_biases")
-        if target_error is not None:
-            target_error = check.real(target_error, "target_error",
-                                      expected="None or a finite float ≥ 0", ok=lambda v: v >= 0)
-        on_divergence = check.choice(on_divergence, "on_divergence", ("raise", "stop"))
+        (epochs, eta, batch_size, momentum, shuffle, seed, train_biases, target_error,
+         on_divergence) = check.arguments(
+            FIT_PARAMETERS, {"n": n}, epochs=epochs, eta=eta, batch_size=batch_size,
+            momentum=momentum, shuffle=shuffle, seed=seed, train_biases=train_biases,
+            target_error=target_error, on_divergence=on_divergence)
 
         # Everything that carries over between compiled calls lives in these arrays.
         order = np.arange(n, dtype=np.int64)
         rng_state = np.random.SeedSequence(seed).generate_state(1, dtype=np.uint64)
         velocity = np.zeros_like(self._theta)
         theta_before = np.empty_like(self._theta)
-        at = np.zeros(3, dtype=np.int64)  # epochs done, samples trained, samples measured
+        at = np.zeros(4, dtype=np.int64)  # epochs done, samples trained, measured, filled
+        E = np.empty(n)  # every sample's E_x, for the error pass
         sums = np.array([0.0, np.inf])  # partial Σ_x E_x, best C so far
         errors = np.empty(min(epochs, 1024))  # grows as epochs complete
         with np.errstate(over="ignore"):
             target_size = 0.5 * float(np.sum(T * T)) / n  # (1/n) Σ_x ½ Σ_k t_k²
-        reason, budget = kernels.PAUSED, 1
+        reason, budget = training.PAUSED, 1
         started = time.perf_counter()
         try:
-            while reason == kernels.PAUSED:
-                done = int(at[kernels.EPOCHS_DONE])
-                if done == len(errors):
-                    errors = np.concatenate((errors, np.empty(min(epochs - done, done))))
-                # About _CHUNK_SECONDS of work per compiled call; between calls Python can
-                # react to Ctrl-C.
-                tic, position = time.perf_counter(), _position(at, n)
-                reason = kernels.train_epochs(
-                    self._theta, *self._layout, X, T, order, rng_state, shuffle,
-                    min(epochs, 2**63 - 1), eta,  # beyond int64: never reached anyway
-                    momentum, velocity, batch_size, train_biases,
-                    -1.0 if target_error is None else target_error, target_size, errors,
-                    theta_before, at, sums, budget,
-                )  # fmt: skip
-                per_sample = (time.perf_counter() - tic) / max(_position(at, n) - position, 1)
-                budget = max(1, min(int(_CHUNK_SECONDS / max(per_sample, 1e-12)), 2 * budget + 1))
+            with _ctrl_c_between_calls() as pressed:
+                while reason in (training.PAUSED, training.ERRORS_WANTED):
+                    if reason == training.ERRORS_WANTED:
+                        fast.sample_errors_on_threads(self._theta, self._layout, X, T, E)
+                        at[training.FILLED] = n
+                        pressed()
+                    done = int(at[training.EPOCHS_DONE])
+                    if done == len(errors):
+                        errors = np.concatenate((errors, np.empty(min(epochs - done, done))))
+                    # About _CHUNK_SECONDS of work per compiled call; Ctrl-C is acted on
+                    # between calls.
+                    tic, position = time.perf_counter(), _position(at, n)
+                    reason = training.train_epochs(
+                        self._theta, self._layout, X, T, order, rng_state, shuffle,
+                        min(epochs, 2**63 - 1), eta,  # beyond int64: never reached anyway
+                        momentum, velocity, batch_size, train_biases,
+                        -1.0 if target_error is None else target_error, target_size, errors,
+                        theta_before, at, sums, E, budget,
+                    )  # fmt: skip
+                    pressed()
+                    per_sample = (time.perf_counter() - tic) / max(_position(at, n) - position, 1)
+                    budget = max(1, min(int(_CHUNK_SECONDS / max(per_sample, 1e-12)),
+                                        2 * budget + 1))
         except KeyboardInterrupt:
             raise self._interrupted(at, theta_before, errors, started) from None
         seconds = time.perf_counter() - started
 
-        done = int(at[kernels.EPOCHS_DONE])
+        done = int(at[training.EPOCHS_DONE])
         history = History(errors[:done].copy(), done, "epochs", seconds)
-        if reason == kernels.REACHED_TARGET:
+        if reason == training.REACHED_TARGET:
             history.stop_reason = "target_error"
-        elif reason == kernels.DIVERGED:
+        elif reason == training.DIVERGED:
             history.stop_reason = "diverged"
             if done:
                 last = float(errors[done - 1])
             else:
-                last = float(kernels.mean_error(self._theta, *self._layout, X, T))
+                last = _mean_error(self._theta, self._layout, X, T)
                 check.finite_result(last, "the error C of the starting weights", X=X, T=T, net=self)
             if on_divergence == "stop":
                 return history
             raise TrainingDiverged(
-                _divergence_message(done, float(errors[done]), last, sums[kernels.BEST_ERROR],
+                _divergence_message(done, float(errors[done]), last, sums[training.BEST_ERROR],
                                     target_size, eta, momentum),
                 epoch=done + 1, last_error=last, history=history,
             )
@@ -330,9 +366,9 @@ class Network:
 
     def _interrupted(self, at, theta_before, errors, started):
         """After Ctrl-C: back to the last completed epoch; the exception to raise."""
-        if at[kernels.TRAINED] or at[kernels.MEASURED]:
+        if at[training.TRAINED] or at[training.MEASURED]:
             self._theta[:] = theta_before  # the epoch under way is dropped, never half kept
-        done = int(at[kernels.EPOCHS_DONE])
+        done = int(at[training.EPOCHS_DONE])
         history = History(errors[:done].copy(), done, "interrupted",
                           time.perf_counter() - started)
         last = f" (error {errors[done - 1]:.6g})" if done else ""
@@ -357,37 +393,56 @@ class Network:
 
     def save(self, path):
         """Write the network to ``path`` as an .npz file, atomically (see ``nbbackprop.load``)."""
-        from .storage import save
+        write_model(path, self.sizes, self.activations, self.weights, self.biases)
 
-        save(self, path)
 
-    # --- boundary helpers ----------------------------------------------------------------
+@contextlib.contextmanager
+def _ctrl_c_between_calls():
+    """Ctrl-C noted while compiled code runs or compiles, raised as KeyboardInterrupt only
+    between calls (by the ``pressed()`` this yields). Python's own handler would raise it at
+    the next bytecode, which may be inside Numba compiling a kernel, where it is lost in a
+    callback and leaves the compile broken. Only in the main thread, and only where Ctrl-C
+    has Python's default handler (a program's own handler is left alone)."""
+    seen = []
 
-    def _data(self, X, T):
-        X, single = check.inputs(X, self._sizes[0])
-        T = check.targets(T, X.shape[0], self._sizes[-1], single)
-        self._check_parameters()
-        return X, T
+    def pressed():
+        if seen:
+            seen.clear()
+            raise KeyboardInterrupt
 
-    def _check_parameters(self):
-        """Weights poked in place may be NaN or Inf; say which before any kernel runs."""
-        if not np.isfinite(self._theta).all():
-            for l in range(len(self._weights)):
-                check.finite(self._weights[l], f"weights[{l}]")
-                check.finite(self._biases[l], f"biases[{l}]")
+    if (threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
+        yield pressed
+        return
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: seen.append(signum))
+    try:
+        yield pressed
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        pressed()
+
+
+def _mean_error(theta, layout, X, T):
+    """C = (1/n) Σ_x E_x: ``fast.mean_error``, with the forward passes of a large data set on
+    the threads (the same numbers)."""
+    if not fast.wants_threads(layout, X.shape[0]):
+        return float(fast.mean_error(theta, layout, X, T))
+    E = np.empty(X.shape[0])
+    fast.sample_errors_on_threads(theta, layout, X, T, E)
+    return float(fast.mean_of(E))
 
 
 def _position(at, n):
     """How far a run of training has come, counted in samples trained on or measured."""
-    return 2 * n * int(at[kernels.EPOCHS_DONE]) + int(at[kernels.TRAINED] + at[kernels.MEASURED])
+    return 2 * n * int(at[training.EPOCHS_DONE]) + int(at[training.TRAINED] + at[training.MEASURED])
 
 
 def _divergence_message(done, bad, last, best, target_size, eta, momentum):
     epoch = done + 1
     if not np.isfinite(bad):
         why = f"the error became {bad}"
-    elif bad > kernels.EXPLOSION_FACTOR * max(best, target_size):
-        why = (f"the error grew to {bad:.6g}, more than {kernels.EXPLOSION_FACTOR:g} times the "
+    elif bad > training.EXPLOSION_FACTOR * max(best, target_size):
+        why = (f"the error grew to {bad:.6g}, more than {training.EXPLOSION_FACTOR:g} times the "
                f"larger of the best error so far ({best:.6g}) and the targets' own size "
                f"(1/n) Σ ½ t² ({target_size:.6g})")
     else:
@@ -420,4 +475,11 @@ def _initialise(rng, w, b, init, activation, scale):
         b[...] = rng.uniform(-a, a, size=b.shape)
 
 
-__all__ = ["ACTIVATIONS", "History", "INITS", "Network"]
+def load(path):
+    """Read a network written by ``Network.save`` (or by any program following the format
+    in ``nbbackprop.storage``); the file is checked entry by entry and never unpickled."""
+    _, activations, weights, biases = read_model(path)
+    return Network.from_weights(weights, biases, activations)
+
+
+__all__ = ["ACTIVATIONS", "History", "INITS", "Network", "load"]

@@ -1,6 +1,13 @@
-"""Saving and loading networks as .npz files that any language can read and write.
+"""Every ``.npz`` archive the package reads or writes: model, data and gradient files.
 
-Keys of the file (format version 1):
+``read_npz`` is the one reader: it opens the file itself, names what a file that is not an
+``.npz`` archive is (empty, a single ``.npy`` array, a pickle, text), reads each member
+with ``allow_pickle=False`` after refusing object arrays from their header, and never
+unpickles. ``write_npz`` writes atomically: a temporary file in the same directory,
+flushed and fsynced, renamed over the target, then the directory fsynced, so a crash
+mid-save leaves the old file intact; the target keeps its permissions.
+
+``read_model`` and ``write_model`` add the model file's format (version 1):
 
 ============  ==========================  ================================================
 key           dtype, shape                meaning
@@ -13,11 +20,18 @@ w0 … w{L-1}   float64, (sizes[l], sizes[l+1])   ``w{l}[i, j]`` is w_ij (row-ma
 b0 … b{L-1}   float64, (sizes[l+1],)      ``b{l}[j]`` is b_j
 ============  ==========================  ================================================
 
-``save`` is atomic: it writes a temporary file in the same directory, flushes and fsyncs
-it, then renames it over the target, so a crash mid-save leaves the old file intact.
-``load`` never unpickles, and checks every key, shape and value before building anything.
+Every key, shape, dtype, name and value is checked before anything is returned, and the
+same checks run before a model is written, so what ``write_model`` writes
+``read_model`` reads. A file's content that is unusable raises ``InvalidValue`` naming
+the path; a path of the wrong type ``InvalidType``; a missing file or a directory the
+usual ``FileNotFoundError`` / ``IsADirectoryError`` (with ``filename`` set).
+
+This module works on plain arrays and imports nothing of the package but its exceptions;
+``nbbackprop.load`` and ``Network.save`` build networks on top of it.
 """
 
+import errno
+import math
 import os
 import tempfile
 import zipfile
@@ -25,26 +39,208 @@ import zlib
 
 import numpy as np
 
+from .exceptions import InputError, InvalidType, InvalidValue
+
 FORMAT, VERSION = "nbbackprop.Network", 1
+#: The activation names a version 1 model file may hold (the package's activations).
+ACTIVATION_NAMES = ("sigmoid", "tanh", "relu", "linear")
+
+EXPECTED = "an .npz archive (a zip of .npy arrays, as written by numpy.savez or Network.save)"
+_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")  # a member's header; the end of an empty zip
+_NPY_MAGIC = b"\x93NUMPY"
+# What the zip and .npy readers raise on damaged bytes; found by flipping every bit of a
+# saved file (tests/test_crash_safety.py): a flipped flag or version byte in a zip
+# header gives NotImplementedError ("compression method") or RuntimeError ("encrypted").
+_DAMAGE = (ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error, KeyError,
+           NotImplementedError, RuntimeError)
 
 
-def save(net, path):
-    """Write ``net`` to ``path`` (the name is used as given: no suffix is added)."""
+class PathNotFound(FileNotFoundError):
+    """FileNotFoundError whose text is the message alone (``filename`` is still set)."""
+
+    def __str__(self):
+        return self.strerror
+
+
+class PathIsADirectory(IsADirectoryError):
+    """IsADirectoryError whose text is the message alone (``filename`` is still set)."""
+
+    def __str__(self):
+        return self.strerror
+
+
+class PathNotWritable(PermissionError):
+    """PermissionError whose text is the message alone (``filename`` is still set)."""
+
+    def __str__(self):
+        return self.strerror
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+def read_npz(path, what, keys=None, *, exact=True):
+    """The arrays of the ``.npz`` archive at ``path``, as a dict from name to array.
+
+    ``what`` names the file in messages ("data file"). ``keys``: the names it must hold
+    (None: read whatever it holds); with ``exact=False`` it may hold others, which are
+    then not read at all.
+    """
     path = _path(path)
-    net._check_parameters()  # a NaN written now would make the file unloadable later
-    directory = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(directory):
-        raise FileNotFoundError(f"cannot save to {path}: directory {directory} does not exist")
+    try:
+        file = open(path, "rb")  # noqa: SIM115 - closed by the with below
+    except FileNotFoundError:
+        raise PathNotFound(errno.ENOENT, f"the {what} {path} does not exist "
+                           f"({os.strerror(errno.ENOENT)})", path) from None
+    except IsADirectoryError:
+        raise PathIsADirectory(errno.EISDIR, f"the {what} {path} is a directory, not "
+                               f"{EXPECTED}", path) from None
+    with file:
+        problem = _not_a_zip(file.read(16))
+        if problem:
+            raise InvalidValue(f"{path} is not a readable {what}: {problem}")
+        file.seek(0)
+        unreadable = f"{path} is not a readable {what}"
+        try:
+            archive = zipfile.ZipFile(file)
+        except _DAMAGE as err:
+            raise InvalidValue(f"{unreadable}: it is a damaged or cut short zip archive "
+                               f"({err})") from None
+        with archive:
+            members = _members(archive, path, what, keys, exact)
+            arrays = {}
+            for key, info in members.items():
+                try:
+                    arrays[key] = _array(archive, info, f"{unreadable}: its member "
+                                                        f"{info.filename!r}")
+                except InputError:
+                    raise
+                except _DAMAGE as err:
+                    raise InvalidValue(f"{unreadable}: its member {info.filename!r} is damaged "
+                                       f"or cut short ({err})") from None
+    return arrays
+
+
+def _not_a_zip(head):
+    """Why a file that starts with the bytes head is not an .npz archive; None if it is a
+    zip archive."""
+    if head.startswith(_ZIP_MAGIC):
+        return None
+    if not head:
+        return f"it is empty, not {EXPECTED}"
+    if head.startswith(_NPY_MAGIC):
+        return f"it holds a single .npy array (as written by numpy.save), not {EXPECTED}"
+    if head[:1] == b"\x80" and head[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
+        return (f"it is a Python pickle, not {EXPECTED}; nbbackprop never unpickles, since "
+                "unpickling can run any code")
+    return f"it is not {EXPECTED}: it starts with {head[:12]!r}"
+
+
+def _members(archive, path, what, keys, exact):
+    """The zip members to read, by array name (the member's name without ``.npy``)."""
+    members = {}
+    for info in archive.infolist():
+        key = info.filename[:-4] if info.filename.endswith(".npy") else info.filename
+        if key in members:
+            raise InvalidValue(f"{path} is not a readable {what}: it holds two members named "
+                               f"{info.filename!r}")
+        members[key] = info
+    if keys is None:
+        for info in members.values():
+            if not info.filename.endswith(".npy"):
+                raise InvalidValue(f"{path} is not a valid {what}: its member "
+                                   f"{info.filename!r} is not a .npy array (an .npz archive "
+                                   "holds one NAME.npy per array)")
+        return members
+    missing, extra = sorted(set(keys) - set(members)), sorted(set(members) - set(keys))
+    if exact and (missing or extra):
+        raise InvalidValue(f"{path} is not a valid {what}: it must hold exactly the arrays "
+                           f"{sorted(keys)}; missing {missing}, unexpected {extra}")
+    if missing:
+        raise InvalidValue(f"{path} is not a valid {what}: it must hold the arrays "
+                           f"{sorted(keys)}; missing {missing} (it holds {sorted(members)})")
+    return {key: members[key] for key in sorted(keys)}
+
+
+def _array(archive, info, member):
+    """The array in one zip member, read without unpickling; member starts each message."""
+    with archive.open(info) as fp:
+        if fp.read(len(_NPY_MAGIC)) != _NPY_MAGIC:
+            raise InvalidValue(f"{member} is not a .npy array")
+        version = tuple(fp.read(2))
+        if version == (1, 0):
+            shape, _, dtype = np.lib.format.read_array_header_1_0(fp)
+        elif version in ((2, 0), (3, 0)):  # 3.0 allows UTF-8 in structured dtypes' names
+            shape, _, dtype = np.lib.format.read_array_header_2_0(fp)
+        else:
+            raise InvalidValue(f"{member} has .npy format version {version}, not 1.0, 2.0 or 3.0")
+    if dtype.hasobject:
+        raise InvalidValue(f"{member} holds Python objects (dtype {dtype}), which only "
+                           "unpickling could read, and nbbackprop never unpickles; expected "
+                           "numbers or text")
+    if math.prod(shape) * dtype.itemsize > info.file_size:  # before allocating that much
+        raise InvalidValue(f"{member} says it holds an array of shape {shape} and dtype "
+                           f"{dtype}, more than its {info.file_size} bytes")
+    with archive.open(info) as fp:
+        array = np.lib.format.read_array(fp, allow_pickle=False)
+        if fp.read(1):  # reading to the end also checks the member's CRC-32
+            raise InvalidValue(f"{member} holds more bytes than its array of shape "
+                               f"{array.shape}")
+    return array
+
+
+def read_model(path):
+    """(sizes, activations, weights, biases) of the model file at ``path``, every entry
+    checked: sizes a tuple of ints, activations a tuple of names, weights and biases lists
+    of float64 arrays."""
+    path = _path(path)
+    arrays = read_npz(path, "nbbackprop model file")
+
+    def fail(problem):
+        return InvalidValue(f"{path} is not a valid nbbackprop model file: {problem}")
+
+    return _model(arrays, fail)
+
+
+# --- writing ---------------------------------------------------------------------------------
+
+
+def write_model(path, sizes, activations, weights, biases):
+    """Write a network's parameters to ``path`` in the model format, atomically, after the
+    checks ``read_model`` makes (a NaN written now would make the file unloadable)."""
+    path = _path(path)
     arrays = {
         "format": np.array(FORMAT),
         "version": np.array(VERSION, dtype=np.int64),
-        "sizes": np.array(net.sizes, dtype=np.int64),
-        "activations": np.array(net.activations),
+        "sizes": np.array(sizes, dtype=np.int64),
+        "activations": np.array(activations, dtype=str),
     }
-    for l, (w, b) in enumerate(zip(net.weights, net.biases)):
-        arrays[f"w{l}"], arrays[f"b{l}"] = w, b
+    for l, (w, b) in enumerate(zip(weights, biases)):
+        arrays[f"w{l}"], arrays[f"b{l}"] = np.asarray(w), np.asarray(b)
+
+    def fail(problem):
+        return InvalidValue(f"cannot save the network to {path}: {problem}")
+
+    _model(arrays, fail)
+    write_npz(path, arrays)
+
+
+def write_npz(path, arrays):
+    """Write the dict of arrays to ``path`` as an .npz archive (the name is used as given:
+    no suffix is added), atomically; an existing file's permissions are kept."""
+    path = _path(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise PathNotFound(errno.ENOENT, f"cannot save to {path}: directory {directory} does "
+                           "not exist", path)
+    if os.path.isdir(path):
+        raise PathIsADirectory(errno.EISDIR, f"cannot save to {path}: it is a directory", path)
     mode = os.stat(path).st_mode & 0o777 if os.path.exists(path) else 0o644
-    fd, tmp = tempfile.mkstemp(prefix=".nbbackprop-", suffix=".tmp", dir=directory)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".nbbackprop-", suffix=".tmp", dir=directory)
+    except PermissionError:
+        raise PathNotWritable(errno.EACCES, f"cannot save to {path}: no permission to create "
+                              f"files in {directory}", path) from None
     try:
         with os.fdopen(fd, "wb") as file:
             np.savez(file, **arrays)
@@ -61,34 +257,12 @@ def save(net, path):
     _fsync_directory(directory)
 
 
-def load(path):
-    """Read a network written by ``Network.save`` (or by any program following the format)."""
-    from .network import Network
+# --- the model format ------------------------------------------------------------------------
 
-    path = _path(path)
-    # What the zip and npy readers raise on damaged bytes; found by flipping every bit of a
-    # saved file (tests/test_crash_safety.py): a flipped flag or version byte in a zip
-    # header gives NotImplementedError ("compression method") or RuntimeError ("encrypted").
-    unreadable = (ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error, KeyError,
-                  NotImplementedError, RuntimeError)
-    try:
-        archive = np.load(path, allow_pickle=False)
-    except FileNotFoundError:
-        raise
-    except unreadable as err:
-        raise ValueError(f"{path} is not a readable nbbackprop model file: {err}") from None
-    if not isinstance(archive, np.lib.npyio.NpzFile):
-        raise ValueError(f"{path} is not a readable nbbackprop model file: it holds a single "
-                         ".npy array, not an .npz archive")
-    try:
-        with archive:
-            arrays = {key: archive[key] for key in archive.files}
-    except unreadable as err:  # a truncated or corrupted member
-        raise ValueError(f"{path} is not a readable nbbackprop model file: {err}") from None
 
-    def fail(problem):
-        return ValueError(f"{path} is not a valid nbbackprop model file: {problem}")
-
+def _model(arrays, fail):
+    """(sizes, activations, weights, biases) from a model file's arrays, or fail(problem)
+    raised for the first problem found."""
     if str(arrays.get("format", "")) != FORMAT:
         raise fail(f"its 'format' entry must be {FORMAT!r}, got "
                    f"{str(arrays['format']) if 'format' in arrays else 'no such entry'!r}")
@@ -112,26 +286,62 @@ def load(path):
     names = arrays["activations"]
     if names.dtype.kind != "U" or names.shape != (L,):
         raise fail(f"its 'activations' entry must be {L} names, got {names!r}")
-    try:
-        net = Network.from_weights([arrays[f"w{l}"] for l in range(L)],
-                                   [arrays[f"b{l}"] for l in range(L)],
-                                   activations=[str(a) for a in names])
-    except (ValueError, TypeError) as err:
-        raise fail(str(err)) from None
-    if net.sizes != tuple(int(n) for n in sizes):
-        raise fail(f"its weights have layer sizes {net.sizes}, its 'sizes' entry says "
+    shapes = [arrays[f"w{l}"].shape for l in range(L)]
+    for l, shape in enumerate(shapes):
+        if len(shape) != 2:
+            raise fail(f"weights[{l}] must be 2-D (n_i, n_j), got shape {shape}")
+        if 0 in shape:
+            raise fail(f"weights[{l}] must have at least one row and one column, got shape "
+                       f"{shape}")
+        if l and shape[0] != shapes[l - 1][1]:
+            raise fail(f"weights[{l}] must have {shapes[l - 1][1]} rows to follow "
+                       f"weights[{l - 1}] of shape {shapes[l - 1]}, got shape {shape}")
+    layer_sizes = tuple(int(n) for n in [shapes[0][0]] + [s[1] for s in shapes])
+    activations = tuple(str(name) for name in names)
+    for l, name in enumerate(activations):
+        if name not in ACTIVATION_NAMES:
+            raise fail(f"activations[{l}] must be one of {', '.join(ACTIVATION_NAMES)}, "
+                       f"got {name!r}")
+    weights, biases = [], []
+    for l in range(L):
+        w = _finite_floats(arrays[f"w{l}"], f"weights[{l}]", fail)
+        b = _finite_floats(arrays[f"b{l}"], f"biases[{l}]", fail)
+        if b.shape != (layer_sizes[l + 1],):
+            raise fail(f"biases[{l}] must have shape ({layer_sizes[l + 1]},), got shape "
+                       f"{b.shape}")
+        weights.append(w)
+        biases.append(b)
+    if layer_sizes != tuple(int(n) for n in sizes):
+        raise fail(f"its weights have layer sizes {layer_sizes}, its 'sizes' entry says "
                    f"{tuple(sizes.tolist())}")
-    return net
+    return layer_sizes, activations, weights, biases
+
+
+def _finite_floats(array, name, fail):
+    """array as C-contiguous float64, if it holds real numbers, all finite."""
+    if array.dtype.kind not in "iuf":
+        raise fail(f"{name} must hold real numbers (integer or float dtype), got dtype "
+                   f"{array.dtype}")
+    array = np.ascontiguousarray(array, dtype=np.float64)
+    bad = ~np.isfinite(array)
+    if bad.any():
+        where = tuple(int(i) for i in np.argwhere(bad)[0])
+        index = where[0] if len(where) == 1 else where
+        raise fail(f"{name} must be finite, got {array[where]} at index {index}")
+    return array
+
+
+# --- paths -----------------------------------------------------------------------------------
 
 
 def _path(path):
     if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
+        raise InvalidType(f"path must be a str or os.PathLike, got {type(path).__name__}")
     path = os.fspath(path)
     if not isinstance(path, str):
-        raise TypeError(f"path must name a file as text, got {path!r}")
+        raise InvalidType(f"path must name a file as text, got {path!r}")
     if not path or "\0" in path:
-        raise ValueError(f"path must be a file name, got {path!r}")
+        raise InvalidValue(f"path must be a file name, got {path!r}")
     return path
 
 

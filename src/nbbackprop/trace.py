@@ -1,8 +1,8 @@
 """One training step on one sample, with every intermediate named as in the text.
 
 ``Network.trace(x, t, eta)`` runs the compiled kernels that ``fit`` runs, on the same
-parameter buffer, and keeps what they compute: ``kernels.backpropagate`` gives z, y and δ,
-``kernels.accumulate_gradient`` gives ∂E/∂w and ∂E/∂b, and ``kernels.descend_layer``,
+parameter buffer, and keeps what they compute: ``formulas.backpropagate`` gives z, y and δ,
+``formulas.accumulate_gradient`` gives ∂E/∂w and ∂E/∂b, and ``formulas.descend_layer``,
 applied to a copy of the parameters, gives the new weights — bit for bit the weights
 ``fit(..., epochs=1, batch_size=1, shuffle=False)`` leaves after that sample. Nothing in
 the network changes. No arithmetic of the step is redone here except Δw = ±η δ_j y_i for
@@ -10,9 +10,11 @@ display, and ``w + Δw`` equals the kernel's new weight exactly (the tests check
 
 Sign conventions (``convention=``):
 
-- ``"note"`` (the default; seed 000, Rumelhart–Hinton–Williams, Han–Kamber–Pei):
+- ``"note"`` (the default; the study note "05_Backprop", Rumelhart–Hinton–Williams,
+  Han–Kamber–Pei):
   δ_k = (t_k − y_k) f'(z_k), δ_j = f'(z_j) Σ_k δ_k w_jk, Δw_ij = +η δ_j y_i.
-- ``"gradient"`` (seed 001, Mazur, and the package's kernels): δ = ∂E/∂z, so
+- ``"gradient"`` (the article on backpropagation, Mazur, and the package's kernels):
+  δ = ∂E/∂z, so
   δ_k = (y_k − t_k) f'(z_k), the same hidden rule, Δw_ij = −η δ_j y_i.
 
 The two δ differ in sign only; Δw, ∂E/∂w and the new weights are the same. Arrays count
@@ -25,10 +27,14 @@ import dataclasses
 import numpy as np
 
 from . import _validate as check
-from . import kernels
+from . import formulas
 from .activations import CODES, fprime
+from .exceptions import InvalidValue
+from .layout import neuron_buffer
 
 CONVENTIONS = ("note", "gradient")
+TRACE_PARAMETERS = {"eta": check.ETA, "convention": check.Choice(*CONVENTIONS),
+                    "train_biases": check.Flag()}
 
 # The per-layer arrays of a trace, in the order they are computed and printed.
 LAYER_ARRAYS = ("w", "b", "z", "y", "fprime", "delta", "grad_w", "grad_b",
@@ -109,14 +115,15 @@ class Trace:
     def __str__(self):
         return self.to_text()
 
-    def to_text(self, full=False, digits=9):
+    def to_text(self, full=False, digits=9, *, more_hint="to_text(full=True)"):
         """The trace as plain text: formulas with the numbers substituted, 1-based indices.
 
         Large layers show their first and last neurons unless ``full=True``; numbers have
         ``digits`` significant digits (the arrays always hold every value in full).
+        ``more_hint`` names, in the text, what shows every neuron.
         """
         out = []
-        for kind, text in self._items(full, digits):
+        for kind, text in self._items(full, digits, more_hint):
             if kind == "section":
                 out.append(f"== {text} ==")
             elif kind in ("line", "gap"):
@@ -125,10 +132,10 @@ class Trace:
                 out.append(text)
         return "\n".join(out)
 
-    def to_markdown(self, full=False, digits=9):
+    def to_markdown(self, full=False, digits=9, *, more_hint="to_markdown(full=True)"):
         """The trace as Markdown: one heading per pass, one list item per formula."""
         out = []
-        for kind, text in self._items(full, digits):
+        for kind, text in self._items(full, digits, more_hint):
             if kind == "title":
                 out += [f"### {text}", ""]
             elif kind == "text":
@@ -163,7 +170,7 @@ class Trace:
 
     # --- printing ----------------------------------------------------------------------
 
-    def _items(self, full, digits):
+    def _items(self, full, digits, more_hint):
         """(kind, text) pairs: kind is title, text, section, group, line or gap."""
         full = check.flag(full, "full")
         s = _Numbers(check.integer(digits, "digits", minimum=1, maximum=17))
@@ -180,7 +187,7 @@ class Trace:
         yield "text", "indices count from 1 as in the texts, arrays from 0: w_ij is w[i-1, j-1]"
         if not full and max(self.sizes) > HEAD + TAIL + 1:
             yield "text", (f"large layers show their first {HEAD} and last {TAIL} neurons; "
-                           "to_text(full=True) shows all")
+                           f"{more_hint} shows all")
         yield from self._forward(s, full)
         yield from self._error(s, full)
         yield from self._backward(s, full)
@@ -336,30 +343,29 @@ def trace(net, x, t, eta=0.5, convention="note", train_biases=True):
     """
     x = _one_sample(x, net.sizes[0], "x", "input")
     t = _one_sample(t, net.sizes[-1], "t", "output")
-    eta = check.real(eta, "eta", expected="a positive finite float", ok=lambda v: v > 0)
-    convention = check.choice(convention, "convention", CONVENTIONS)
-    train_biases = check.flag(train_biases, "train_biases")
-    net._check_parameters()
+    eta, convention, train_biases = check.arguments(
+        TRACE_PARAMETERS, eta=eta, convention=convention, train_biases=train_biases)
+    net.check_parameters()
 
-    # The step exactly as kernels.train_epochs takes it for one sample with batch_size=1.
-    theta = net.parameters
-    sizes, _, _, n_off = net._layout
-    z, y, delta = (kernels.neuron_buffer(sizes, n_off) for _ in range(3))
-    kernels.backpropagate(theta, *net._layout, x, t, z, y, delta)
+    # The step exactly as training.train_epochs takes it for one sample with batch_size=1.
+    theta, layout = net.parameters, net.layout
+    z, y, delta = (neuron_buffer(layout) for _ in range(3))
+    formulas.backpropagate(theta, layout, x, t, z, y, delta)
     grad, after = np.zeros_like(theta), theta.copy()
-    ws, bs = net._split(theta)
-    grad_ws, grad_bs = net._split(grad)
-    new_ws, new_bs = net._split(after)
+    ws, bs = net.per_layer(theta)
+    grad_ws, grad_bs = net.per_layer(grad)
+    new_ws, new_bs = net.per_layer(after)
+    sizes, n_off = layout.sizes, layout.n_off
     L = len(sizes) - 1
 
     def neurons(buffer, l):
         return buffer[n_off[l] : n_off[l] + sizes[l]]
 
     for l in range(L):
-        kernels.accumulate_gradient(neurons(delta, l + 1), neurons(y, l), grad_ws[l], grad_bs[l])
-        kernels.descend_layer(new_ws[l], new_bs[l], neurons(delta, l + 1), neurons(y, l), eta,
-                              train_biases)
-    error = float(kernels.sample_error(neurons(y, L), t))
+        formulas.accumulate_gradient(neurons(delta, l + 1), neurons(y, l), grad_ws[l], grad_bs[l])
+        formulas.descend_layer(new_ws[l], new_bs[l], neurons(delta, l + 1), neurons(y, l), eta,
+                               train_biases)
+    error = float(formulas.sample_error(neurons(y, L), t))
     check.finite_result(np.concatenate((z, y, delta, grad, after, [error])),
                         "a number of the trace", x=x, t=t, net=net)
 
@@ -392,8 +398,8 @@ def _one_sample(value, n, name, what):
     """One sample's inputs or targets as a (n,) float64 array; (1, n) is accepted too."""
     array = check.float_array(value, name)
     if array.shape not in ((n,), (1, n)):
-        raise ValueError(f"{name} must be one sample of shape ({n},), one value per {what}, "
-                         f"got shape {array.shape}")
+        raise InvalidValue(f"{name} must be one sample of shape ({n},), one value per {what}, "
+                           f"got shape {array.shape}")
     return check.finite(array.reshape(n).copy(), name)  # a writable copy for the kernels
 
 

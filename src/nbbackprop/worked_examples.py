@@ -19,6 +19,7 @@ import re
 from decimal import ROUND_HALF_UP, Decimal
 
 from . import _validate as check
+from .exceptions import InvalidValue
 from .network import Network
 
 
@@ -102,7 +103,7 @@ class WorkedExample:
         """Online epochs until the output first reaches ``goal`` (counted by ``fit``, which
         stops at the first epoch with E = ½ (t − y)² ≤ ½ (t − goal)²)."""
         if self.goal is None:
-            raise ValueError(f"example {self.name!r} has no goal to train towards")
+            raise InvalidValue(f"example {self.name!r} has no goal to train towards")
         max_epochs = check.integer(max_epochs, "max_epochs", minimum=1)
         (t,) = self.t
         history = self.network().fit(
@@ -110,8 +111,8 @@ class WorkedExample:
             train_biases=self.train_biases, target_error=0.5 * (t - self.goal) ** 2,
         )
         if history.stop_reason != "target_error":
-            raise ValueError(f"example {self.name!r} did not reach {self.goal} in "
-                             f"max_epochs={max_epochs} epochs")
+            raise InvalidValue(f"example {self.name!r} did not reach {self.goal} in "
+                               f"max_epochs={max_epochs} epochs")
         return history.epochs
 
     def compare(self):
@@ -133,7 +134,7 @@ def _at(trace, place):
         return trace.error
     match = re.fullmatch(r"layers\[(\d+)\]\.(\w+)\[(\d+)(?:, (\d+))?\]", place)
     if match is None:
-        raise ValueError(f"not a place in a trace: {place!r}")
+        raise InvalidValue(f"not a place in a trace: {place!r}")
     l, name, *index = match.groups()
     array = getattr(trace.layers[int(l)], name)
     return float(array[tuple(int(i) for i in index if i is not None)])
@@ -265,15 +266,15 @@ HAN = WorkedExample(
     ),
 )
 
-# The study note (seed 000, section 4) tells a story without numbers for the weights:
+# The study note "05_Backprop" (section 4) tells a story without numbers for the weights:
 # a 2-2-1 network predicts 0.8 for target 1 and, after many iterations, 0.99. This start
 # makes the story exact: round weights, and the output bias chosen so that z_1 = ln 4 at
 # the output, where σ(ln 4) = 1/(1 + 1/4) = 0.8.
 _NOTE_HIDDEN_Y = (_sigmoid(0.1 + 0.2), _sigmoid(0.3 + 0.4))  # x = (1, 1), hidden biases 0
 NOTE = WorkedExample(
     name="note",
-    title="The study note's 2-2-1 story (seed 000): prediction 0.8, target 1, trained to 0.99",
-    source=("the project's seed note \"05_Backprop\", section 4 \"Example (Simple Intuition)\": "
+    title="The study note's 2-2-1 story: prediction 0.8, target 1, trained to 0.99",
+    source=("the study note \"05_Backprop\", section 4 \"Example (Simple Intuition)\": "
             "2 inputs, 2 hidden, 1 output; prediction 0.8, target 1, error 1 − 0.8 = 0.2; "
             "after many iterations the output is 0.99"),
     about=("The note gives no weights; this start is ours: x = (1, 1), hidden weights "

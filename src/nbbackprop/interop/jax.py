@@ -11,11 +11,10 @@ try:
 except ImportError as err:  # pragma: no cover - depends on the environment
     raise ImportError("nbbackprop.interop.jax needs JAX: pip install 'nbbackprop[jax]'") from err
 
-import importlib
-
 import numpy as np
 
-_gc = importlib.import_module("nbbackprop.gradcheck")  # the module; nb.gradcheck is the function
+from .. import gradient_check as gc
+from ..exceptions import InvalidType, InvalidValue
 
 
 def check_grad(loss, grad, params, *args, raise_on_failure=False):
@@ -27,17 +26,17 @@ def check_grad(loss, grad, params, *args, raise_on_failure=False):
     index; ``raise_on_failure=True`` raises ``nb.GradcheckError`` on failure.
     """
     if not callable(loss):
-        raise TypeError(f"loss must be callable, got {type(loss).__name__}")
+        raise InvalidType(f"loss must be callable, got {type(loss).__name__}")
     if not callable(grad):
-        raise TypeError(f"grad must be callable, got {type(grad).__name__}")
+        raise InvalidType(f"grad must be callable, got {type(grad).__name__}")
     paths, treedef = jax.tree_util.tree_flatten_with_path(params)
     if not paths:
-        raise ValueError("params must hold at least one array, got an empty pytree")
+        raise InvalidValue("params must hold at least one array, got an empty pytree")
     shapes, labels = [], []
     for path, leaf in paths:
         label = f"params{jax.tree_util.keystr(path)}"
         if np.asarray(leaf).dtype.kind != "f":
-            raise TypeError(f"{label} must be a float array, got dtype {np.asarray(leaf).dtype}")
+            raise InvalidType(f"{label} must be a float array, got dtype {np.asarray(leaf).dtype}")
         shapes.append(np.shape(leaf))
         labels.append(label)
     sizes = [int(np.prod(shape)) for shape in shapes]
@@ -53,12 +52,12 @@ def check_grad(loss, grad, params, *args, raise_on_failure=False):
         tree = grad(unflatten(x), *args)
         leaves, structure = jax.tree_util.tree_flatten(tree)
         if structure != treedef:
-            raise ValueError(f"grad(params) must return a pytree shaped like params "
-                             f"({treedef}), got {structure}")
+            raise InvalidValue(f"grad(params) must return a pytree shaped like params "
+                               f"({treedef}), got {structure}")
         for label, shape, leaf in zip(labels, shapes, leaves):
             if np.shape(leaf) != shape:
-                raise ValueError(f"grad(params) must give {label} the shape {shape}, "
-                                 f"got {np.shape(leaf)}")
+                raise InvalidValue(f"grad(params) must give {label} the shape {shape}, "
+                                   f"got {np.shape(leaf)}")
         arrays = [np.asarray(leaf) for leaf in leaves]
         coarsest = max((a.dtype for a in arrays), key=lambda d: np.finfo(d).eps
                        if d.kind == "f" else 0.0)
@@ -83,12 +82,12 @@ def check_grad(loss, grad, params, *args, raise_on_failure=False):
             f(x0)
         except Exception:  # not traceable (Python control flow on values): call it as it is
             f = lambda x: loss(unflatten(x), *args)  # noqa: E731
-        report = _gc._check_callable(f, flat_grad, x0,
+        report = gc.check_callable(f, flat_grad, x0,
                                      describe, raise_on_failure=False,
                                      subject=f"a loss of {x0.size} parameters in "
                                              f"{len(paths)} array{'s' if len(paths) > 1 else ''}")
     if raise_on_failure and not report.ok:
-        raise _gc.GradcheckError(report)
+        raise gc.GradcheckError(report)
     return report
 
 

@@ -14,15 +14,12 @@ except ImportError as err:  # pragma: no cover - depends on the environment
     raise ImportError("nbbackprop.interop.torch needs PyTorch: pip install 'nbbackprop[torch]' "
                       "(on a machine without a GPU, install a CPU build of PyTorch first)") from err
 
-import importlib
-
 import numpy as np
 
 from .. import _validate as check
-from ..exceptions import GradcheckError
+from .. import gradient_check as gc
+from ..exceptions import GradcheckError, InvalidType, InvalidValue
 from ..network import Network
-
-_gc = importlib.import_module("nbbackprop.gradcheck")  # the module; nb.gradcheck is the function
 
 ACTIVATIONS = ((torch.nn.Sigmoid, "sigmoid"), (torch.nn.Tanh, "tanh"), (torch.nn.ReLU, "relu"),
                (torch.nn.Identity, "linear"))
@@ -50,7 +47,7 @@ def check_module(module, X, T, loss=None, mode="full", n_directions=8, seed=None
     """
     net, names, dtype = _parse(module)
     X_t, T_t = _tensor(X, dtype, "X"), _tensor(T, dtype, "T")
-    X64, T64 = net._data(X_t.double().numpy(), T_t.double().numpy())
+    X64, T64 = net.check_data(X_t.double().numpy(), T_t.double().numpy())
     T_t = torch.from_numpy(T64).to(dtype)  # (n, n_out) even where T was given as (n,)
     scale = _loss_scale(loss, X64.shape[0], T64.shape[1])
 
@@ -64,14 +61,14 @@ def check_module(module, X, T, loss=None, mode="full", n_directions=8, seed=None
         for kind, parameter, out in (("weight", linear.weight, grad_w),
                                      ("bias", linear.bias, grad_b)):
             if parameter.grad is None:
-                raise ValueError(f"{name}.{kind} got no gradient from autograd (does it have "
-                                 "requires_grad=True?)")
+                raise InvalidValue(f"{name}.{kind} got no gradient from autograd (does it have "
+                                   "requires_grad=True?)")
             g = parameter.grad.detach().cpu().numpy()
             out.append((g.T if kind == "weight" else g) / g.dtype.type(scale))
-    report = _gc.compare_gradients(net, X64, T64, grad_w, grad_b, mode=mode,
+    report = gc.compare_gradients(net, X64, T64, grad_w, grad_b, mode=mode,
                                    n_directions=n_directions, seed=seed)
     if mode == "full":
-        report._relabel(_torch_names(net, names))
+        report.relabel(_torch_names(net, names))
     if raise_on_failure and not report.ok:
         raise GradcheckError(report)
     return report
@@ -80,15 +77,15 @@ def check_module(module, X, T, loss=None, mode="full", n_directions=8, seed=None
 def _parse(module):
     """(Network, the Linear layers' names, the parameters' dtype) for an nn.Sequential."""
     if not isinstance(module, torch.nn.Sequential):
-        raise TypeError(f"module must be a torch.nn.Sequential of nn.Linear layers and "
-                        f"activations, got {type(module).__name__}")
+        raise InvalidType(f"module must be a torch.nn.Sequential of nn.Linear layers and "
+                          f"activations, got {type(module).__name__}")
     children = list(module.named_children())
     names, weights, biases, activations = [], [], [], []
     for position, (name, layer) in enumerate(children):
         if isinstance(layer, torch.nn.Linear):
             if layer.bias is None:
-                raise ValueError(f"module[{position}] ({name}) is an nn.Linear without bias; "
-                                 "nbbackprop's networks have a bias on every neuron")
+                raise InvalidValue(f"module[{position}] ({name}) is an nn.Linear without bias; "
+                                   "nbbackprop's networks have a bias on every neuron")
             names.append(name)
             weights.append(layer.weight.detach().cpu().double().numpy().T)
             biases.append(layer.bias.detach().cpu().double().numpy())
@@ -96,18 +93,18 @@ def _parse(module):
             continue
         activation = next((a for cls, a in ACTIVATIONS if isinstance(layer, cls)), None)
         if activation is None:
-            raise ValueError(f"module[{position}] ({name}) is {type(layer).__name__}: nbbackprop "
-                             "supports nn.Linear followed by nn.Sigmoid, nn.Tanh, nn.ReLU or "
-                             "nn.Identity")
+            raise InvalidValue(f"module[{position}] ({name}) is {type(layer).__name__}: nbbackprop "
+                               "supports nn.Linear followed by nn.Sigmoid, nn.Tanh, nn.ReLU or "
+                               "nn.Identity")
         if not names or not isinstance(children[position - 1][1], torch.nn.Linear):
-            raise ValueError(f"module[{position}] ({name}) must follow an nn.Linear directly")
+            raise InvalidValue(f"module[{position}] ({name}) must follow an nn.Linear directly")
         activations[-1] = activation
     if not names:
-        raise ValueError("module must contain at least one nn.Linear")
+        raise InvalidValue("module must contain at least one nn.Linear")
     dtypes = {p.dtype for p in module.parameters()}
     if len(dtypes) != 1 or next(iter(dtypes)) not in DTYPES:
-        raise TypeError(f"module's parameters must all be float16, float32 or float64, "
-                        f"got {sorted(map(str, dtypes))}")
+        raise InvalidType(f"module's parameters must all be float16, float32 or float64, "
+                          f"got {sorted(map(str, dtypes))}")
     return Network.from_weights(weights, biases, activations), names, dtypes.pop()
 
 
@@ -128,25 +125,25 @@ def _loss_scale(loss, n, n_out):
         return 1.0
     if isinstance(loss, torch.nn.MSELoss) and loss.reduction in ("mean", "sum"):
         return 2.0 / n_out if loss.reduction == "mean" else 2.0 * n
-    raise TypeError(f"loss must be None (C = (1/n) Σ ½ Σ (t − y)²) or an nn.MSELoss with "
-                    f"reduction 'mean' or 'sum', got {check._shown(loss)}")
+    raise InvalidType(f"loss must be None (C = (1/n) Σ ½ Σ (t − y)²) or an nn.MSELoss with "
+                      f"reduction 'mean' or 'sum', got {check.shown(loss)}")
 
 
 def _same_function(net, X, Y, dtype):
     """Refuse a module whose output is not the Network's (up to rounding in its dtype)."""
-    bound = 3 * _gc.output_rounding(net, X, np.dtype(str(dtype).removeprefix("torch.")))
+    bound = 3 * gc.output_rounding(net, X, np.dtype(str(dtype).removeprefix("torch.")))
     expected = net.forward(X)
-    off = np.abs(Y - expected) > bound + _gc.UNDERFLOW
+    off = np.abs(Y - expected) > bound + gc.UNDERFLOW
     if off.any() or not np.isfinite(Y).all():
         s, k = (int(i) for i in np.argwhere(off | ~np.isfinite(Y))[0])
-        raise ValueError(f"the module's output differs from that of the network of its layers "
-                         f"(sample {s}, output {k}: {Y[s, k]!r} instead of {expected[s, k]!r}, "
-                         f"more than rounding allows): its forward computes something else")
+        raise InvalidValue(f"the module's output differs from that of the network of its layers "
+                           f"(sample {s}, output {k}: {Y[s, k]!r} instead of {expected[s, k]!r}, "
+                           f"more than rounding allows): its forward computes something else")
 
 
 def _torch_names(net, names):
     """Entry names in the module's own terms: ``weights[l][i, j]`` is ``{name}.weight[j, i]``."""
-    describe = _gc._network_names(net)
+    describe = gc.network_names(net)
 
     def torch_name(p):
         _, l, kind, i, j = describe(p)

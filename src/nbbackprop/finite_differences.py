@@ -1,4 +1,4 @@
-"""The compiled half of the gradient check: finite differences and rounding-error bounds.
+"""The compiled half of ``gradient_check.py``: finite differences and rounding-error bounds.
 
 Finite differences. For every parameter θ_p and every sample x, the sample error E_x is
 evaluated at θ ± h_p e_p and θ ± 2h_p e_p by forward passes only. Moving one parameter
@@ -26,15 +26,8 @@ import numpy as np
 
 from ._jit import jit
 from .activations import RELU, SIGMOID, TANH, f, fprime
-from .kernels import (
-    biases_of,
-    forward,
-    forward_layer,
-    neuron_buffer,
-    neurons_of,
-    sample_error,
-    weights_of,
-)
+from .formulas import forward, forward_layer, sample_error
+from .layout import biases_of, neuron_buffer, neurons_of, weights_of
 
 # Columns of a row of differences (one row per parameter or direction), all sums over samples.
 ALL_H = 0  # E(+h) − E(−h), every sample: n·2h·D(h)
@@ -95,12 +88,13 @@ def add_sample(row, e, kinks, h):
 
 
 @jit
-def forward_samples(theta, sizes, acts, w_off, n_off, X, T, Z, Y, E):
+def forward_samples(theta, layout, X, T, Z, Y, E):
     """Z[s], Y[s]: every z and y of sample s (flat, like ``forward``); E[s] = E_x."""
+    sizes, acts, w_off, n_off = layout
     L = sizes.shape[0] - 1
     for s in range(X.shape[0]):
-        forward(theta, sizes, acts, w_off, n_off, X[s], Z[s], Y[s])
-        E[s] = sample_error(neurons_of(Y[s], sizes, n_off, L), T[s])
+        forward(theta, layout, X[s], Z[s], Y[s])
+        E[s] = sample_error(neurons_of(Y[s], layout, L), T[s])
 
 
 @jit
@@ -126,22 +120,24 @@ def freeze(code, z, z_at_theta, y):
 
 
 @jit
-def forward_frozen(theta, sizes, acts, w_off, n_off, x, Zs, z, y):
+def forward_frozen(theta, layout, x, Zs, z, y):
     """``forward`` with every ReLU unit held in its state in the pass Zs."""
-    neurons_of(y, sizes, n_off, 0)[:] = x
+    sizes, acts, w_off, n_off = layout
+    neurons_of(y, layout, 0)[:] = x
     for l in range(sizes.shape[0] - 1):
-        forward_layer(weights_of(theta, sizes, w_off, l), biases_of(theta, sizes, w_off, l),
-                      neurons_of(y, sizes, n_off, l), acts[l],
-                      neurons_of(z, sizes, n_off, l + 1), neurons_of(y, sizes, n_off, l + 1))
-        freeze(acts[l], neurons_of(z, sizes, n_off, l + 1), neurons_of(Zs, sizes, n_off, l + 1),
-               neurons_of(y, sizes, n_off, l + 1))
+        forward_layer(weights_of(theta, layout, l), biases_of(theta, layout, l),
+                      neurons_of(y, layout, l), acts[l],
+                      neurons_of(z, layout, l + 1), neurons_of(y, layout, l + 1))
+        freeze(acts[l], neurons_of(z, layout, l + 1), neurons_of(Zs, layout, l + 1),
+               neurons_of(y, layout, l + 1))
 
 
 @jit
-def moved_sample_error(theta, sizes, acts, w_off, n_off, l, j, dz, Zs, Ys, t, e0, z, y, frozen):
+def moved_sample_error(theta, layout, l, j, dz, Zs, Ys, t, e0, z, y, frozen):
     """E of one sample when z_j of neuron layer l (1 … L) moves by dz, and whether a ReLU
     unit changed state (frozen: ReLU units keep their state at θ). Zs, Ys: the sample's
     pass at θ; z, y: scratch buffers."""
+    sizes, acts, w_off, n_off = layout
     L = sizes.shape[0] - 1
     old = Zs[n_off[l] + j]
     z_j = old + dz
@@ -153,7 +149,7 @@ def moved_sample_error(theta, sizes, acts, w_off, n_off, l, j, dz, Zs, Ys, t, e0
     if l == L:  # an output: E changes in one term of ½ Σ_k (t_k − y_k)²
         return e0 + 0.5 * ((t[j] - y_j) ** 2 - (t[j] - Ys[n_off[L] + j]) ** 2), kinked
     # The layer above: z_k = z_k + w_jk Δy_j.
-    w = weights_of(theta, sizes, w_off, l)
+    w = weights_of(theta, layout, l)
     code = acts[l]
     for k in range(sizes[l + 1]):
         old = Zs[n_off[l + 1] + k]
@@ -164,34 +160,35 @@ def moved_sample_error(theta, sizes, acts, w_off, n_off, l, j, dz, Zs, Ys, t, e0
     # Every layer above that: all of its inputs moved.
     for m in range(l + 1, L):
         forward_layer(
-            weights_of(theta, sizes, w_off, m),
-            biases_of(theta, sizes, w_off, m),
-            neurons_of(y, sizes, n_off, m),
+            weights_of(theta, layout, m),
+            biases_of(theta, layout, m),
+            neurons_of(y, layout, m),
             acts[m],
-            neurons_of(z, sizes, n_off, m + 1),
-            neurons_of(y, sizes, n_off, m + 1),
+            neurons_of(z, layout, m + 1),
+            neurons_of(y, layout, m + 1),
         )
         if frozen:
-            freeze(acts[m], neurons_of(z, sizes, n_off, m + 1),
-                   neurons_of(Zs, sizes, n_off, m + 1), neurons_of(y, sizes, n_off, m + 1))
+            freeze(acts[m], neurons_of(z, layout, m + 1),
+                   neurons_of(Zs, layout, m + 1), neurons_of(y, layout, m + 1))
         for k in range(n_off[m + 1], n_off[m + 1] + sizes[m + 1]):
             kinked |= changed_state(acts[m], z[k], Zs[k])
-    return sample_error(neurons_of(y, sizes, n_off, L), t), kinked
+    return sample_error(neurons_of(y, layout, L), t), kinked
 
 
 @jit
-def central_differences(theta, sizes, acts, w_off, n_off, X, T, h, rows):
+def central_differences(theta, layout, X, T, h, rows):
     """rows[p]: the sums of ``add_sample`` over all samples for θ_p moved by ±h[p], ±2h[p]
     (and ±3h[p], and frozen, for the samples where those steps change a ReLU unit's state).
 
     The parameter of flat index p is w_ij of layer l (p = w_off[l] + i·n_j + j) or, taking
     i = n_i, the bias b_j right after the weights: the same formula, with y_i = 1.
     """
+    sizes, acts, w_off, n_off = layout
     n = X.shape[0]
     width = n_off[-1] + sizes[-1]
     Z, Y, E = np.empty((n, width)), np.empty((n, width)), np.empty(n)
-    forward_samples(theta, sizes, acts, w_off, n_off, X, T, Z, Y, E)
-    z, y = neuron_buffer(sizes, n_off), neuron_buffer(sizes, n_off)
+    forward_samples(theta, layout, X, T, Z, Y, E)
+    z, y = neuron_buffer(layout), neuron_buffer(layout)
     e, kinks = np.empty(N_VALUES), np.zeros(6, dtype=np.bool_)
     rows[:] = 0.0
     for l in range(sizes.shape[0] - 1):
@@ -210,7 +207,7 @@ def central_differences(theta, sizes, acts, w_off, n_off, X, T, h, rows):
                         if q == 4 and not kinks[:4].any():
                             break  # the other values only serve kinked samples
                         e[q + 1], k = moved_sample_error(
-                            theta, sizes, acts, w_off, n_off, l + 1, j, STEPS[q % 6] * dz,
+                            theta, layout, l + 1, j, STEPS[q % 6] * dz,
                             Z[s], Y[s], T[s], E[s], z, y, q >= 6)
                         if q < 6:
                             kinks[q] = k
@@ -218,15 +215,16 @@ def central_differences(theta, sizes, acts, w_off, n_off, X, T, h, rows):
 
 
 @jit
-def directional_differences(theta, sizes, acts, w_off, n_off, X, T, U, t, rows):
+def directional_differences(theta, layout, X, T, U, t, rows):
     """rows[d]: the sums of ``add_sample`` over all samples for θ moved by ±t·U[d], ±2t·U[d],
     ±3t·U[d], and frozen by ±t·U[d], ±2t·U[d] (whole forward passes: every parameter moves)."""
+    sizes, acts, w_off, n_off = layout
     n = X.shape[0]
     L = sizes.shape[0] - 1
     width = n_off[-1] + sizes[-1]
     Z, Y, E = np.empty((n, width)), np.empty((n, width)), np.empty(n)
-    forward_samples(theta, sizes, acts, w_off, n_off, X, T, Z, Y, E)
-    z, y = neuron_buffer(sizes, n_off), neuron_buffer(sizes, n_off)
+    forward_samples(theta, layout, X, T, Z, Y, E)
+    z, y = neuron_buffer(layout), neuron_buffer(layout)
     moved = np.empty_like(theta)
     e, kinks = np.empty((n, N_VALUES)), np.zeros((n, 6), dtype=np.bool_)
     rows[:] = 0.0
@@ -238,10 +236,10 @@ def directional_differences(theta, sizes, acts, w_off, n_off, X, T, U, t, rows):
                 moved[p] = theta[p] + (STEPS[q % 6] * t) * U[d, p]
             for s in range(n):
                 if q >= 6:
-                    forward_frozen(moved, sizes, acts, w_off, n_off, X[s], Z[s], z, y)
+                    forward_frozen(moved, layout, X[s], Z[s], z, y)
                 else:
-                    forward(moved, sizes, acts, w_off, n_off, X[s], z, y)
-                e[s, q + 1] = sample_error(neurons_of(y, sizes, n_off, L), T[s])
+                    forward(moved, layout, X[s], z, y)
+                e[s, q + 1] = sample_error(neurons_of(y, layout, L), T[s])
                 if q >= 6:
                     continue
                 kinks[s, q] = False
@@ -288,7 +286,7 @@ def ambiguous_relu(code, z, e_z):
 
 
 @jit
-def forward_rounding(theta, sizes, acts, w_off, n_off, z, y, u, lam, e_z, e_y):
+def forward_rounding(theta, layout, z, y, u, lam, e_z, e_y):
     """Bounds e_z, e_y on the rounding errors of every z_j, y_j of one sample's forward pass
     in precision u, given the float64 pass's z and y (y of layer 0: the input):
 
@@ -299,13 +297,14 @@ def forward_rounding(theta, sizes, acts, w_off, n_off, z, y, u, lam, e_z, e_y):
     rounding of w_ij and b_j to precision u. A ReLU unit within rounding of z = 0 passes
     errors on with slope 1.
     """
+    sizes, acts, w_off, n_off = layout
     for k in range(n_off[1]):
         e_z[k] = 0.0
         e_y[k] = u * abs(y[k])
     for l in range(sizes.shape[0] - 1):
-        w = weights_of(theta, sizes, w_off, l)
-        b = biases_of(theta, sizes, w_off, l)
-        y_in, e_in = neurons_of(y, sizes, n_off, l), neurons_of(e_y, sizes, n_off, l)
+        w = weights_of(theta, layout, l)
+        b = biases_of(theta, layout, l)
+        y_in, e_in = neurons_of(y, layout, l), neurons_of(e_y, layout, l)
         n_i, n_j, code = sizes[l], sizes[l + 1], acts[l]
         for j in range(n_j):
             magnitude, carried = abs(b[j]), 0.0
@@ -320,21 +319,22 @@ def forward_rounding(theta, sizes, acts, w_off, n_off, z, y, u, lam, e_z, e_y):
 
 
 @jit
-def error_rounding(theta, sizes, acts, w_off, n_off, X, T, u, lam):
+def error_rounding(theta, layout, X, T, u, lam):
     """A bound on the rounding error of C = (1/n) Σ_x E_x computed in precision u:
 
         e_E = Σ_k (|y_k − t_k|·e_k + ½e_k²) + (γ(n_out) + 3u)·E_x,  e_k = e_y_k + u|t_k|
         e_C = (1/n) Σ_x e_E + (γ(n) + u)·C
     """
+    sizes, acts, w_off, n_off = layout
     n = X.shape[0]
     L = sizes.shape[0] - 1
-    z, y = neuron_buffer(sizes, n_off), neuron_buffer(sizes, n_off)
-    e_z, e_y = neuron_buffer(sizes, n_off), neuron_buffer(sizes, n_off)
+    z, y = neuron_buffer(layout), neuron_buffer(layout)
+    e_z, e_y = neuron_buffer(layout), neuron_buffer(layout)
     total, bound = 0.0, 0.0
     for s in range(n):
-        forward(theta, sizes, acts, w_off, n_off, X[s], z, y)
-        forward_rounding(theta, sizes, acts, w_off, n_off, z, y, u, lam, e_z, e_y)
-        y_out, e_out, t = neurons_of(y, sizes, n_off, L), neurons_of(e_y, sizes, n_off, L), T[s]
+        forward(theta, layout, X[s], z, y)
+        forward_rounding(theta, layout, z, y, u, lam, e_z, e_y)
+        y_out, e_out, t = neurons_of(y, layout, L), neurons_of(e_y, layout, L), T[s]
         e = sample_error(y_out, t)
         total += e
         for k in range(sizes[L]):
@@ -345,19 +345,20 @@ def error_rounding(theta, sizes, acts, w_off, n_off, X, T, u, lam):
 
 
 @jit
-def output_rounding(theta, sizes, acts, w_off, n_off, X, u, lam, bound):
+def output_rounding(theta, layout, X, u, lam, bound):
     """bound[s, k]: the rounding bound e_y_k of output k for sample s, in precision u."""
+    sizes, acts, w_off, n_off = layout
     L = sizes.shape[0] - 1
-    z, y = neuron_buffer(sizes, n_off), neuron_buffer(sizes, n_off)
-    e_z, e_y = neuron_buffer(sizes, n_off), neuron_buffer(sizes, n_off)
+    z, y = neuron_buffer(layout), neuron_buffer(layout)
+    e_z, e_y = neuron_buffer(layout), neuron_buffer(layout)
     for s in range(X.shape[0]):
-        forward(theta, sizes, acts, w_off, n_off, X[s], z, y)
-        forward_rounding(theta, sizes, acts, w_off, n_off, z, y, u, lam, e_z, e_y)
-        bound[s, :] = neurons_of(e_y, sizes, n_off, L)
+        forward(theta, layout, X[s], z, y)
+        forward_rounding(theta, layout, z, y, u, lam, e_z, e_y)
+        bound[s, :] = neurons_of(e_y, layout, L)
 
 
 @jit
-def gradient_rounding(theta, sizes, acts, w_off, n_off, X, T, u, lam, bound):
+def gradient_rounding(theta, layout, X, T, u, lam, bound):
     """bound[p] ≥ the rounding error (first order, laid out like theta) of ∂C/∂θ_p computed by
     backpropagation in precision u, before its final rounding to precision u:
 
@@ -370,16 +371,17 @@ def gradient_rounding(theta, sizes, acts, w_off, n_off, X, T, u, lam, bound):
                  (1/n)[Σ_x (|δ_j| e_y_i + |y_i| e_δj + e_δj e_y_i) + (γ(n) + 2u) Σ_x |δ_j y_i|]
         ∂C/∂b_j  = (1/n) Σ_x δ_j:      (1/n)[Σ_x e_δj + (γ(n) + 2u) Σ_x |δ_j|]
     """
+    sizes, acts, w_off, n_off = layout
     n = X.shape[0]
     L = sizes.shape[0] - 1
-    z, y = neuron_buffer(sizes, n_off), neuron_buffer(sizes, n_off)
-    e_z, e_y = neuron_buffer(sizes, n_off), neuron_buffer(sizes, n_off)
-    delta, e_delta = neuron_buffer(sizes, n_off), neuron_buffer(sizes, n_off)
+    z, y = neuron_buffer(layout), neuron_buffer(layout)
+    e_z, e_y = neuron_buffer(layout), neuron_buffer(layout)
+    delta, e_delta = neuron_buffer(layout), neuron_buffer(layout)
     carried = np.zeros_like(theta)  # Σ_x of the propagated errors
     magnitude = np.zeros_like(theta)  # Σ_x |δ_j y_i|
     for s in range(n):
-        forward(theta, sizes, acts, w_off, n_off, X[s], z, y)
-        forward_rounding(theta, sizes, acts, w_off, n_off, z, y, u, lam, e_z, e_y)
+        forward(theta, layout, X[s], z, y)
+        forward_rounding(theta, layout, z, y, u, lam, e_z, e_y)
         for l in range(L, 0, -1):
             code = acts[l - 1]
             for j in range(n_off[l], n_off[l] + sizes[l]):
@@ -393,7 +395,7 @@ def gradient_rounding(theta, sizes, acts, w_off, n_off, X, T, u, lam, bound):
                     r = y[j] - t
                     e_r = e_y[j] + u * (abs(t) + abs(r))
                 else:
-                    w = weights_of(theta, sizes, w_off, l)
+                    w = weights_of(theta, layout, l)
                     r, e_r, size = 0.0, 0.0, 0.0
                     for k in range(sizes[l + 1]):
                         d_k = delta[n_off[l + 1] + k]
@@ -404,10 +406,10 @@ def gradient_rounding(theta, sizes, acts, w_off, n_off, X, T, u, lam, bound):
                 delta[j] = r * fp
                 e_delta[j] = abs(fp) * e_r + abs(r) * e_fp + e_r * e_fp + u * abs(delta[j])
         for l in range(L):
-            gw, ew = weights_of(magnitude, sizes, w_off, l), weights_of(carried, sizes, w_off, l)
-            gb, eb = biases_of(magnitude, sizes, w_off, l), biases_of(carried, sizes, w_off, l)
-            d, ed = neurons_of(delta, sizes, n_off, l + 1), neurons_of(e_delta, sizes, n_off, l + 1)
-            y_in, ey_in = neurons_of(y, sizes, n_off, l), neurons_of(e_y, sizes, n_off, l)
+            gw, ew = weights_of(magnitude, layout, l), weights_of(carried, layout, l)
+            gb, eb = biases_of(magnitude, layout, l), biases_of(carried, layout, l)
+            d, ed = neurons_of(delta, layout, l + 1), neurons_of(e_delta, layout, l + 1)
+            y_in, ey_in = neurons_of(y, layout, l), neurons_of(e_y, layout, l)
             for i in range(sizes[l]):
                 for j in range(sizes[l + 1]):
                     gw[i, j] += abs(d[j] * y_in[i])

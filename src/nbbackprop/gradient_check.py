@@ -19,7 +19,7 @@ truncation is measured: D(2h) − D(h) ≈ 3·(h²/6)·C'''. An entry passes whe
 rounding error of the supplied g_p in its own precision, so a float32 gradient is judged
 with float32 tolerances). Samples whose ReLU units change state within the steps give
 one-sided derivatives instead, and such an entry passes when g_p lies, within its
-tolerance, in the range they span (``gradcheck_kernels.add_sample``).
+tolerance, in the range they span (``finite_differences.add_sample``).
 """
 
 import dataclasses
@@ -29,19 +29,22 @@ import numbers
 import numpy as np
 
 from . import _validate as check
-from . import gradcheck_kernels as fd
-from .exceptions import GradcheckError
+from . import finite_differences as fd
+from .exceptions import GradcheckError, InvalidType, InvalidValue
+from .layout import describe as describe_parameter
 from .network import Network
 
 EPS = float(np.finfo(np.float64).eps)  # 2^-52, the spacing of float64 numbers at 1
 U64 = EPS / 2  # unit roundoff of float64
 STEP = EPS ** (1 / 3)  # ≈ 6.06e-6: balances h² truncation against ε/h rounding
-LAMBDA = 8.0  # confidence of the probabilistic rounding bounds (see gradcheck_kernels.gamma)
+LAMBDA = 8.0  # confidence of the probabilistic rounding bounds (see finite_differences.gamma)
 # Gradual underflow adds an absolute error of up to 2^-1075 to an operation on subnormal
 # numbers, which relative bounds miss: allow the smallest normal number, 2^52 times that,
 # on every evaluation of C and every entry.
 UNDERFLOW = float(np.finfo(np.float64).tiny)
 MODES = ("full", "fast")
+GRADCHECK_PARAMETERS = {"mode": check.Choice(*MODES), "n_directions": check.Integer(minimum=1),
+                        "seed": check.Seed(), "raise_on_failure": check.Flag()}
 _SHOWN = 10  # rows printed by str(report) besides the failures
 
 
@@ -187,9 +190,10 @@ class GradcheckReport:
     def __str__(self):
         return self.show()
 
-    def show(self, limit=_SHOWN):
+    def show(self, limit=_SHOWN, *, more_hint="show(limit=None)"):
         """The table, worst first: every failure (at most 2·limit) and the worst passing
-        entries up to ``limit`` rows (``limit=None``: every entry), then the verdict."""
+        entries up to ``limit`` rows (``limit=None``: every entry), then the verdict;
+        ``more_hint`` names, in the text, what lists the rows left out."""
         if limit is None:
             shown = [int(p) for p in self._order]
         else:
@@ -206,9 +210,12 @@ class GradcheckReport:
                 status += f"  (ReLU kink: left {e.left:.6g}, right {e.right:.6g})"
             lines.append(f"  {e.name:<{width}}  {e.analytic:>+13.6e}  {e.numeric:>+13.6e}  "
                          f"{e.abs_err:>8.2e}  {e.tol:>8.2e}  {status}")
-        if len(shown) < self.n_checked:
-            lines.append(f"  … and {self.n_checked - len(shown)} more, all "
-                         f"{'ok' if self.n_failed <= len(shown) else 'listed in .failures'}")
+        hidden = self.n_checked - len(shown)
+        if hidden:
+            hidden_failed = self.n_failed - sum(not e.ok for e in entries)
+            which = (", all ok" if not hidden_failed else
+                     f" ({hidden_failed} failed, {hidden - hidden_failed} ok)")
+            lines.append(f"  … and {hidden} more{which}; {more_hint} lists them")
         if self.hint:
             lines.append(f"hint: {self.hint}")
         lines.append(self.verdict())
@@ -237,7 +244,7 @@ class GradcheckReport:
             out["entries"] = [e.to_dict() for e in self.entries]
         return out
 
-    def _relabel(self, describe):
+    def relabel(self, describe):
         """Name the entries by ``describe(p)`` instead (used by the adapters)."""
         self._describe = describe
 
@@ -254,7 +261,7 @@ def gradcheck(net, X, T, mode="full", n_directions=8, seed=None, raise_on_failur
     ``GradcheckReport``; with ``raise_on_failure=True`` a failure raises ``GradcheckError``.
     """
     _check_network(net)
-    X, T = net._data(X, T)
+    X, T = net.check_data(X, T)
     grad = _flat(*net.gradient(X, T))
     return _check_network_gradient(net, X, T, grad, np.dtype(np.float64), mode, n_directions,
                                    seed, raise_on_failure)
@@ -270,7 +277,7 @@ def compare_gradients(net, X, T, grad_w, grad_b, mode="full", n_directions=8, se
     C is ``net.error``: (1/n) Σ_x ½ Σ_k (t_k − y_k)². Other arguments as in ``gradcheck``.
     """
     _check_network(net)
-    X, T = net._data(X, T)
+    X, T = net.check_data(X, T)
     grad, dtype = _supplied_gradient(net, grad_w, grad_b)
     return _check_network_gradient(net, X, T, grad, dtype, mode, n_directions, seed,
                                    raise_on_failure)
@@ -284,7 +291,7 @@ def check_function(f, grad, x0, raise_on_failure=False):
     precision it is judged in). f is called 4n + 1 times. The rounding noise of f is
     measured from the fourth differences of those calls (see docs/gradcheck.md).
     """
-    return _check_callable(f, grad, x0, None, raise_on_failure)
+    return check_callable(f, grad, x0, None, raise_on_failure)
 
 
 # --- network checks -------------------------------------------------------------------------
@@ -292,7 +299,7 @@ def check_function(f, grad, x0, raise_on_failure=False):
 
 def _check_network(net):
     if not isinstance(net, Network):
-        raise TypeError(f"net must be an nbbackprop Network, got {type(net).__name__}")
+        raise InvalidType(f"net must be an nbbackprop Network, got {type(net).__name__}")
 
 
 def _flat(grad_w, grad_b):
@@ -306,11 +313,11 @@ def _supplied_gradient(net, grad_w, grad_b):
     L = len(net.sizes) - 1
     for name, given in (("grad_w", grad_w), ("grad_b", grad_b)):
         if not check.is_list(given):
-            raise TypeError(f"{name} must be a list with one array per layer ({L}), "
-                            f"got {check._shown(given)}")
+            raise InvalidType(f"{name} must be a list with one array per layer ({L}), "
+                              f"got {check.shown(given)}")
         if len(given) != L:
-            raise ValueError(f"{name} must hold one array per layer of weights ({L}), "
-                             f"got {len(given)}")
+            raise InvalidValue(f"{name} must hold one array per layer of weights ({L}), "
+                               f"got {len(given)}")
     arrays, dtypes = [[], []], []
     for l in range(L):
         for side, (name, given, like) in enumerate(
@@ -319,15 +326,15 @@ def _supplied_gradient(net, grad_w, grad_b):
             try:
                 array = np.asarray(given)
             except (ValueError, TypeError) as err:
-                raise ValueError(f"{name} must be a rectangular array of floats, got "
-                                 f"{check._shown(given)} ({err})") from None
+                raise InvalidValue(f"{name} must be a rectangular array of floats, got "
+                                   f"{check.shown(given)} ({err})") from None
             if array.dtype.kind != "f":
-                raise TypeError(f"{name} must hold floats (their dtype sets the precision "
-                                f"they are judged in), got dtype {array.dtype}")
+                raise InvalidType(f"{name} must hold floats (their dtype sets the precision "
+                                  f"they are judged in), got dtype {array.dtype}")
             shape = (net.weights if side == 0 else net.biases)[l].shape
             if array.shape != shape:
-                raise ValueError(f"{name} must have the shape of {like}, {shape}, "
-                                 f"got shape {array.shape}")
+                raise InvalidValue(f"{name} must have the shape of {like}, {shape}, "
+                                   f"got shape {array.shape}")
             arrays[side].append(array)
             dtypes.append(array.dtype)
     coarsest = max(dtypes, key=_unit_roundoff)
@@ -340,18 +347,17 @@ def _unit_roundoff(dtype):
 
 
 def _check_network_gradient(net, X, T, grad, dtype, mode, n_directions, seed, raise_on_failure):
-    mode = check.choice(mode, "mode", MODES)
-    n_directions = check.integer(n_directions, "n_directions", minimum=1)
-    seed = check.seed(seed)
-    raise_on_failure = check.flag(raise_on_failure, "raise_on_failure")
-    theta, layout = net.parameters, net._layout
+    mode, n_directions, seed, raise_on_failure = check.arguments(
+        GRADCHECK_PARAMETERS, mode=mode, n_directions=n_directions, seed=seed,
+        raise_on_failure=raise_on_failure)
+    theta, layout = net.parameters, net.layout
     if not math.isfinite(net.error(X, T)):
-        raise ValueError("the error C of net on X, T is not finite: there is no gradient to "
-                         "check (are the weights or data very large?)")
+        raise InvalidValue("the error C of net on X, T is not finite: there is no gradient to "
+                           "check (are the weights or data very large?)")
     u = _unit_roundoff(dtype)
-    eps_c = fd.error_rounding(theta, *layout, X, T, U64, LAMBDA)
+    eps_c = fd.error_rounding(theta, layout, X, T, U64, LAMBDA)
     e_grad = np.empty_like(theta)
-    fd.gradient_rounding(theta, *layout, X, T, u, LAMBDA, e_grad)
+    fd.gradient_rounding(theta, layout, X, T, u, LAMBDA, e_grad)
     size = np.where(np.isfinite(grad), np.abs(grad), 0.0)  # NaN and inf fail by themselves
     # The final rounding of each entry to its dtype, and underflow in that dtype.
     e_grad += 2 * u * size + max(UNDERFLOW, float(np.finfo(dtype).tiny))
@@ -361,11 +367,11 @@ def _check_network_gradient(net, X, T, grad, dtype, mode, n_directions, seed, ra
     if mode == "full":
         h = STEP * np.maximum(1.0, np.abs(theta))
         rows = np.empty((theta.size, fd.ROW))
-        fd.central_differences(theta, *layout, X, T, h, rows)
+        fd.central_differences(theta, layout, X, T, h, rows)
         rho = _rounding(eps_c, rows, net, n) / h
         report = _judge(rows, h, n, grad, e_grad, rho, mode="full",
                         subject=f"{theta.size} weights and biases of a {subject}",
-                        precision=dtype.name, describe=_network_names(net),
+                        precision=dtype.name, describe=network_names(net),
                         step=f"h = ε^(1/3)·max(1, |θ|) = {STEP:.3g}·max(1, |θ|)",
                         tolerance=f"|D(2h) − D(h)| + 3·ε_C/h + e_g with ε_C = {eps_c:.2g}")
     else:
@@ -373,7 +379,7 @@ def _check_network_gradient(net, X, T, grad, dtype, mode, n_directions, seed, ra
             seed = int(np.random.SeedSequence().entropy % 2**32)
         U = _directions(theta, n_directions, seed)
         rows = np.empty((n_directions, fd.ROW))
-        fd.directional_differences(theta, *layout, X, T, U, STEP, rows)
+        fd.directional_differences(theta, layout, X, T, U, STEP, rows)
         absU = np.abs(U)
         with np.errstate(invalid="ignore"):
             analytic = U @ grad
@@ -411,25 +417,20 @@ def _gamma(m, u):
     return u * min(m, LAMBDA * math.sqrt(m))
 
 
-def _network_names(net):
+def network_names(net):
     """p ↦ (name, layer, kind, i, j) for the flat parameter index p."""
-    sizes, _, w_off, _ = net._layout
 
     def describe(p):
-        l = int(np.searchsorted(w_off, p, side="right")) - 1
-        offset, n_j = p - int(w_off[l]), int(sizes[l + 1])
-        if offset < sizes[l] * n_j:
-            i, j = divmod(offset, n_j)
-            return f"weights[{l}][{i}, {j}]", l, "w", i, j
-        j = offset - int(sizes[l]) * n_j
-        return f"biases[{l}][{j}]", l, "b", None, j
+        l, kind, i, j = describe_parameter(net.layout, p)
+        name = f"weights[{l}][{i}, {j}]" if kind == "w" else f"biases[{l}][{j}]"
+        return name, l, kind, i, j
 
     return describe
 
 
 def _judge(rows, h, n, analytic, e_analytic, rho, **report):
     """Numeric values, tolerances and kink ranges from the rows of differences (see
-    gradcheck_kernels.add_sample); rho bounds the rounding error of D(h)."""
+    finite_differences.add_sample); rho bounds the rounding error of D(h)."""
     with np.errstate(invalid="ignore", divide="ignore"):
         central = rows[:, fd.ALL_H] / (2 * h * n)
         d1 = rows[:, fd.SMOOTH_H] / (2 * h * n)
@@ -476,21 +477,21 @@ def _scale_hint(numeric, analytic, tol, kink, ok):
 # --- any function -------------------------------------------------------------------------
 
 
-def _check_callable(f, grad, x0, describe, raise_on_failure, subject=None):
+def check_callable(f, grad, x0, describe, raise_on_failure, subject=None):
     """check_function's work; ``describe`` names entries (None: ``x[p]``)."""
     if not callable(f):
-        raise TypeError(f"f must be callable, got {check._shown(f)}")
+        raise InvalidType(f"f must be callable, got {check.shown(f)}")
     if not callable(grad):
-        raise TypeError(f"grad must be callable, got {check._shown(grad)}")
-    raise_on_failure = check.flag(raise_on_failure, "raise_on_failure")
+        raise InvalidType(f"grad must be callable, got {check.shown(grad)}")
+    (raise_on_failure,) = check.arguments(GRADCHECK_PARAMETERS, raise_on_failure=raise_on_failure)
     x0 = check.float_array(x0, "x0")
     if x0.ndim != 1 or x0.size == 0:
-        raise ValueError(f"x0 must be a 1-D array of at least one number, got shape {x0.shape}")
+        raise InvalidValue(f"x0 must be a 1-D array of at least one number, got shape {x0.shape}")
     check.finite(x0, "x0")
     n = x0.size
     f0, u_f = _scalar(f, x0, "f(x0)")
     if not math.isfinite(f0):
-        raise ValueError(f"f(x0) must be finite, got {f0}")
+        raise InvalidValue(f"f(x0) must be finite, got {f0}")
     g, g_dtype = _vector(grad, x0, n)
 
     h = np.cbrt(2 * u_f) * np.maximum(1.0, np.abs(x0))
@@ -538,9 +539,9 @@ def _scalar(f, x, what):
     value = f(x.copy())
     array = np.asarray(value)
     if array.ndim != 0:
-        raise ValueError(f"{what} must return a single number, got shape {array.shape}")
+        raise InvalidValue(f"{what} must return a single number, got shape {array.shape}")
     if array.dtype.kind not in "iuf" or isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{what} must return a real number, got {check._shown(value)}")
+        raise InvalidType(f"{what} must return a real number, got {check.shown(value)}")
     u = _unit_roundoff(array.dtype) if array.dtype.kind == "f" else U64
     return float(array), u
 
@@ -550,14 +551,14 @@ def _vector(grad, x0, n):
     try:
         array = np.asarray(value)
     except (ValueError, TypeError) as err:
-        raise ValueError(f"grad(x0) must return an array of shape ({n},), got "
-                         f"{check._shown(value)} ({err})") from None
+        raise InvalidValue(f"grad(x0) must return an array of shape ({n},), got "
+                           f"{check.shown(value)} ({err})") from None
     if array.shape != (n,):
-        raise ValueError(f"grad(x0) must return an array of shape ({n},) like x0, "
-                         f"got shape {array.shape}")
+        raise InvalidValue(f"grad(x0) must return an array of shape ({n},) like x0, "
+                           f"got shape {array.shape}")
     if array.dtype.kind != "f":
-        raise TypeError(f"grad(x0) must return floats (their dtype sets the precision they "
-                        f"are judged in), got dtype {array.dtype}")
+        raise InvalidType(f"grad(x0) must return floats (their dtype sets the precision they "
+                          f"are judged in), got dtype {array.dtype}")
     return array.astype(np.float64), array.dtype
 
 
@@ -576,7 +577,7 @@ def output_rounding(net, X, dtype):
     (used by the adapters to confirm that a foreign model computes the same function)."""
     X, _ = check.inputs(X, net.sizes[0])
     bound = np.empty((X.shape[0], net.sizes[-1]))
-    fd.output_rounding(net.parameters, *net._layout, X, _unit_roundoff(dtype), LAMBDA, bound)
+    fd.output_rounding(net.parameters, net.layout, X, _unit_roundoff(dtype), LAMBDA, bound)
     return bound
 
 

@@ -1,0 +1,42 @@
+"""Training speed of whichever nbbackprop is imported, for comparing two versions of it.
+
+    PYTHONPATH=path/to/one/checkout/src python scripts/epoch_speed.py
+
+Trains the benchmark's shapes without shuffling (XOR for 2-2-1, uniform synthetic data
+otherwise), the error pass included, and prints the best of several runs per shape, in
+samples per second. Run it on two checkouts in turn, a few times each, and compare the
+ratios: absolute figures move with the machine's load.
+"""
+
+import time
+
+import numpy as np
+
+import nbbackprop as nb
+
+CASES = [((2, 2, 1), 1, 20000), ((64, 32, 10), 1, 20), ((784, 100, 10), 1, 4),
+         ((784, 100, 10), 32, 4), ((784, 256, 128, 64, 10), 1, 1),
+         ((784, 256, 128, 64, 10), 32, 2)]
+
+
+def main():
+    rng = np.random.default_rng(0)
+    print(f"nbbackprop {nb.__version__} from {nb.__file__}")
+    for sizes, batch_size, epochs in CASES:
+        if sizes == (2, 2, 1):
+            X, T = nb.xor()
+        else:
+            X, T = rng.random((1024, sizes[0])), rng.random((1024, sizes[-1]))
+        net = nb.Network(sizes, seed=0)
+        net.fit(X, T, epochs=1, eta=1e-3, batch_size=batch_size)  # compile or load, warm up
+        best = np.inf
+        for _ in range(7):
+            tic = time.perf_counter()
+            net.fit(X, T, epochs=epochs, eta=1e-3, batch_size=batch_size, shuffle=False)
+            best = min(best, time.perf_counter() - tic)
+        name = "-".join(map(str, sizes))
+        print(f"{name:>18}  batch {batch_size:>2}  {len(X) * epochs / best:>12,.0f} samples/s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,412 @@
+"""The fast paths: reorderings of the reference kernels in ``formulas.py`` that give the same bits.
+
+Each kernel here reorders loops, never a sum: every z_j is still summed over i, every δ_j
+over k and every gradient entry over the samples in the reference's order, in IEEE float64
+(no fastmath). Each docstring names the reference kernel it equals bit for bit;
+tests/test_fast_paths.py checks every one of them, and docs/performance.md gives what each
+buys, measured.
+
+- ``descend_forward_layer``: the online step folded into the next sample's forward pass,
+  one sweep of w instead of two; ``hidden_delta_interleaved``: four δ_j at a time.
+- ``*_batch``: a block of samples through each layer, so each weight is loaded once per
+  block instead of once per sample; four rows or terms at a time (the parentheses keep the
+  order) so that the CPU overlaps independent sums.
+- ``sample_errors_on_threads``: the error pass of a large data set, a block per task.
+  Called from Python only: a cached compiled function that calls a ``parallel=True`` one
+  was, when compiled in a process that had loaded a function between them from the disk
+  cache, written to the cache without the threaded code, and crashed the next process that
+  loaded it (Numba 0.68). So no compiled function here calls it.
+"""
+
+import numpy as np
+from numba import prange
+
+from ._jit import jit, jit_parallel
+from .activations import f, fprime
+from .formulas import (
+    descend,
+    descend_layer,
+    forward,
+    output_delta,
+    sample_error,
+)
+from .layout import (
+    biases_of,
+    n_layers,
+    neuron_buffer,
+    neurons_by_sample_of,
+    neurons_of,
+    samples_of,
+    weights_of,
+)
+
+# Samples per block when many samples pass at once: enough to reuse each weight many times
+# while it is in cache, few enough for the block's neurons to stay there too. The error of
+# a whole data set is shared out to the threads in tasks of TASK_BLOCKS blocks.
+BLOCK, TASK_BLOCKS = 32, 4
+# Threads only for calls of at least this many multiply-adds (about 4 ms on one core): a
+# thread costs microseconds to wake on an idle machine, but on a busy one it can wait a
+# scheduler time slice (milliseconds) at every call, which made threaded 32-sample steps of
+# 784-100-10 sixteen times slower. Below it everything runs on the calling thread.
+PARALLEL_WORK = 1 << 25
+
+
+# --- the online step, fused ----------------------------------------------------------------
+
+
+@jit
+def descend_forward_layer(w, b, delta, y_below_before, eta, train_biases, y_below, code, z, y):
+    """``descend_layer`` for the previous sample, then ``forward_layer`` for this one, in one
+    sweep of w:  Δw_ij = −η δ_j y_i (δ, y of the previous sample), then z_j = Σ_i w_ij y_i + b_j
+    and y_j = f(z_j) (y_i of this sample).
+
+    Each w_ij is stepped exactly as ``descend_layer`` steps it and then read, and each z_j
+    gains its terms in the order i = 1, 2, … (four rows at a time, the parentheses keep the
+    order), so the result equals ``descend_layer`` then ``forward_layer`` bit for bit, while
+    w passes through the cache once instead of twice.
+    """
+    n_i, n_j = w.shape
+    for j in range(n_j):
+        z[j] = 0.0
+    i = 0
+    while i + 4 <= n_i:
+        b0, b1 = y_below_before[i], y_below_before[i + 1]
+        b2, b3 = y_below_before[i + 2], y_below_before[i + 3]
+        y0, y1, y2, y3 = y_below[i], y_below[i + 1], y_below[i + 2], y_below[i + 3]
+        for j in range(n_j):
+            d_j = delta[j]
+            w0 = w[i, j] = w[i, j] - eta * (d_j * b0)
+            w1 = w[i + 1, j] = w[i + 1, j] - eta * (d_j * b1)
+            w2 = w[i + 2, j] = w[i + 2, j] - eta * (d_j * b2)
+            w3 = w[i + 3, j] = w[i + 3, j] - eta * (d_j * b3)
+            z[j] = (((z[j] + w0 * y0) + w1 * y1) + w2 * y2) + w3 * y3
+        i += 4
+    while i < n_i:
+        y_i_before, y_i = y_below_before[i], y_below[i]
+        for j in range(n_j):
+            w[i, j] -= eta * (delta[j] * y_i_before)
+            z[j] += w[i, j] * y_i
+        i += 1
+    if train_biases:
+        for j in range(n_j):
+            b[j] -= eta * delta[j]
+    for j in range(n_j):
+        z[j] += b[j]
+        y[j] = f(code, z[j])
+
+
+@jit
+def hidden_delta_interleaved(w_above, delta_above, z, y, code, delta):
+    """``hidden_delta``:  δ_j = f'(z_j) Σ_k δ_k w_jk, four sums (four j) side by side so that
+    the CPU overlaps them; each is still summed over k in order."""
+    n_j, n_k = w_above.shape
+    j = 0
+    while j + 4 <= n_j:
+        s0 = s1 = s2 = s3 = 0.0
+        for k in range(n_k):
+            d_k = delta_above[k]
+            s0 += d_k * w_above[j, k]
+            s1 += d_k * w_above[j + 1, k]
+            s2 += d_k * w_above[j + 2, k]
+            s3 += d_k * w_above[j + 3, k]
+        delta[j] = fprime(code, z[j], y[j]) * s0
+        delta[j + 1] = fprime(code, z[j + 1], y[j + 1]) * s1
+        delta[j + 2] = fprime(code, z[j + 2], y[j + 2]) * s2
+        delta[j + 3] = fprime(code, z[j + 3], y[j + 3]) * s3
+        j += 4
+    while j < n_j:  # the rest one by one, as hidden_delta (slices of it cost a tiny net 10 %)
+        s = 0.0
+        for k in range(n_k):
+            s += delta_above[k] * w_above[j, k]
+        delta[j] = fprime(code, z[j], y[j]) * s
+        j += 1
+
+
+@jit
+def backward_interleaved(theta, layout, t, z, y, delta):
+    """``backward`` with ``hidden_delta_interleaved``: every δ of one sample."""
+    L = n_layers(layout)
+    output_delta(neurons_of(z, layout, L), neurons_of(y, layout, L), t, layout.acts[L - 1],
+                 neurons_of(delta, layout, L))
+    for l in range(L - 1, 0, -1):
+        hidden_delta_interleaved(weights_of(theta, layout, l), neurons_of(delta, layout, l + 1),
+                                 neurons_of(z, layout, l), neurons_of(y, layout, l),
+                                 layout.acts[l - 1], neurons_of(delta, layout, l))
+
+
+@jit
+def online_steps(theta, layout, X, T, order, start, stop, eta, train_biases, z, y, y_before,
+                 delta):
+    """Online SGD on the samples ``order[start:stop]``: for each sample x, ``backpropagate``
+    (with ``backward_interleaved``),
+    then ``descend_layer`` for every layer (Δw_ij = −η δ_j y_i, Δb_j = −η δ_j).
+
+    A sample's step is postponed into the next sample's forward pass
+    (``descend_forward_layer``); the last one is taken at ``stop``. The result is the
+    reference's, bit for bit, wherever the range is split. ``y_before`` holds the previous
+    sample's outputs y_i for its postponed step.
+    """
+    L = n_layers(layout)
+    for s in range(start, stop):
+        x, t = X[order[s]], T[order[s]]
+        if s == start:
+            forward(theta, layout, x, z, y)
+        else:
+            y_in = neurons_of(y, layout, 0)
+            for i in range(x.shape[0]):
+                y_in[i] = x[i]
+            for l in range(L):
+                descend_forward_layer(
+                    weights_of(theta, layout, l), biases_of(theta, layout, l),
+                    neurons_of(delta, layout, l + 1), neurons_of(y_before, layout, l), eta,
+                    train_biases, neurons_of(y, layout, l), layout.acts[l],
+                    neurons_of(z, layout, l + 1), neurons_of(y, layout, l + 1))
+        backward_interleaved(theta, layout, t, z, y, delta)
+        y, y_before = y_before, y
+    for l in range(L):  # the last sample's step
+        descend_layer(weights_of(theta, layout, l), biases_of(theta, layout, l),
+                      neurons_of(delta, layout, l + 1), neurons_of(y_before, layout, l), eta,
+                      train_biases)
+
+
+# --- a block of samples through each layer -------------------------------------------------
+# Row s of Y, Z, D is sample s.
+
+
+@jit
+def forward_layer_batch(w, b, Y_below, code, Z, Y):
+    """``forward_layer`` for m samples:  z_sj = Σ_i w_ij y_si + b_j,  y_sj = f(z_sj).
+
+    Four rows of w at a time are swept across the batch; z_sj gains their four terms in
+    the order i, i+1, i+2, i+3 (the parentheses keep it), then the remaining rows one by one.
+    """
+    m, n_i = Y_below.shape
+    n_j = w.shape[1]
+    for s in range(m):
+        for j in range(n_j):
+            Z[s, j] = 0.0
+    i = 0
+    while i + 4 <= n_i:
+        for s in range(m):
+            y0, y1, y2, y3 = Y_below[s, i], Y_below[s, i + 1], Y_below[s, i + 2], Y_below[s, i + 3]
+            for j in range(n_j):
+                Z[s, j] = (((Z[s, j] + w[i, j] * y0) + w[i + 1, j] * y1)
+                           + w[i + 2, j] * y2) + w[i + 3, j] * y3
+        i += 4
+    while i < n_i:
+        for s in range(m):
+            y_si = Y_below[s, i]
+            for j in range(n_j):
+                Z[s, j] += w[i, j] * y_si
+        i += 1
+    for s in range(m):
+        for j in range(n_j):
+            Z[s, j] += b[j]
+            Y[s, j] = f(code, Z[s, j])
+
+
+@jit
+def hidden_delta_batch(w_above, DT_above, Z, Y, code, D, DT):
+    """``hidden_delta`` for m samples:  δ_sj = f'(z_sj) Σ_k δ_sk w_jk.
+
+    The deltas come and go neuron by neuron (``DT[j, s]`` is δ_sj) so that the inner loop
+    runs over the batch; four terms k, k+1, k+2, k+3 are added at a time, in that order.
+    ``D`` receives the deltas sample by sample as well.
+    """
+    n_j, n_k = w_above.shape
+    m = Z.shape[0]
+    for j in range(n_j):
+        for s in range(m):
+            DT[j, s] = 0.0
+        k = 0
+        while k + 4 <= n_k:
+            w0, w1, w2, w3 = w_above[j, k], w_above[j, k + 1], w_above[j, k + 2], w_above[j, k + 3]
+            for s in range(m):
+                DT[j, s] = (((DT[j, s] + DT_above[k, s] * w0) + DT_above[k + 1, s] * w1)
+                            + DT_above[k + 2, s] * w2) + DT_above[k + 3, s] * w3
+            k += 4
+        while k < n_k:
+            w_jk = w_above[j, k]
+            for s in range(m):
+                DT[j, s] += DT_above[k, s] * w_jk
+            k += 1
+        for s in range(m):
+            DT[j, s] = fprime(code, Z[s, j], Y[s, j]) * DT[j, s]
+            D[s, j] = DT[j, s]
+
+
+@jit
+def accumulate_gradient_batch(D, Y_below, grad_w, grad_b):
+    """``accumulate_gradient`` for m samples, added in sample order:
+    ∂E/∂w_ij += δ_sj y_si,  ∂E/∂b_j += δ_sj  for s = 1 … m (four samples at a time, the
+    parentheses keep the order)."""
+    m, n_j = D.shape
+    for i in range(grad_w.shape[0]):
+        g_i = grad_w[i]
+        s = 0
+        while s + 4 <= m:
+            y0, y1, y2, y3 = Y_below[s, i], Y_below[s + 1, i], Y_below[s + 2, i], Y_below[s + 3, i]
+            for j in range(n_j):
+                g_i[j] = (((g_i[j] + D[s, j] * y0) + D[s + 1, j] * y1)
+                          + D[s + 2, j] * y2) + D[s + 3, j] * y3
+            s += 4
+        while s < m:
+            y_si = Y_below[s, i]
+            for j in range(n_j):
+                g_i[j] += D[s, j] * y_si
+            s += 1
+    for s in range(m):
+        for j in range(n_j):
+            grad_b[j] += D[s, j]
+
+
+@jit
+def gather(X, rows, Y_in):
+    """Y_in[s] = X[rows[s]]: the inputs of a block, as layer 0 of its buffer."""
+    for s in range(rows.shape[0]):
+        for i in range(X.shape[1]):
+            Y_in[s, i] = X[rows[s], i]
+
+
+@jit
+def forward_batch(theta, layout, Z, Y, m):
+    """``forward`` for m samples, one layer at a time; layer 0 of Y holds their inputs."""
+    for l in range(n_layers(layout)):
+        forward_layer_batch(weights_of(theta, layout, l), biases_of(theta, layout, l),
+                            samples_of(Y, layout, l, m), layout.acts[l],
+                            samples_of(Z, layout, l + 1, m), samples_of(Y, layout, l + 1, m))
+
+
+@jit
+def backward_batch(theta, layout, T, rows, Z, Y, D, DT):
+    """``backward`` for m samples with targets T[rows[s]]: δ of every layer, into D (row s
+    for sample s) and DT (row j for neuron j)."""
+    m, L = rows.shape[0], n_layers(layout)
+    Z_out, Y_out = samples_of(Z, layout, L, m), samples_of(Y, layout, L, m)
+    D_out, DT_out = samples_of(D, layout, L, m), neurons_by_sample_of(DT, layout, L, m)
+    for s in range(m):
+        output_delta(Z_out[s], Y_out[s], T[rows[s]], layout.acts[L - 1], D_out[s])
+        for k in range(layout.sizes[L]):
+            DT_out[k, s] = D_out[s, k]
+    for l in range(L - 1, 0, -1):
+        hidden_delta_batch(weights_of(theta, layout, l), neurons_by_sample_of(DT, layout, l + 1, m),
+                           samples_of(Z, layout, l, m), samples_of(Y, layout, l, m),
+                           layout.acts[l - 1], samples_of(D, layout, l, m),
+                           neurons_by_sample_of(DT, layout, l, m))
+
+
+@jit
+def add_block_gradient(theta, layout, X, T, rows, grad, Z, Y, D, DT):
+    """grad += Σ_s ∂E_s/∂θ over the samples X[rows] (at most BLOCK), in sample order: the
+    reference's ``backpropagate`` and ``accumulate_gradient`` sample after sample."""
+    m = rows.shape[0]
+    gather(X, rows, samples_of(Y, layout, 0, m))
+    forward_batch(theta, layout, Z, Y, m)
+    backward_batch(theta, layout, T, rows, Z, Y, D, DT)
+    for l in range(n_layers(layout)):
+        accumulate_gradient_batch(samples_of(D, layout, l + 1, m), samples_of(Y, layout, l, m),
+                                  weights_of(grad, layout, l), biases_of(grad, layout, l))
+
+
+@jit
+def batch_steps(theta, layout, X, T, order, start, stop, eta, alpha, velocity, batch_size,
+                train_biases, grad, Z, Y, D, DT):
+    """SGD with batches of ``batch_size`` on the samples ``order[start:stop]``: each batch's
+    gradient, BLOCK samples at a time in sample order (``add_block_gradient``), then a step
+    with its mean (``descend``)."""
+    for first in range(start, stop, batch_size):
+        last = min(first + batch_size, stop)
+        grad[:] = 0.0
+        for block in range(first, last, BLOCK):
+            add_block_gradient(theta, layout, X, T, order[block : min(block + BLOCK, last)],
+                               grad, Z, Y, D, DT)
+        descend(theta, grad, velocity, layout, eta, alpha, last - first, train_biases)
+
+
+# --- the error of a data set ----------------------------------------------------------------
+
+
+@jit
+def worth_threads(sizes, m):
+    """Whether a forward pass of m samples (a multiply-add per weight each) is work enough
+    to share out."""
+    weights = 0
+    for l in range(sizes.shape[0] - 1):
+        weights += sizes[l] * sizes[l + 1]
+    return m * weights >= PARALLEL_WORK
+
+
+@jit
+def wants_threads(layout, n):
+    """Whether the error pass of n samples goes to ``sample_errors_on_threads``: several
+    tasks, each work enough to share out."""
+    return n >= 2 * TASK_BLOCKS * BLOCK and worth_threads(layout.sizes, n)
+
+
+@jit
+def block_errors(theta, layout, X, T, start, stop, Z, Y, E):
+    """E[s] = E_x = ½ Σ_k (t_k − y_k)² for the samples s = start … stop − 1, one block."""
+    m = stop - start
+    gather(X, np.arange(start, stop), samples_of(Y, layout, 0, m))
+    forward_batch(theta, layout, Z, Y, m)
+    Y_out = samples_of(Y, layout, n_layers(layout), m)
+    for s in range(m):
+        E[start + s] = sample_error(Y_out[s], T[start + s])
+
+
+@jit_parallel
+def sample_errors_on_threads(theta, layout, X, T, E):
+    """``block_errors`` for every block of the data, the blocks shared out to the threads
+    in tasks of TASK_BLOCKS blocks; each E_x is computed whole by one thread, so any
+    thread count gives the same numbers. Called from Python only (module docstring)."""
+    n_blocks = (X.shape[0] + BLOCK - 1) // BLOCK
+    for task in prange((n_blocks + TASK_BLOCKS - 1) // TASK_BLOCKS):
+        Z, Y = neuron_buffer(layout, BLOCK), neuron_buffer(layout, BLOCK)
+        for c in range(task * TASK_BLOCKS, min(task * TASK_BLOCKS + TASK_BLOCKS, n_blocks)):
+            start = c * BLOCK
+            block_errors(theta, layout, X, T, start, min(start + BLOCK, X.shape[0]), Z, Y, E)
+
+
+@jit
+def sample_errors(theta, layout, X, T, start, stop, E, Z, Y):
+    """E[s] = E_x for s = start … stop − 1, a block at a time."""
+    for block in range(start, stop, BLOCK):
+        block_errors(theta, layout, X, T, block, min(block + BLOCK, stop), Z, Y, E)
+
+
+@jit
+def mean_of(E):
+    """(1/n) Σ_s E[s], added in sample order (as ``formulas.mean_error`` adds them)."""
+    total = 0.0
+    for s in range(E.shape[0]):
+        total += E[s]
+    return total / E.shape[0]
+
+
+@jit
+def mean_error(theta, layout, X, T):
+    """``formulas.mean_error``:  C = (1/n) Σ_x E_x, the forward passes a block of samples at
+    a time, the E_x then added in sample order. (``Network.error`` runs the forward passes
+    of a large data set on the threads instead, with ``sample_errors_on_threads`` and
+    ``mean_of``: the same numbers.)"""
+    n = X.shape[0]
+    E = np.empty(n)
+    Z, Y = neuron_buffer(layout, BLOCK), neuron_buffer(layout, BLOCK)
+    sample_errors(theta, layout, X, T, 0, n, E, Z, Y)
+    return mean_of(E)
+
+
+@jit
+def forward_all(theta, layout, X, out):
+    """out[s] = the network's output y for input row X[s] (``forward``, BLOCK samples at a
+    time)."""
+    Z, Y = neuron_buffer(layout, BLOCK), neuron_buffer(layout, BLOCK)
+    L = n_layers(layout)
+    for start in range(0, X.shape[0], BLOCK):
+        m = min(BLOCK, X.shape[0] - start)
+        gather(X, np.arange(start, start + m), samples_of(Y, layout, 0, m))
+        forward_batch(theta, layout, Z, Y, m)
+        Y_out = samples_of(Y, layout, L, m)
+        for s in range(m):
+            for k in range(layout.sizes[L]):
+                out[start + s, k] = Y_out[s, k]
