@@ -9,8 +9,11 @@ and ``biases[l]`` are views into it, so poking ``net.weights[l][i, j]`` changes 
 network, and finite differences, momentum and saving all work on one array.
 """
 
+import contextlib
 import dataclasses
 import operator
+import signal
+import threading
 import time
 
 import numpy as np
@@ -408,26 +411,30 @@ class Network:
         reason, budget = training.PAUSED, 1
         started = time.perf_counter()
         try:
-            while reason in (training.PAUSED, training.ERRORS_WANTED):
-                if reason == training.ERRORS_WANTED:
-                    fast.sample_errors_on_threads(self._theta, self._layout, X, T, E)
-                    at[training.FILLED] = n
-                done = int(at[training.EPOCHS_DONE])
-                if done == len(errors):
-                    errors = np.concatenate((errors, np.empty(min(epochs - done, done))))
-                # About _CHUNK_SECONDS of work per compiled call; between calls Python can
-                # react to Ctrl-C.
-                tic, position = time.perf_counter(), _position(at, n)
-                reason = training.train_epochs(
-                    self._theta, self._layout, X, T, state.order, state.rng, shuffle,
-                    min(epochs, 2**63 - 1), etas,  # beyond int64: never reached anyway
-                    momentum, state.velocity, batch_size, train_biases, weight_decay,
-                    -1.0 if target_error is None else target_error, target_size, errors,
-                    before, at, sums, E, budget,
-                )  # fmt: skip
-                state.epochs = first + int(at[training.EPOCHS_DONE])
-                per_sample = (time.perf_counter() - tic) / max(_position(at, n) - position, 1)
-                budget = max(1, min(int(_CHUNK_SECONDS / max(per_sample, 1e-12)), 2 * budget + 1))
+            with _ctrl_c_between_calls() as pressed:
+                while reason in (training.PAUSED, training.ERRORS_WANTED):
+                    if reason == training.ERRORS_WANTED:
+                        fast.sample_errors_on_threads(self._theta, self._layout, X, T, E)
+                        at[training.FILLED] = n
+                        pressed()
+                    done = int(at[training.EPOCHS_DONE])
+                    if done == len(errors):
+                        errors = np.concatenate((errors, np.empty(min(epochs - done, done))))
+                    # About _CHUNK_SECONDS of work per compiled call; Ctrl-C is acted on
+                    # between calls.
+                    tic, position = time.perf_counter(), _position(at, n)
+                    reason = training.train_epochs(
+                        self._theta, self._layout, X, T, state.order, state.rng, shuffle,
+                        min(epochs, 2**63 - 1), etas,  # beyond int64: never reached anyway
+                        momentum, state.velocity, batch_size, train_biases, weight_decay,
+                        -1.0 if target_error is None else target_error, target_size,
+                        errors, before, at, sums, E, budget,
+                    )  # fmt: skip
+                    state.epochs = first + int(at[training.EPOCHS_DONE])
+                    pressed()
+                    per_sample = (time.perf_counter() - tic) / max(_position(at, n) - position, 1)
+                    budget = max(1, min(int(_CHUNK_SECONDS / max(per_sample, 1e-12)),
+                                        2 * budget + 1))
         except KeyboardInterrupt:
             raise self._interrupted(at, before, errors, started, first) from None
         seconds = time.perf_counter() - started
@@ -519,6 +526,32 @@ def _labels_of(Y):
     if Y.shape[1] == 1:
         return (Y[:, 0] >= 0.5).astype(np.int64)
     return np.argmax(Y, axis=1).astype(np.int64)
+
+
+@contextlib.contextmanager
+def _ctrl_c_between_calls():
+    """Ctrl-C noted while compiled code runs or compiles, raised as KeyboardInterrupt only
+    between calls (by the ``pressed()`` this yields). Python's own handler would raise it at
+    the next bytecode, which may be inside Numba compiling a kernel, where it is lost in a
+    callback and leaves the compile broken. Only in the main thread, and only where Ctrl-C
+    has Python's default handler (a program's own handler is left alone)."""
+    seen = []
+
+    def pressed():
+        if seen:
+            seen.clear()
+            raise KeyboardInterrupt
+
+    if (threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
+        yield pressed
+        return
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: seen.append(signum))
+    try:
+        yield pressed
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        pressed()
 
 
 def _mean_error(theta, layout, X, T):
