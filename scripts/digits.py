@@ -42,8 +42,8 @@ def main(argv=None):
     net = nb.Network([64, 32, 10], "tanh", output_activation="softmax", loss="cross_entropy",
                      seed=args.seed)
     schedule = nb.schedules.cosine(0.1, 0.005, args.epochs)
-    print(f"{net}: {len(train)} training and {len(test)} test images; batch 32, momentum "
-          f"0.9, weight decay 1e-4, eta {schedule}")
+    print(f"{net}: {len(train)} training and {len(test)} test images")
+    print(f"batch 32, momentum 0.9, weight decay 1e-4, eta {schedule}")
     started = time.perf_counter()
     for epoch in range(args.epochs):
         history = net.fit(X[train], labels[train], epochs=1, eta=schedule, batch_size=32,

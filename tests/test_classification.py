@@ -349,11 +349,11 @@ def test_the_trace_of_a_classifier_is_the_step_fit_takes(case, convention):
     (lambda: _ce().error([[0.0, 1.0], [1.0, 0.0]], [[1.0, 0.0], [0.5, 0.4]]), ValueError,
      ["T", "sum to 1", "row 1"]),
     (lambda: _ce().fit([[0.0, 1.0]] * 2, np.array([0, 2]), epochs=1), ValueError,
-     ["labels", "0 … 1", "2"]),
+     ["T", "class labels", "0 to 1", "got 2 at index 1"]),
     (lambda: _ce().error([[0.0, 1.0]] * 2, np.array([0.0, 1.0])), TypeError,
      ["integer class labels", "float64"]),
     (lambda: nb.one_hot([[0, 1]]), ValueError, ["labels", "1-D"]),
-    (lambda: nb.one_hot([0, -1]), ValueError, ["labels", "-1"]),
+    (lambda: nb.one_hot([0, -1]), ValueError, ["labels", "-1", "index 1"]),
     (lambda: nb.one_hot([0, 1], n_classes=0), ValueError, ["n_classes"]),
     (lambda: _ce().fit([[0.0, 1.0]], [0], weight_decay=-1.0), ValueError, ["weight_decay"]),
     (lambda: _ce().fit([[0.0, 1.0]], [0], eta="fast"), TypeError, ["eta", "schedule"]),
@@ -386,3 +386,73 @@ def test_a_model_file_with_softmax_on_a_hidden_layer_is_refused(tmp_path):
     arrays["activations"], arrays["loss"] = np.array(["sigmoid", "sigmoid"]), np.array("hinge")
     np.savez(tmp_path / "bad.npz", **arrays)
     assert_clear_error(lambda: nb.load(tmp_path / "bad.npz"), ValueError, ["loss", "hinge"])
+
+
+# --- the command line and the digits script ---------------------------------------------------
+
+
+def cli(*args, cwd=None):
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "nbbackprop", *map(str, args)],
+                          capture_output=True, text=True, timeout=300, cwd=cwd)
+
+
+def test_the_cli_trains_a_softmax_classifier_on_integer_labels(tmp_path):
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 3, 60)
+    X = np.array([[2.0, 0.0], [-2.0, 0.0], [0.0, 2.5]])[labels] + rng.normal(size=(60, 2))
+    np.savez(tmp_path / "data.npz", X=X, T=labels)
+    result = cli("train", tmp_path / "data.npz", "--sizes", "2,6,3", "--activation", "tanh",
+                 "--output-activation", "softmax", "--loss", "cross_entropy",
+                 "--schedule", "step:0.1,0.5,10", "--weight-decay", "1e-4", "--epochs", "20",
+                 "--batch-size", "4", "--momentum", "0.5", "--out", tmp_path / "m.npz")
+    assert result.returncode == 0, result.stderr
+    assert "loss='cross_entropy'" in result.stdout and "training accuracy" in result.stdout
+    net = nb.load(tmp_path / "m.npz")
+    assert (net.loss, net.activations[-1], net.epochs_trained) == ("cross_entropy", "softmax", 20)
+    # The same run from Python gives the same weights.
+    same = nb.Network([2, 6, 3], "tanh", output_activation="softmax", loss="cross_entropy",
+                      seed=0)
+    same.fit(X, labels, epochs=20, eta=nb.schedules.step(0.1, 0.5, 10), batch_size=4,
+             momentum=0.5, weight_decay=1e-4)
+    np.testing.assert_array_equal(net.parameters, same.parameters)
+    # Continuing from the file goes on along the schedule; the trace shows the softmax.
+    assert cli("train", tmp_path / "data.npz", "--model", tmp_path / "m.npz", "--epochs", "1",
+               "--schedule", "step:0.1,0.5,10").returncode == 0
+    trace = cli("trace", "--model", tmp_path / "m.npz", "--x", "1", "0", "--t", "1", "0", "0")
+    assert trace.returncode == 0, trace.stderr
+    assert "exp(z_1) / Σ_m exp(z_m)" in trace.stdout and "E = −Σ_k t_k ln y_k" in trace.stdout
+
+
+@pytest.mark.parametrize(("args", "words"), [
+    (["--model", "m.npz", "--loss", "cross_entropy"], ["--loss", "--model"]),
+    (["--sizes", "2,3", "--eta", "0.1", "--schedule", "step:0.1,0.5,10"],
+     ["--eta", "--schedule"]),
+    (["--sizes", "2,3", "--schedule", "linear:0.1"], ["--schedule", "step:ETA0"]),
+    (["--sizes", "2,3", "--schedule", "step:0.1,x,10"], ["--schedule", "step:ETA0,FACTOR,EVERY"]),
+    (["--sizes", "2,3", "--schedule", "step:0.1,0.5,0"], ["every"]),
+    (["--sizes", "2,3", "--activation", "tanh", "--loss", "cross_entropy"],
+     ["cross_entropy", "softmax", "sigmoid"]),
+    (["--sizes", "2,3", "--output-activation", "softmax", "--weight-decay", "-1"],
+     ["--weight-decay"]),
+])
+def test_bad_cli_arguments_give_one_line(tmp_path, args, words):
+    np.savez(tmp_path / "data.npz", X=np.zeros((4, 2)), T=np.array([0, 1, 2, 1]))
+    nb.Network([2, 3], seed=0).save(tmp_path / "m.npz")
+    result = cli("train", "data.npz", *args, cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    for word in words:
+        assert word in result.stderr, result.stderr
+
+
+def test_the_digits_script_trains_and_reports_the_test_accuracy():
+    pytest.importorskip("sklearn")
+    import runpy
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "scripts" / "digits.py"
+    main = runpy.run_path(str(script))["main"]
+    assert main(["--epochs", "3"]) == 0

@@ -286,8 +286,8 @@ def one_hot(labels, n_classes=None, name="labels"):
     n_classes = integer(n_classes, "n_classes", minimum=1)
     bad = np.flatnonzero((array < 0) | (array >= n_classes))
     if bad.size:
-        raise InvalidValue(f"{name} must lie in 0 … {n_classes - 1} (one per class), got "
-                           f"{int(array[bad[0]])} at index {int(bad[0])}")
+        raise InvalidValue(f"{name} must be class labels from 0 to {n_classes - 1} (one per "
+                           f"output), got {int(array[bad[0]])} at index {int(bad[0])}")
     rows = np.zeros((array.size, n_classes))
     rows[np.arange(array.size), array] = 1.0
     return rows

@@ -44,7 +44,8 @@ LAYER_ARRAYS = ("w", "b", "z", "y", "fprime", "delta", "grad_w", "grad_b",
 # sums to their first HEAD and last TAIL terms); full=True shows everything.
 HEAD, TAIL = 3, 2
 
-_F = {"sigmoid": "σ({})", "tanh": "tanh({})", "relu": "max(0, {})", "linear": "{}"}
+_F = {"sigmoid": "σ({})", "tanh": "tanh({})", "relu": "max(0, {})", "linear": "{}",
+      "softmax": "softmax({})"}
 _FPRIME = {"sigmoid": "y (1 − y)", "tanh": "1 − y²", "relu": "1 if z > 0 else 0",
            "linear": "1", "softmax": "∂y_k/∂z_k = y_k (1 − y_k)"}
 _ERROR = {"squared": "E = ½ Σ_k (t_k − y_k)²",
