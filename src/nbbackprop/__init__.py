@@ -7,7 +7,7 @@ loop in ``nbbackprop.formulas``; ``Network`` is the Python shell around them.
 from importlib.metadata import PackageNotFoundError, version
 
 from . import schedules
-from .activations import ACTIVATIONS, LOSSES
+from .activations import ACTIVATIONS, LOSSES, OUTPUT_ACTIVATIONS
 from .datasets import one_hot, xor
 from .exceptions import (
     GradcheckError,
@@ -32,5 +32,5 @@ __all__ = ["ACTIVATIONS", "History", "Network", "TrainingDiverged", "load", "xor
            "CONVENTIONS", "EXAMPLES", "LayerTrace", "Trace", "WorkedExample", "worked_example",
            "NonFiniteResult", "TrainingInterrupted", "GradcheckError", "GradcheckReport",
            "check_function", "compare_gradients", "gradcheck", "InputError", "InvalidType",
-           "InvalidValue", "one_hot", "LOSSES",
+           "InvalidValue", "one_hot", "LOSSES", "OUTPUT_ACTIVATIONS",
            "schedules"]

@@ -16,7 +16,13 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .activations import ACTIVATIONS, CODES, CROSS_ENTROPY_OUTPUTS, LOSSES, OUTPUT_ONLY
+from .activations import (
+    ACTIVATIONS,
+    CODES,
+    CROSS_ENTROPY_OUTPUTS,
+    LOSSES,
+    OUTPUT_ONLY,
+)
 from .exceptions import InvalidType, InvalidValue, NonFiniteResult
 from .training import all_finite
 
@@ -152,10 +158,12 @@ def sizes(value):
 
 
 def activation_name(value, name):
+    """One of OUTPUT_ACTIVATIONS (whether a hidden layer may have it is checked after)."""
+    names = f"{', '.join(ACTIVATIONS)} (or {', '.join(OUTPUT_ONLY)} for the output layer)"
     if not isinstance(value, str):
-        raise InvalidType(f"{name} must be one of {', '.join(ACTIVATIONS)}, got {shown(value)}")
+        raise InvalidType(f"{name} must be one of {names}, got {shown(value)}")
     if value not in CODES:
-        raise InvalidValue(f"{name} must be one of {', '.join(ACTIVATIONS)}, got {value!r}")
+        raise InvalidValue(f"{name} must be one of {names}, got {value!r}")
     return value
 
 
@@ -180,6 +188,14 @@ def activations(activation, output_activation, n_layers, name="activation"):
                                "whole layer and is for the output layer only (give it as "
                                "output_activation)")
     return tuple(names)
+
+
+def softmax_width(names, layer_sizes, name="activation"):
+    """A softmax output needs two neurons or more: with one, y = 1 whatever the input."""
+    if names[-1] == "softmax" and layer_sizes[-1] < 2:
+        raise InvalidValue(f"{name} 'softmax' needs an output layer of at least 2 neurons "
+                           f"(with one, y = 1 for every input), got {layer_sizes[-1]}; for one "
+                           "output use sigmoid")
 
 
 def loss(value, output):
@@ -252,9 +268,8 @@ def targets(T, n, n_out, single, name="T", *, loss="squared", output=None):
     """T as a (n, n_out) float64 array; a 1-D T is accepted for a single output, and for
     several outputs as integer class labels (their one-hot rows). For cross-entropy every
     t_k lies in [0, 1]; for a softmax output every row sums to 1 (within rounding)."""
-    labels = np.asarray(T) if not isinstance(T, np.ndarray) else T
-    if n_out > 1 and labels.ndim == 1 and not single and labels.shape == (n,):
-        T = one_hot(labels, n_out, name)
+    if n_out > 1 and not single and _shape(T, name) == (n,):
+        T = one_hot(T, n_out, name)
     T = _target_shape(float_array(T, name), n, n_out, single, name)
     finite(T, name)
     if loss == "cross_entropy":
@@ -274,9 +289,18 @@ def targets(T, n, n_out, single, name="T", *, loss="squared", output=None):
     return T
 
 
+def _array_or_refuse(value, name):
+    """np.asarray(value), or InvalidValue naming it when it is not rectangular."""
+    try:
+        return np.asarray(value)
+    except (ValueError, TypeError) as err:
+        raise InvalidValue(f"{name} must be a rectangular array of numbers, got "
+                           f"{shown(value)} ({err})") from None
+
+
 def one_hot(labels, n_classes=None, name="labels"):
     """The (n, n_classes) float64 rows with a 1 at each integer label and 0 elsewhere."""
-    array = np.asarray(labels)
+    array = _array_or_refuse(labels, name)
     if array.dtype.kind not in "iu":
         raise InvalidType(f"{name} must be integer class labels, got dtype {array.dtype}")
     if array.ndim != 1:

@@ -13,12 +13,13 @@ import math
 
 from ._jit import jit
 
-#: Activation names in code order: ``ACTIVATIONS[code]`` is the name of ``code``.
-ACTIVATIONS = ("sigmoid", "tanh", "relu", "linear", "softmax")
-SIGMOID, TANH, RELU, LINEAR, SOFTMAX = range(len(ACTIVATIONS))
-CODES = {name: code for code, name in enumerate(ACTIVATIONS)}
-#: Activations that only an output layer may have (they act on the layer as a whole).
+#: The element-wise activations, which any layer may have, in code order.
+ACTIVATIONS = ("sigmoid", "tanh", "relu", "linear")
+#: What an output layer may have: those, and softmax (which acts on the layer as a whole).
+OUTPUT_ACTIVATIONS = (*ACTIVATIONS, "softmax")
 OUTPUT_ONLY = ("softmax",)
+SIGMOID, TANH, RELU, LINEAR, SOFTMAX = range(len(OUTPUT_ACTIVATIONS))
+CODES = {name: code for code, name in enumerate(OUTPUT_ACTIVATIONS)}
 
 #: Loss names in code order: E of one sample is ½ Σ_k (t_k − y_k)² for "squared", the
 #: cross-entropy −Σ_k t_k ln y_k (softmax) or −Σ_k [t_k ln y_k + (1 − t_k) ln(1 − y_k)]

@@ -26,7 +26,7 @@ import time
 import numpy as np
 
 from . import __version__, schedules
-from .activations import ACTIVATIONS, LOSSES
+from .activations import LOSSES, OUTPUT_ACTIVATIONS
 from .datasets import xor
 from .exceptions import InputError, InvalidValue, TrainingDiverged, TrainingInterrupted
 from .network import Network, load
@@ -135,15 +135,16 @@ def _sizes(text):
 
 
 def _output_activation(text):
-    if text not in ACTIVATIONS:
-        raise argparse.ArgumentTypeError(f"must be one of {', '.join(ACTIVATIONS)}, got {text}")
+    if text not in OUTPUT_ACTIVATIONS:
+        raise argparse.ArgumentTypeError(f"must be one of {', '.join(OUTPUT_ACTIVATIONS)}, "
+                                         f"got {text}")
     return text
 
 
 def _activations(text):
     names = text.split(",")
-    if not all(name in ACTIVATIONS for name in names):
-        raise argparse.ArgumentTypeError(f"must be one of {', '.join(ACTIVATIONS)}, or one "
+    if not all(name in OUTPUT_ACTIVATIONS for name in names):
+        raise argparse.ArgumentTypeError(f"must be one of {', '.join(OUTPUT_ACTIVATIONS)}, or one "
                                          f"per layer of weights separated by commas, got {text}")
     return names
 

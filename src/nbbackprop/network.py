@@ -166,6 +166,7 @@ class Network:
                  seed=None, init="auto", init_scale=None):
         layer_sizes = check.sizes(sizes)
         names = check.activations(activation, output_activation, len(layer_sizes) - 1)
+        check.softmax_width(names, layer_sizes)
         loss = check.loss(loss, names[-1])
         seed, init, init_scale = check.arguments(NETWORK_PARAMETERS, seed=seed, init=init,
                                                  init_scale=init_scale)
@@ -181,6 +182,7 @@ class Network:
         """A network with the given weights (``weights[l][i, j]`` is w_ij) and biases, copied."""
         layer_sizes = check.sizes_from_weights(weights)
         names = check.activations(activations, None, len(layer_sizes) - 1, "activations")
+        check.softmax_width(names, layer_sizes, "activations")
         loss = check.loss(loss, names[-1])
         ws, bs = check.parameters(weights, biases, layer_sizes)
         net = cls.__new__(cls)
