@@ -475,7 +475,7 @@ def _scale_hint(numeric, analytic, tol, kink, ok, differentiated):
             return None
     if abs(c + 1) < 1e-3:
         return ("every entry has the opposite sign: with δ = ∂E/∂z the output delta is "
-                "δ_k = (y_k − t_k) f'(z_k)")
+                "δ_k = (y_k − t_k) f'(z_k) for the squared error, y_k − t_k for cross-entropy")
     return (f"every entry is {c:.6g} × the numeric value: is the loss scaled differently? "
             f"This check differentiates {differentiated}")
 
