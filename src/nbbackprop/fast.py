@@ -22,7 +22,7 @@ import numpy as np
 from numba import prange
 
 from ._jit import jit, jit_parallel
-from .activations import activate, fprime
+from .activations import SOFTMAX, activate, f, fprime
 from .formulas import (
     backpropagate,
     descend,
@@ -212,7 +212,10 @@ def forward_layer_batch(w, b, Y_below, code, Z, Y):
     for s in range(m):
         for j in range(n_j):
             Z[s, j] += b[j]
-        activate(code, Z[s], Y[s])
+            Y[s, j] = f(code, Z[s, j])
+    if code == SOFTMAX:  # a whole row at a time (rows as views only here: they cost time)
+        for s in range(m):
+            activate(code, Z[s], Y[s])
 
 
 @jit

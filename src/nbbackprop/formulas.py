@@ -85,7 +85,7 @@ def sigmoid_cross_entropy(z, t):
     return e
 
 
-@jit
+@jit(inline="always")  # a call per sample: as a function of its own it cost XOR 7 %
 def loss_error(z, y, t, code, loss):
     """E of one sample for the network's loss and output activation ``code``."""
     if loss == CROSS_ENTROPY:
@@ -121,7 +121,7 @@ def softmax_squared_delta(y, t, delta):
         delta[k] = y[k] * ((y[k] - t[k]) - s)
 
 
-@jit
+@jit(inline="always")  # likewise
 def loss_delta(z, y, t, code, loss, delta):
     """δ_k = ∂E/∂z_k of the output layer, for the network's loss and output activation."""
     if loss == CROSS_ENTROPY:
@@ -177,11 +177,21 @@ def descend_layer(w, b, delta, y_below, eta, train_biases, weight_decay):
             b[j] -= eta * delta[j]
 
 
+@jit(inline="always")
+def step(theta, velocity, p, g, eta, alpha):
+    """θ_p ← θ_p − η g without momentum; with momentum α: v_p ← α v_p − η g, θ_p ← θ_p + v_p."""
+    if alpha == 0.0:
+        theta[p] -= eta * g
+    else:
+        velocity[p] = alpha * velocity[p] - eta * g
+        theta[p] += velocity[p]
+
+
 @jit
 def descend(theta, grad, velocity, layout, eta, alpha, m, train_biases, weight_decay):
     """Step with the mean gradient of a batch, g = (1/m) Σ_x ∂E_x/∂θ (``grad`` holds the sum),
     plus λ w_ij for the weights (weight decay; not for the biases): without momentum
-    Δθ = −η g; with momentum α: v ← α v − η g, θ ← θ + v.
+    Δθ = −η g; with momentum α: v ← α v − η g, θ ← θ + v (``step``).
 
     For m a power of two, 1/m is exact and grad·(1/m) is the same number as grad/m, found
     without a division (the slowest arithmetic here).
@@ -190,16 +200,13 @@ def descend(theta, grad, velocity, layout, eta, alpha, m, train_biases, weight_d
     for l in range(n_layers(layout)):
         start = layout.w_off[l]
         weights_end = start + layout.sizes[l] * layout.sizes[l + 1]
-        stop = weights_end + layout.sizes[l + 1] if train_biases else weights_end
-        for p in range(start, stop):
+        for p in range(start, weights_end):
             g = grad[p] * one_over_m if exact else grad[p] / m
-            if p < weights_end:
-                g += weight_decay * theta[p]
-            if alpha == 0.0:
-                theta[p] -= eta * g
-            else:
-                velocity[p] = alpha * velocity[p] - eta * g
-                theta[p] += velocity[p]
+            step(theta, velocity, p, g + weight_decay * theta[p], eta, alpha)
+        if train_biases:
+            for p in range(weights_end, weights_end + layout.sizes[l + 1]):
+                step(theta, velocity, p, grad[p] * one_over_m if exact else grad[p] / m, eta,
+                     alpha)
 
 
 # --- whole passes, one sample at a time ----------------------------------------------------
