@@ -62,7 +62,7 @@ def online_reference(theta, layout, X, T, order, eta, train_biases, z, y, delta)
         for l in range(n_layers(layout)):
             formulas.descend_layer(weights_of(theta, layout, l), biases_of(theta, layout, l),
                                    neurons_of(delta, layout, l + 1), neurons_of(y, layout, l),
-                                   eta, train_biases)
+                                   eta, train_biases, 0.0)
 
 
 @numba.njit
@@ -88,7 +88,7 @@ def descend_forward_layer_plain(w, b, delta, y_below_before, eta, train_biases, 
 @numba.njit
 def descend_then_forward(w, b, delta, y_below_before, eta, train_biases, y_below, code, z, y):
     """The step and the next forward pass, unfused: two sweeps of w."""
-    formulas.descend_layer(w, b, delta, y_below_before, eta, train_biases)
+    formulas.descend_layer(w, b, delta, y_below_before, eta, train_biases, 0.0)
     formulas.forward_layer(w, b, y_below, code, z, y)
 
 
@@ -230,7 +230,7 @@ def online_case(sizes, n):
     order, work = np.arange(n), [neurons(sizes) for _ in range(4)]
     return (Side(online_reference, theta, layout, X, T, order, ETA, True, *work[:3],
                  outputs=(0,)),
-            Side(fast.online_steps, theta, layout, X, T, order, 0, n, ETA, True, *work,
+            Side(fast.online_steps, theta, layout, X, T, order, 0, n, ETA, True, 0.0, *work,
                  outputs=(0,)), n)
 
 

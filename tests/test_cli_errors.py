@@ -60,7 +60,7 @@ BAD_INPUT = [
      ["--activation", "one per layer", "2 for --sizes 2,3,1", "got 3"]),
     (["train", "xor.npz", "--sizes", "2,0,1"], ["--sizes", "positive", "2,0,1"]),
     (["train", "xor.npz", "--sizes", "2,1", "--activation", "softmax"],
-     ["--activation", "sigmoid", "softmax"]),
+     ["activation", "sigmoid", "softmax", "2 neurons"]),
     (["train", "xor.npz", "--sizes", "2,1", "--momentum", "1"], ["--momentum", "[0, 1)"]),
     (["train", "xor.npz", "--sizes", "2,1", "--seed", "-1"], ["--seed", "≥ 0", "-1"]),
     (["trace", "--model", "notes.txt", "--x", "1", "2", "--t", "1"],

@@ -89,7 +89,7 @@ def test_descend_forward_layer_is_descend_then_forward(case, data, eta, train_bi
     fused_w, fused_b, z, y = w.copy(), b.copy(), np.empty(n_j), np.empty(n_j)
     fast.descend_forward_layer(fused_w, fused_b, delta, Y_below[0], eta, train_biases,
                                   Y_below[-1], code, z, y)
-    formulas.descend_layer(w, b, delta, Y_below[0], eta, train_biases)
+    formulas.descend_layer(w, b, delta, Y_below[0], eta, train_biases, 0.0)
     z_ref, y_ref = np.empty(n_j), np.empty(n_j)
     formulas.forward_layer(w, b, Y_below[-1], code, z_ref, y_ref)
     for got, want in ((fused_w, w), (fused_b, b), (z, z_ref), (y, y_ref)):

@@ -103,7 +103,7 @@ def test_kernels_are_cached_and_exact():
 
 def test_repr():
     assert repr(nb.Network([2, 3, 1], "tanh")) == (
-        "Network(sizes=(2, 3, 1), activations=('tanh', 'tanh'))")
+        "Network(sizes=(2, 3, 1), activations=('tanh', 'tanh'), loss='squared')")
     history = nb.Network([2, 1], seed=0).fit(*nb.xor(), epochs=2)
-    assert repr(history).startswith("History(epochs=2, final error=")
+    assert repr(history).startswith("History(epochs=2 (the network's 1–2), final error=")
     assert network.History is nb.History

@@ -199,20 +199,22 @@ def test_any_bytes_that_are_not_an_npz_are_refused_naming_the_path(tmp_path, con
 
 
 def test_the_model_format_names_the_package_s_activations():
-    assert storage.ACTIVATION_NAMES == nb.ACTIVATIONS
+    assert storage.ACTIVATION_NAMES == nb.OUTPUT_ACTIVATIONS
 
 
 def test_read_model_and_write_model_speak_plain_arrays(tmp_path):
     weights, biases = [np.arange(6.0).reshape(2, 3), np.ones((3, 1))], [np.zeros(3), [0.5]]
-    storage.write_model(tmp_path / "m.npz", (2, 3, 1), ("tanh", "linear"), weights, biases)
-    sizes, activations, w, b = storage.read_model(tmp_path / "m.npz")
+    storage.write_model(tmp_path / "m.npz",
+                        storage.Model((2, 3, 1), ("tanh", "linear"), weights, biases))
+    sizes, activations, w, b, loss, training = storage.read_model(tmp_path / "m.npz")
     assert sizes == (2, 3, 1) and activations == ("tanh", "linear")
+    assert loss == "squared" and training is None
     assert all(type(n) is int for n in sizes) and all(type(a) is str for a in activations)
     for got, written in zip(w + b, weights + biases):
         assert got.dtype == np.float64
         np.testing.assert_array_equal(got, written)
-    assert_clear_error(lambda: storage.write_model(tmp_path / "bad.npz", (2, 1), ("relu",),
-                                                   [np.ones((2, 1))], [[np.inf]]),
+    assert_clear_error(lambda: storage.write_model(tmp_path / "bad.npz", storage.Model(
+                           (2, 1), ("relu",), [np.ones((2, 1))], [[np.inf]])),
                        InvalidValue, ["cannot save the network to", "bad.npz",
                                       "biases[0] must be finite", "inf"])
     assert sorted(os.listdir(tmp_path)) == ["m.npz"]

@@ -30,9 +30,12 @@ def test_file_holds_the_documented_keys(tmp_path):
     net = nb.Network([3, 2, 1], ["relu", "linear"], seed=0)
     net.save(tmp_path / "m.npz")
     with np.load(tmp_path / "m.npz", allow_pickle=False) as f:
-        assert sorted(f.files) == ["activations", "b0", "b1", "format", "sizes", "version",
-                                   "w0", "w1"]
-        assert str(f["format"]) == "nbbackprop.Network" and int(f["version"]) == 1
+        assert sorted(f.files) == ["activations", "b0", "b1", "format", "loss", "sizes",
+                                   "training_epochs", "training_order", "training_rng",
+                                   "training_velocity", "version", "w0", "w1"]
+        assert str(f["format"]) == "nbbackprop.Network" and int(f["version"]) == 2
+        assert str(f["loss"]) == "squared" and int(f["training_epochs"]) == 0
+        assert f["training_velocity"].shape == net.parameters.shape
         assert f["sizes"].tolist() == [3, 2, 1]
         assert f["activations"].tolist() == ["relu", "linear"]
         np.testing.assert_array_equal(f["w0"], net.weights[0])
@@ -97,7 +100,7 @@ def variant(**changes):
 @pytest.mark.parametrize(("arrays", "words"), [
     (variant(format="something else"), ["'format'", "nbbackprop.Network"]),
     (variant(format=None), ["'format'", "no such entry"]),
-    (variant(version=2), ["format version 2", "reads version 1"]),
+    (variant(version=3), ["format version 3", "reads versions 1 and 2"]),
     (variant(version="1"), ["'version'", "integer"]),
     (variant(b0=None), ["missing ['b0']"]),
     (variant(extra=np.ones(1)), ["unexpected ['extra']"]),

@@ -6,8 +6,9 @@ loop in ``nbbackprop.formulas``; ``Network`` is the Python shell around them.
 
 from importlib.metadata import PackageNotFoundError, version
 
-from .activations import ACTIVATIONS
-from .datasets import xor
+from . import schedules
+from .activations import ACTIVATIONS, LOSSES, OUTPUT_ACTIVATIONS
+from .datasets import one_hot, xor
 from .exceptions import (
     GradcheckError,
     InputError,
@@ -31,4 +32,5 @@ __all__ = ["ACTIVATIONS", "History", "Network", "TrainingDiverged", "load", "xor
            "CONVENTIONS", "EXAMPLES", "LayerTrace", "Trace", "WorkedExample", "worked_example",
            "NonFiniteResult", "TrainingInterrupted", "GradcheckError", "GradcheckReport",
            "check_function", "compare_gradients", "gradcheck", "InputError", "InvalidType",
-           "InvalidValue"]
+           "InvalidValue", "one_hot", "LOSSES", "OUTPUT_ACTIVATIONS",
+           "schedules"]

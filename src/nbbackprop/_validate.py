@@ -16,7 +16,13 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .activations import ACTIVATIONS, CODES
+from .activations import (
+    ACTIVATIONS,
+    CODES,
+    CROSS_ENTROPY_OUTPUTS,
+    LOSSES,
+    OUTPUT_ONLY,
+)
 from .exceptions import InvalidType, InvalidValue, NonFiniteResult
 from .training import all_finite
 
@@ -111,6 +117,16 @@ def Seed():  # noqa: N802
 ETA = Real("a positive finite float", lambda v: v > 0)
 
 
+class LearningRate:
+    """η: a positive finite float, or a schedule (a callable epoch -> η, checked when called)."""
+
+    def __call__(self, value, name, limits):
+        if callable(value):
+            return value
+        return real(value, name, expected="a positive finite float or a schedule "
+                    "(a callable epoch -> η)", ok=lambda v: v > 0)
+
+
 def arguments(constraints, limits=None, **values):
     """The values checked against their declared constraints, returned in the order given."""
     return tuple(constraints[name](value, name, limits or {}) for name, value in values.items())
@@ -142,10 +158,12 @@ def sizes(value):
 
 
 def activation_name(value, name):
+    """One of OUTPUT_ACTIVATIONS (whether a hidden layer may have it is checked after)."""
+    names = f"{', '.join(ACTIVATIONS)} (or {', '.join(OUTPUT_ONLY)} for the output layer)"
     if not isinstance(value, str):
-        raise InvalidType(f"{name} must be one of {', '.join(ACTIVATIONS)}, got {shown(value)}")
+        raise InvalidType(f"{name} must be one of {names}, got {shown(value)}")
     if value not in CODES:
-        raise InvalidValue(f"{name} must be one of {', '.join(ACTIVATIONS)}, got {value!r}")
+        raise InvalidValue(f"{name} must be one of {names}, got {value!r}")
     return value
 
 
@@ -163,7 +181,30 @@ def activations(activation, output_activation, n_layers, name="activation"):
         names = [activation_name(a, f"{name}[{l}]") for l, a in enumerate(activation)]
     if output_activation is not None:
         names[-1] = activation_name(output_activation, "output_activation")
+    for l, a in enumerate(names[:-1]):
+        if a in OUTPUT_ONLY:
+            where = name if isinstance(activation, str) else f"{name}[{l}]"
+            raise InvalidValue(f"{where} must not be {a!r} for hidden layer {l}: {a} acts on a "
+                               "whole layer and is for the output layer only (give it as "
+                               "output_activation)")
     return tuple(names)
+
+
+def softmax_width(names, layer_sizes, name="activation"):
+    """A softmax output needs two neurons or more: with one, y = 1 whatever the input."""
+    if names[-1] == "softmax" and layer_sizes[-1] < 2:
+        raise InvalidValue(f"{name} 'softmax' needs an output layer of at least 2 neurons "
+                           f"(with one, y = 1 for every input), got {layer_sizes[-1]}; for one "
+                           "output use sigmoid")
+
+
+def loss(value, output):
+    """A loss name that fits the output activation ``output``."""
+    value = choice(value, "loss", LOSSES)
+    if value == "cross_entropy" and output not in CROSS_ENTROPY_OUTPUTS:
+        raise InvalidValue(f"loss='cross_entropy' needs a softmax or sigmoid output layer "
+                           f"(output_activation='softmax' or 'sigmoid'), got {output!r}")
+    return value
 
 
 def float_array(value, name):
@@ -223,19 +264,71 @@ def inputs(X, n_in, name="X"):
     return finite(X, name), single
 
 
-def targets(T, n, n_out, single, name="T"):
-    """T as a (n, n_out) float64 array; a 1-D T is accepted for a single output."""
-    T = float_array(T, name)
+def targets(T, n, n_out, single, name="T", *, loss="squared", output=None):
+    """T as a (n, n_out) float64 array; a 1-D T is accepted for a single output, and for
+    several outputs as integer class labels (their one-hot rows). For cross-entropy every
+    t_k lies in [0, 1]; for a softmax output every row sums to 1 (within rounding)."""
+    if n_out > 1 and not single and _shape(T, name) == (n,):
+        T = one_hot(T, n_out, name)
+    T = _target_shape(float_array(T, name), n, n_out, single, name)
+    finite(T, name)
+    if loss == "cross_entropy":
+        bad = np.flatnonzero(((T < 0) | (T > 1)).any(axis=1))
+        if bad.size:
+            s = int(bad[0])
+            raise InvalidValue(f"{name} must hold values in [0, 1] for loss='cross_entropy', "
+                               f"got row {s}: {shown(T[s].tolist())}")
+    if output == "softmax":
+        sums = T.sum(axis=1)
+        bad = np.flatnonzero(np.abs(sums - 1.0) > n_out * np.finfo(np.float64).eps)
+        if bad.size:
+            s = int(bad[0])
+            raise InvalidValue(f"{name} must have rows that sum to 1 for a softmax output "
+                               f"(class probabilities, or one-hot rows), got row {s} summing "
+                               f"to {sums[s]!r}")
+    return T
+
+
+def _array_or_refuse(value, name):
+    """np.asarray(value), or InvalidValue naming it when it is not rectangular."""
+    try:
+        return np.asarray(value)
+    except (ValueError, TypeError) as err:
+        raise InvalidValue(f"{name} must be a rectangular array of numbers, got "
+                           f"{shown(value)} ({err})") from None
+
+
+def one_hot(labels, n_classes=None, name="labels"):
+    """The (n, n_classes) float64 rows with a 1 at each integer label and 0 elsewhere."""
+    array = _array_or_refuse(labels, name)
+    if array.dtype.kind not in "iu":
+        raise InvalidType(f"{name} must be integer class labels, got dtype {array.dtype}")
+    if array.ndim != 1:
+        raise InvalidValue(f"{name} must be a 1-D array of class labels, got shape {array.shape}")
+    if n_classes is None:
+        n_classes = int(array.max()) + 1 if array.size else 0
+    n_classes = integer(n_classes, "n_classes", minimum=1)
+    bad = np.flatnonzero((array < 0) | (array >= n_classes))
+    if bad.size:
+        raise InvalidValue(f"{name} must be class labels from 0 to {n_classes - 1} (one per "
+                           f"output), got {int(array[bad[0]])} at index {int(bad[0])}")
+    rows = np.zeros((array.size, n_classes))
+    rows[np.arange(array.size), array] = 1.0
+    return rows
+
+
+def _target_shape(T, n, n_out, single, name):
     if single:
         expected = f"({n_out},)"
         ok_shapes = {(n_out,), (1, n_out)}
     else:
-        expected = f"({n}, {n_out})" + (f" or ({n},)" if n_out == 1 else "")
+        expected = f"({n}, {n_out})" + (f" or ({n},)" if n_out == 1 else
+                                         f" or ({n},) of integer class labels")
         ok_shapes = {(n, n_out)} | ({(n,)} if n_out == 1 else set())
     if T.shape not in ok_shapes:
         raise InvalidValue(f"{name} must have shape {expected} to match X and the "
                            f"{n_out} output(s), got shape {T.shape}")
-    return finite(T.reshape(n, n_out), name)
+    return T.reshape(n, n_out)
 
 
 def parameters(weights, biases, layer_sizes):

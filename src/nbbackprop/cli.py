@@ -25,8 +25,8 @@ import time
 
 import numpy as np
 
-from . import __version__
-from .activations import ACTIVATIONS
+from . import __version__, schedules
+from .activations import LOSSES, OUTPUT_ACTIVATIONS
 from .datasets import xor
 from .exceptions import InputError, InvalidValue, TrainingDiverged, TrainingInterrupted
 from .network import Network, load
@@ -74,8 +74,14 @@ def train(args):
     if (args.sizes is None) == (args.model is None):
         raise InvalidValue("give either --sizes (a new network) or --model (continue training "
                            "one)")
-    if args.model is not None and args.activation is not None:
-        raise InvalidValue("--activation applies to a new network (--sizes), not to --model")
+    if args.model is not None:
+        for flag, value in (("--activation", args.activation), ("--loss", args.loss),
+                            ("--output-activation", args.output_activation)):
+            if value is not None:
+                raise InvalidValue(f"{flag} applies to a new network (--sizes), not to --model "
+                                   "(whose file holds it)")
+    if args.schedule is not None and args.eta is not None:
+        raise InvalidValue("give either --eta or --schedule, not both")
     activation = args.activation or ["sigmoid"]
     if args.sizes is not None and len(activation) not in (1, len(args.sizes) - 1):
         raise InvalidValue(f"--activation must give one name, or one per layer of weights "
@@ -87,17 +93,22 @@ def train(args):
         net = load(args.model)
     else:
         net = Network(args.sizes, activation[0] if len(activation) == 1 else activation,
-                      seed=args.seed)
+                      output_activation=args.output_activation, loss=args.loss or "squared",
+                      seed=0 if args.seed is None else args.seed)
+    eta = args.schedule or (0.5 if args.eta is None else args.eta)
     print(f"training {net} on {len(X)} samples for {args.epochs} epochs (Ctrl-C stops"
           f"{' and saves' if args.out else ''})", flush=True)
     outcome, code = "", 0
     try:
-        history = net.fit(X, T, epochs=args.epochs, eta=args.eta, batch_size=args.batch_size,
-                          momentum=args.momentum, seed=args.seed, target_error=args.target_error)
+        history = net.fit(X, T, epochs=args.epochs, eta=eta, batch_size=args.batch_size,
+                          momentum=args.momentum, seed=args.seed, target_error=args.target_error,
+                          weight_decay=args.weight_decay)
         error = history.errors[-1] if history.epochs else net.error(X, T)
         reached = " (reached --target-error)" if history.stop_reason == "target_error" else ""
+        classifier = net.loss == "cross_entropy" or net.activations[-1] == "softmax"
+        accuracy = f", training accuracy {net.accuracy(X, T):.2%}" if classifier else ""
         print(f"trained {history.epochs} epochs{reached} in {history.seconds:.3g} s: "
-              f"error C = {error:.6g}")
+              f"error C = {error:.6g}{accuracy}")
     except (TrainingInterrupted, TrainingDiverged) as stop:
         outcome = str(stop)
         code = 130 if isinstance(stop, TrainingInterrupted) else 1
@@ -123,12 +134,34 @@ def _sizes(text):
     return sizes
 
 
+def _output_activation(text):
+    if text not in OUTPUT_ACTIVATIONS:
+        raise argparse.ArgumentTypeError(f"must be one of {', '.join(OUTPUT_ACTIVATIONS)}, "
+                                         f"got {text}")
+    return text
+
+
 def _activations(text):
     names = text.split(",")
-    if not all(name in ACTIVATIONS for name in names):
-        raise argparse.ArgumentTypeError(f"must be one of {', '.join(ACTIVATIONS)}, or one "
+    if not all(name in OUTPUT_ACTIVATIONS for name in names):
+        raise argparse.ArgumentTypeError(f"must be one of {', '.join(OUTPUT_ACTIVATIONS)}, or one "
                                          f"per layer of weights separated by commas, got {text}")
     return names
+
+
+def _schedule(text):
+    """``name:arguments``, e.g. step:0.5,0.1,100 → schedules.step(0.5, 0.1, 100)."""
+    forms = {"step": "step:ETA0,FACTOR,EVERY", "exponential": "exponential:ETA0,GAMMA",
+             "inverse_time": "inverse_time:ETA0,DECAY", "cosine": "cosine:ETA0,ETA_MIN,PERIOD"}
+    name, _, rest = text.partition(":")
+    if name not in forms:
+        raise argparse.ArgumentTypeError(f"must be one of {', '.join(forms.values())}, "
+                                         f"got {text}")
+    try:
+        values = [int(v) if v.strip().lstrip("-").isdigit() else float(v) for v in rest.split(",")]
+        return getattr(schedules, name)(*values)
+    except (ValueError, TypeError) as err:
+        raise argparse.ArgumentTypeError(f"must be {forms[name]}, got {text} ({err})") from None
 
 
 def _example(text):
@@ -343,16 +376,27 @@ def parser():
     d.add_argument("--seed", type=_seed, default=0, help="initial weights and order (default 0)")
     d.set_defaults(run=demo)
     t = commands.add_parser("train", help="train a network on X and T from an .npz file")
-    t.add_argument("data", help=".npz file holding X of shape (n, n_in) and T of shape (n, n_out)")
+    t.add_argument("data", help=".npz file holding X of shape (n, n_in) and T of shape "
+                   "(n, n_out), or integer class labels T of shape (n,)")
     t.add_argument("--sizes", type=_sizes, help="a new network's layer sizes, e.g. 2,3,1")
     t.add_argument("--activation", type=_activations,
                    help="one name, or one per layer of weights: tanh,sigmoid (default sigmoid)")
     t.add_argument("--model", help="continue training the network saved in this file")
     t.add_argument("--epochs", type=_positive_int, default=1000, help="default: 1000")
-    t.add_argument("--eta", type=_positive_float, default=0.5, help="learning rate (default 0.5)")
+    t.add_argument("--output-activation", type=_output_activation,
+                   help="the output layer's activation (softmax for a classifier)")
+    t.add_argument("--loss", choices=LOSSES, help="squared (default) or cross_entropy (with a "
+                   "softmax or sigmoid output)")
+    t.add_argument("--eta", type=_positive_float, help="learning rate (default 0.5)")
+    t.add_argument("--schedule", type=_schedule, help="a learning-rate schedule instead of "
+                   "--eta: step:ETA0,FACTOR,EVERY, exponential:ETA0,GAMMA, "
+                   "inverse_time:ETA0,DECAY or cosine:ETA0,ETA_MIN,PERIOD")
     t.add_argument("--batch-size", type=_positive_int, default=1, help="default: 1 (online)")
     t.add_argument("--momentum", type=_momentum, default=0.0, help="in [0, 1) (default 0)")
-    t.add_argument("--seed", type=_seed, default=0, help="initial weights and order (default 0)")
+    t.add_argument("--weight-decay", type=_nonnegative_float, default=0.0,
+                   help="λ: steps use ∂C/∂w + λw on the weights (default 0)")
+    t.add_argument("--seed", type=_seed, help="a new network's initial weights (default 0); "
+                   "given, it also restarts the shuffle order (else training continues it)")
     t.add_argument("--target-error", type=_nonnegative_float, help="stop once C is at most this")
     t.add_argument("--out", help="save the trained network here (also on Ctrl-C)")
     t.set_defaults(run=train)

@@ -1,6 +1,15 @@
-"""Small built-in problems."""
+"""Small built-in problems, and class labels as one-hot rows."""
 
 import numpy as np
+
+from . import _validate as check
+
+
+def one_hot(labels, n_classes=None):
+    """Integer class labels (shape (n,)) as one-hot rows: a float64 array of shape
+    (n, n_classes) with a 1 in column ``labels[s]`` of row s; ``n_classes`` defaults to the
+    largest label + 1. What ``fit`` and ``error`` do with 1-D integer targets."""
+    return check.one_hot(labels, n_classes)
 
 
 def xor():

@@ -22,13 +22,14 @@ import numpy as np
 from numba import prange
 
 from ._jit import jit, jit_parallel
-from .activations import f, fprime
+from .activations import SOFTMAX, activate, f, fprime
 from .formulas import (
+    backpropagate,
     descend,
     descend_layer,
     forward,
-    output_delta,
-    sample_error,
+    loss_delta,
+    loss_error,
 )
 from .layout import (
     biases_of,
@@ -92,7 +93,7 @@ def descend_forward_layer(w, b, delta, y_below_before, eta, train_biases, y_belo
             b[j] -= eta * delta[j]
     for j in range(n_j):
         z[j] += b[j]
-        y[j] = f(code, z[j])
+    activate(code, z, y)
 
 
 @jit
@@ -126,8 +127,8 @@ def hidden_delta_interleaved(w_above, delta_above, z, y, code, delta):
 def backward_interleaved(theta, layout, t, z, y, delta):
     """``backward`` with ``hidden_delta_interleaved``: every δ of one sample."""
     L = n_layers(layout)
-    output_delta(neurons_of(z, layout, L), neurons_of(y, layout, L), t, layout.acts[L - 1],
-                 neurons_of(delta, layout, L))
+    loss_delta(neurons_of(z, layout, L), neurons_of(y, layout, L), t, layout.acts[L - 1],
+               layout.loss, neurons_of(delta, layout, L))
     for l in range(L - 1, 0, -1):
         hidden_delta_interleaved(weights_of(theta, layout, l), neurons_of(delta, layout, l + 1),
                                  neurons_of(z, layout, l), neurons_of(y, layout, l),
@@ -135,8 +136,8 @@ def backward_interleaved(theta, layout, t, z, y, delta):
 
 
 @jit
-def online_steps(theta, layout, X, T, order, start, stop, eta, train_biases, z, y, y_before,
-                 delta):
+def online_steps(theta, layout, X, T, order, start, stop, eta, train_biases, weight_decay, z, y,
+                 y_before, delta):
     """Online SGD on the samples ``order[start:stop]``: for each sample x, ``backpropagate``
     (with ``backward_interleaved``),
     then ``descend_layer`` for every layer (Δw_ij = −η δ_j y_i, Δb_j = −η δ_j).
@@ -144,9 +145,18 @@ def online_steps(theta, layout, X, T, order, start, stop, eta, train_biases, z, 
     A sample's step is postponed into the next sample's forward pass
     (``descend_forward_layer``); the last one is taken at ``stop``. The result is the
     reference's, bit for bit, wherever the range is split. ``y_before`` holds the previous
-    sample's outputs y_i for its postponed step.
+    sample's outputs y_i for its postponed step. With weight decay the steps are the
+    reference's, one after the other (the fused sweep has no λ w_ij term).
     """
     L = n_layers(layout)
+    if weight_decay != 0.0:
+        for s in range(start, stop):
+            backpropagate(theta, layout, X[order[s]], T[order[s]], z, y, delta)
+            for l in range(L):
+                descend_layer(weights_of(theta, layout, l), biases_of(theta, layout, l),
+                              neurons_of(delta, layout, l + 1), neurons_of(y, layout, l), eta,
+                              train_biases, weight_decay)
+        return
     for s in range(start, stop):
         x, t = X[order[s]], T[order[s]]
         if s == start:
@@ -166,7 +176,7 @@ def online_steps(theta, layout, X, T, order, start, stop, eta, train_biases, z, 
     for l in range(L):  # the last sample's step
         descend_layer(weights_of(theta, layout, l), biases_of(theta, layout, l),
                       neurons_of(delta, layout, l + 1), neurons_of(y_before, layout, l), eta,
-                      train_biases)
+                      train_biases, 0.0)
 
 
 # --- a block of samples through each layer -------------------------------------------------
@@ -203,6 +213,9 @@ def forward_layer_batch(w, b, Y_below, code, Z, Y):
         for j in range(n_j):
             Z[s, j] += b[j]
             Y[s, j] = f(code, Z[s, j])
+    if code == SOFTMAX:  # a whole row at a time (rows as views only here: they cost time)
+        for s in range(m):
+            activate(code, Z[s], Y[s])
 
 
 @jit
@@ -285,7 +298,7 @@ def backward_batch(theta, layout, T, rows, Z, Y, D, DT):
     Z_out, Y_out = samples_of(Z, layout, L, m), samples_of(Y, layout, L, m)
     D_out, DT_out = samples_of(D, layout, L, m), neurons_by_sample_of(DT, layout, L, m)
     for s in range(m):
-        output_delta(Z_out[s], Y_out[s], T[rows[s]], layout.acts[L - 1], D_out[s])
+        loss_delta(Z_out[s], Y_out[s], T[rows[s]], layout.acts[L - 1], layout.loss, D_out[s])
         for k in range(layout.sizes[L]):
             DT_out[k, s] = D_out[s, k]
     for l in range(L - 1, 0, -1):
@@ -310,7 +323,7 @@ def add_block_gradient(theta, layout, X, T, rows, grad, Z, Y, D, DT):
 
 @jit
 def batch_steps(theta, layout, X, T, order, start, stop, eta, alpha, velocity, batch_size,
-                train_biases, grad, Z, Y, D, DT):
+                train_biases, weight_decay, grad, Z, Y, D, DT):
     """SGD with batches of ``batch_size`` on the samples ``order[start:stop]``: each batch's
     gradient, BLOCK samples at a time in sample order (``add_block_gradient``), then a step
     with its mean (``descend``)."""
@@ -320,7 +333,8 @@ def batch_steps(theta, layout, X, T, order, start, stop, eta, alpha, velocity, b
         for block in range(first, last, BLOCK):
             add_block_gradient(theta, layout, X, T, order[block : min(block + BLOCK, last)],
                                grad, Z, Y, D, DT)
-        descend(theta, grad, velocity, layout, eta, alpha, last - first, train_biases)
+        descend(theta, grad, velocity, layout, eta, alpha, last - first, train_biases,
+                weight_decay)
 
 
 # --- the error of a data set ----------------------------------------------------------------
@@ -345,13 +359,14 @@ def wants_threads(layout, n):
 
 @jit
 def block_errors(theta, layout, X, T, start, stop, Z, Y, E):
-    """E[s] = E_x = ½ Σ_k (t_k − y_k)² for the samples s = start … stop − 1, one block."""
-    m = stop - start
+    """E[s] = E_x (``loss_error``) for the samples s = start … stop − 1, one block."""
+    m, L = stop - start, n_layers(layout)
     gather(X, np.arange(start, stop), samples_of(Y, layout, 0, m))
     forward_batch(theta, layout, Z, Y, m)
-    Y_out = samples_of(Y, layout, n_layers(layout), m)
+    Z_out, Y_out = samples_of(Z, layout, L, m), samples_of(Y, layout, L, m)
     for s in range(m):
-        E[start + s] = sample_error(Y_out[s], T[start + s])
+        E[start + s] = loss_error(Z_out[s], Y_out[s], T[start + s], layout.acts[L - 1],
+                                  layout.loss)
 
 
 @jit_parallel

@@ -25,8 +25,8 @@ import math
 import numpy as np
 
 from ._jit import jit
-from .activations import RELU, SIGMOID, TANH, f, fprime
-from .formulas import forward, forward_layer, sample_error
+from .activations import CROSS_ENTROPY, RELU, SIGMOID, SOFTMAX, SQUARED, TANH, activate, f, fprime
+from .formulas import forward, forward_layer, loss_error, softplus
 from .layout import biases_of, neuron_buffer, neurons_of, weights_of
 
 # Columns of a row of differences (one row per parameter or direction), all sums over samples.
@@ -90,11 +90,12 @@ def add_sample(row, e, kinks, h):
 @jit
 def forward_samples(theta, layout, X, T, Z, Y, E):
     """Z[s], Y[s]: every z and y of sample s (flat, like ``forward``); E[s] = E_x."""
-    sizes, acts, w_off, n_off = layout
+    sizes = layout.sizes
     L = sizes.shape[0] - 1
     for s in range(X.shape[0]):
         forward(theta, layout, X[s], Z[s], Y[s])
-        E[s] = sample_error(neurons_of(Y[s], layout, L), T[s])
+        E[s] = loss_error(neurons_of(Z[s], layout, L), neurons_of(Y[s], layout, L), T[s],
+                          layout.acts[L - 1], layout.loss)
 
 
 @jit
@@ -104,7 +105,7 @@ def changed_state(code, z_new, z_old):
 
 
 @jit(inline="always")
-def activate(code, z, z_at_theta, frozen):
+def f_frozen(code, z, z_at_theta, frozen):
     """y = f(z); frozen: a ReLU unit keeps its state at θ, on (y = z) iff z_at_theta > 0."""
     if frozen and code == RELU:
         return z if z_at_theta > 0.0 else 0.0
@@ -113,7 +114,7 @@ def activate(code, z, z_at_theta, frozen):
 
 @jit
 def freeze(code, z, z_at_theta, y):
-    """Overwrite the y of a layer computed by forward_layer with ``activate(..., frozen)``."""
+    """Overwrite the y of a layer computed by forward_layer with ``f_frozen(..., frozen)``."""
     if code == RELU:
         for k in range(z.shape[0]):
             y[k] = z[k] if z_at_theta[k] > 0.0 else 0.0
@@ -122,7 +123,7 @@ def freeze(code, z, z_at_theta, y):
 @jit
 def forward_frozen(theta, layout, x, Zs, z, y):
     """``forward`` with every ReLU unit held in its state in the pass Zs."""
-    sizes, acts, w_off, n_off = layout
+    sizes, acts = layout.sizes, layout.acts
     neurons_of(y, layout, 0)[:] = x
     for l in range(sizes.shape[0] - 1):
         forward_layer(weights_of(theta, layout, l), biases_of(theta, layout, l),
@@ -137,11 +138,18 @@ def moved_sample_error(theta, layout, l, j, dz, Zs, Ys, t, e0, z, y, frozen):
     """E of one sample when z_j of neuron layer l (1 … L) moves by dz, and whether a ReLU
     unit changed state (frozen: ReLU units keep their state at θ). Zs, Ys: the sample's
     pass at θ; z, y: scratch buffers."""
-    sizes, acts, w_off, n_off = layout
+    sizes, acts, n_off = layout.sizes, layout.acts, layout.n_off
     L = sizes.shape[0] - 1
     old = Zs[n_off[l] + j]
     z_j = old + dz
-    y_j = activate(acts[l - 1], z_j, old, frozen)
+    if l == L and (layout.loss != SQUARED or acts[L - 1] == SOFTMAX):
+        # The whole output layer: a softmax mixes every output, cross-entropy is from z.
+        z_out, y_out = neurons_of(z, layout, L), neurons_of(y, layout, L)
+        z_out[:] = neurons_of(Zs, layout, L)
+        z_out[j] = z_j
+        activate(acts[L - 1], z_out, y_out)
+        return loss_error(z_out, y_out, t, acts[L - 1], layout.loss), False
+    y_j = f_frozen(acts[l - 1], z_j, old, frozen)
     kinked = changed_state(acts[l - 1], z_j, old)
     dy = y_j - Ys[n_off[l] + j]
     if dy == 0.0:  # nothing above moves (a ReLU unit that stays off, a saturated sigmoid)
@@ -155,8 +163,10 @@ def moved_sample_error(theta, layout, l, j, dz, Zs, Ys, t, e0, z, y, frozen):
         old = Zs[n_off[l + 1] + k]
         z_k = old + w[j, k] * dy
         z[n_off[l + 1] + k] = z_k
-        y[n_off[l + 1] + k] = activate(code, z_k, old, frozen)
+        y[n_off[l + 1] + k] = f_frozen(code, z_k, old, frozen)
         kinked |= changed_state(code, z_k, old)
+    if code == SOFTMAX:
+        activate(code, neurons_of(z, layout, l + 1), neurons_of(y, layout, l + 1))
     # Every layer above that: all of its inputs moved.
     for m in range(l + 1, L):
         forward_layer(
@@ -172,7 +182,8 @@ def moved_sample_error(theta, layout, l, j, dz, Zs, Ys, t, e0, z, y, frozen):
                    neurons_of(Zs, layout, m + 1), neurons_of(y, layout, m + 1))
         for k in range(n_off[m + 1], n_off[m + 1] + sizes[m + 1]):
             kinked |= changed_state(acts[m], z[k], Zs[k])
-    return sample_error(neurons_of(y, layout, L), t), kinked
+    return (loss_error(neurons_of(z, layout, L), neurons_of(y, layout, L), t, acts[L - 1],
+                       layout.loss), kinked)
 
 
 @jit
@@ -183,7 +194,7 @@ def central_differences(theta, layout, X, T, h, rows):
     The parameter of flat index p is w_ij of layer l (p = w_off[l] + i·n_j + j) or, taking
     i = n_i, the bias b_j right after the weights: the same formula, with y_i = 1.
     """
-    sizes, acts, w_off, n_off = layout
+    sizes, w_off, n_off = layout.sizes, layout.w_off, layout.n_off
     n = X.shape[0]
     width = n_off[-1] + sizes[-1]
     Z, Y, E = np.empty((n, width)), np.empty((n, width)), np.empty(n)
@@ -218,7 +229,7 @@ def central_differences(theta, layout, X, T, h, rows):
 def directional_differences(theta, layout, X, T, U, t, rows):
     """rows[d]: the sums of ``add_sample`` over all samples for θ moved by ±t·U[d], ±2t·U[d],
     ±3t·U[d], and frozen by ±t·U[d], ±2t·U[d] (whole forward passes: every parameter moves)."""
-    sizes, acts, w_off, n_off = layout
+    sizes, acts, n_off = layout.sizes, layout.acts, layout.n_off
     n = X.shape[0]
     L = sizes.shape[0] - 1
     width = n_off[-1] + sizes[-1]
@@ -239,7 +250,8 @@ def directional_differences(theta, layout, X, T, U, t, rows):
                     forward_frozen(moved, layout, X[s], Z[s], z, y)
                 else:
                     forward(moved, layout, X[s], z, y)
-                e[s, q + 1] = sample_error(neurons_of(y, layout, L), T[s])
+                e[s, q + 1] = loss_error(neurons_of(z, layout, L), neurons_of(y, layout, L),
+                                         T[s], acts[L - 1], layout.loss)
                 if q >= 6:
                     continue
                 kinks[s, q] = False
@@ -295,9 +307,9 @@ def forward_rounding(theta, layout, z, y, u, lam, e_z, e_y):
 
     starting from e_y_i = u|x_i| (the inputs rounded to precision u); the extra u is the
     rounding of w_ij and b_j to precision u. A ReLU unit within rounding of z = 0 passes
-    errors on with slope 1.
+    errors on with slope 1. A softmax output (``softmax_rounding``) depends on all its z.
     """
-    sizes, acts, w_off, n_off = layout
+    sizes, acts, n_off = layout.sizes, layout.acts, layout.n_off
     for k in range(n_off[1]):
         e_z[k] = 0.0
         e_y[k] = u * abs(y[k])
@@ -313,9 +325,73 @@ def forward_rounding(theta, layout, z, y, u, lam, e_z, e_y):
                 carried += abs(w[i, j]) * e_in[i]
             k = n_off[l + 1] + j
             e_z[k] = carried + (gamma(n_i + 1, u, lam) + u) * magnitude
+            if code == SOFTMAX:
+                continue
             slope = 1.0 if ambiguous_relu(code, z[k], e_z[k]) else abs(fprime(code, z[k], y[k]))
             curved = 0.5 * e_z[k] * e_z[k] if code == SIGMOID or code == TANH else 0.0
             e_y[k] = slope * e_z[k] + curved + f_rounding(code) * u * abs(y[k])
+        if code == SOFTMAX:
+            softmax_rounding(neurons_of(z, layout, l + 1), neurons_of(y, layout, l + 1),
+                             neurons_of(e_z, layout, l + 1), u, lam,
+                             neurons_of(e_y, layout, l + 1))
+
+
+@jit
+def softmax_rounding(z, y, e_z, u, lam, e_y):
+    """e_y for a softmax layer, y_k = exp(z_k − top) / Σ_m exp(z_m − top):
+
+        D = max_m (e_z_m + u|z_m − top|),   e_y_k = y_k·(exp(2D) − 1 + γ(n) + 5u)
+
+    moving every z_m by at most D scales each exp by a factor within exp(±D), so a ratio
+    within exp(±2D); each exp is within 2u, the sum within γ(n), the division u."""
+    top = z[0]
+    for m in range(1, z.shape[0]):
+        top = max(top, z[m])
+    D = 0.0
+    for m in range(z.shape[0]):
+        D = max(D, e_z[m] + u * abs(z[m] - top))
+    factor = math.expm1(2.0 * D) + gamma(z.shape[0], u, lam) + 5.0 * u
+    for k in range(z.shape[0]):
+        e_y[k] = y[k] * factor
+
+
+@jit
+def cross_entropy_rounding(z, t, e_z, code, u, lam):
+    """A bound on the rounding error of E computed from z (``loss_error``) in precision u:
+
+    softmax, E = Σ_k t_k (lse − z_k) with lse = top + ln Σ_m exp(z_m − top):
+        e_lse = max_m e_z_m + max_m u|z_m − top| + 2u + γ(n) + u|ln S| + u|lse|
+        e_E = Σ_k |t_k| (e_lse + e_z_k + u|lse − z_k|) + (γ(n) + u)·Σ_k |t_k (lse − z_k)|
+    sigmoid, E = Σ_k [t_k sp(−z_k) + (1 − t_k) sp(z_k)], sp(x) = max(x, 0) + ln(1 + e^−|x|)
+    (1-Lipschitz, evaluated within u·sp(x) + 3u):
+        e_E = Σ_k [(|t_k| + |1 − t_k|)(e_z_k + 3u) + u(|t_k| sp(−z_k) + |1 − t_k| sp(z_k))]
+              + (γ(2n) + 3u)·Σ_k (|t_k| sp(−z_k) + |1 − t_k| sp(z_k))
+    """
+    n = z.shape[0]
+    if code == SOFTMAX:
+        top, e_max, shift = z[0], 0.0, 0.0
+        for m in range(1, n):
+            top = max(top, z[m])
+        total = 0.0
+        for m in range(n):
+            total += math.exp(z[m] - top)
+            e_max = max(e_max, e_z[m])
+            shift = max(shift, u * abs(z[m] - top))
+        log_s = math.log(total)
+        lse = top + log_s
+        e_lse = e_max + shift + 2.0 * u + gamma(n, u, lam) + u * abs(log_s) + u * abs(lse)
+        bound, size = 0.0, 0.0
+        for k in range(n):
+            bound += abs(t[k]) * (e_lse + e_z[k] + u * abs(lse - z[k]))
+            size += abs(t[k] * (lse - z[k]))
+        return bound + (gamma(n, u, lam) + u) * size
+    bound, size = 0.0, 0.0
+    for k in range(n):
+        a, b = abs(t[k]), abs(1.0 - t[k])
+        terms = a * softplus(-z[k]) + b * softplus(z[k])
+        bound += (a + b) * (e_z[k] + 3.0 * u) + u * terms
+        size += terms
+    return bound + (gamma(2 * n, u, lam) + 3.0 * u) * size
 
 
 @jit
@@ -323,9 +399,10 @@ def error_rounding(theta, layout, X, T, u, lam):
     """A bound on the rounding error of C = (1/n) Σ_x E_x computed in precision u:
 
         e_E = Σ_k (|y_k − t_k|·e_k + ½e_k²) + (γ(n_out) + 3u)·E_x,  e_k = e_y_k + u|t_k|
+        (squared error; cross-entropy: ``cross_entropy_rounding``)
         e_C = (1/n) Σ_x e_E + (γ(n) + u)·C
     """
-    sizes, acts, w_off, n_off = layout
+    sizes = layout.sizes
     n = X.shape[0]
     L = sizes.shape[0] - 1
     z, y = neuron_buffer(layout), neuron_buffer(layout)
@@ -335,8 +412,12 @@ def error_rounding(theta, layout, X, T, u, lam):
         forward(theta, layout, X[s], z, y)
         forward_rounding(theta, layout, z, y, u, lam, e_z, e_y)
         y_out, e_out, t = neurons_of(y, layout, L), neurons_of(e_y, layout, L), T[s]
-        e = sample_error(y_out, t)
+        z_out, code = neurons_of(z, layout, L), layout.acts[L - 1]
+        e = loss_error(z_out, y_out, t, code, layout.loss)
         total += e
+        if layout.loss == CROSS_ENTROPY:
+            bound += cross_entropy_rounding(z_out, t, neurons_of(e_z, layout, L), code, u, lam)
+            continue
         for k in range(sizes[L]):
             e_k = e_out[k] + u * abs(t[k])
             bound += abs(y_out[k] - t[k]) * e_k + 0.5 * e_k * e_k
@@ -347,7 +428,7 @@ def error_rounding(theta, layout, X, T, u, lam):
 @jit
 def output_rounding(theta, layout, X, u, lam, bound):
     """bound[s, k]: the rounding bound e_y_k of output k for sample s, in precision u."""
-    sizes, acts, w_off, n_off = layout
+    sizes = layout.sizes
     L = sizes.shape[0] - 1
     z, y = neuron_buffer(layout), neuron_buffer(layout)
     e_z, e_y = neuron_buffer(layout), neuron_buffer(layout)
@@ -364,6 +445,7 @@ def gradient_rounding(theta, layout, X, T, u, lam, bound):
 
         output:  r_k = y_k − t_k,  e_r = e_y_k + u(|t_k| + |r_k|)
                  δ_k = r_k f'_k,   e_δk = |f'_k| e_r + |r_k| e_f'k + e_r e_f'k + u|δ_k|
+                 (cross-entropy, softmax with squared error: ``output_delta_rounding``)
         hidden:  s_j = Σ_k δ_k w_jk,  e_s = Σ_k |w_jk| e_δk + (γ(n_k) + u)·Σ_k |δ_k w_jk|
                  δ_j = f'_j s_j,  e_δj = |f'_j| e_s + |s_j| e_f'j + e_s e_f'j + u|δ_j|
         e_f' = |df'/dy|·e_y + e_y² + 2u(|f'| + y²)   (1 for a ReLU unit within rounding of 0)
@@ -371,7 +453,7 @@ def gradient_rounding(theta, layout, X, T, u, lam, bound):
                  (1/n)[Σ_x (|δ_j| e_y_i + |y_i| e_δj + e_δj e_y_i) + (γ(n) + 2u) Σ_x |δ_j y_i|]
         ∂C/∂b_j  = (1/n) Σ_x δ_j:      (1/n)[Σ_x e_δj + (γ(n) + 2u) Σ_x |δ_j|]
     """
-    sizes, acts, w_off, n_off = layout
+    sizes, acts, n_off = layout.sizes, layout.acts, layout.n_off
     n = X.shape[0]
     L = sizes.shape[0] - 1
     z, y = neuron_buffer(layout), neuron_buffer(layout)
@@ -384,6 +466,11 @@ def gradient_rounding(theta, layout, X, T, u, lam, bound):
         forward_rounding(theta, layout, z, y, u, lam, e_z, e_y)
         for l in range(L, 0, -1):
             code = acts[l - 1]
+            if l == L and (layout.loss != SQUARED or code == SOFTMAX):
+                output_delta_rounding(neurons_of(y, layout, L), neurons_of(e_y, layout, L),
+                                      T[s], layout.loss, u, lam, neurons_of(delta, layout, L),
+                                      neurons_of(e_delta, layout, L))
+                continue
             for j in range(n_off[l], n_off[l] + sizes[l]):
                 fp = fprime(code, z[j], y[j])
                 e_fp = (fprime_slope(code, y[j]) * e_y[j] + e_y[j] * e_y[j]
@@ -420,6 +507,40 @@ def gradient_rounding(theta, layout, X, T, u, lam, bound):
     g = gamma(n, u, lam) + 2.0 * u
     for p in range(theta.shape[0]):
         bound[p] = (carried[p] + g * magnitude[p]) / n
+
+
+@jit
+def output_delta_rounding(y, e_y, t, loss, u, lam, delta, e_delta):
+    """δ_k of the output layer (as ``loss_delta`` computes it) and bounds e_δ on its
+    rounding error, for cross-entropy and for a softmax output with the squared error:
+
+        cross-entropy:   δ_k = y_k − t_k,  e_δk = e_y_k + u(|t_k| + |δ_k|)
+        softmax, squared: r_m = y_m − t_m, e_r_m = e_y_m + u(|t_m| + |r_m|),
+                 s = Σ_m r_m y_m,  e_s = Σ_m (|r_m| e_y_m + |y_m| e_r_m + e_r_m e_y_m)
+                                         + (γ(n) + u)·Σ_m |r_m y_m|,
+                 a_k = r_k − s,  e_a = e_r_k + e_s + u|a_k|,
+                 δ_k = y_k a_k,  e_δk = |y_k| e_a + |a_k| e_y_k + e_y_k e_a + u|δ_k|
+    """
+    n = y.shape[0]
+    if loss == CROSS_ENTROPY:
+        for k in range(n):
+            delta[k] = y[k] - t[k]
+            e_delta[k] = e_y[k] + u * (abs(t[k]) + abs(delta[k]))
+        return
+    s, e_s, size = 0.0, 0.0, 0.0
+    for m in range(n):
+        r = y[m] - t[m]
+        e_r = e_y[m] + u * (abs(t[m]) + abs(r))
+        s += r * y[m]
+        e_s += abs(r) * e_y[m] + abs(y[m]) * e_r + e_r * e_y[m]
+        size += abs(r * y[m])
+    e_s += (gamma(n, u, lam) + u) * size
+    for k in range(n):
+        r = y[k] - t[k]
+        a = r - s
+        e_a = e_y[k] + u * (abs(t[k]) + abs(r)) + e_s + u * abs(a)
+        delta[k] = y[k] * a
+        e_delta[k] = abs(y[k]) * e_a + abs(a) * e_y[k] + e_y[k] * e_a + u * abs(delta[k])
 
 
 __all__ = ["central_differences", "directional_differences", "error_rounding",

@@ -13,8 +13,10 @@ Training runs reorderings of these loops (``fast.py``) that give the same bits; 
 buffers live is ``layout.py``'s business.
 """
 
+import math
+
 from ._jit import jit
-from .activations import f, fprime
+from .activations import CROSS_ENTROPY, SOFTMAX, activate, fprime
 from .layout import biases_of, n_layers, neuron_buffer, neurons_of, weights_of
 
 # --- one kernel per formula ----------------------------------------------------------------
@@ -36,7 +38,7 @@ def forward_layer(w, b, y_below, code, z, y):
             z[j] += w[i, j] * y_i
     for j in range(n_j):
         z[j] += b[j]
-        y[j] = f(code, z[j])
+    activate(code, z, y)
 
 
 @jit
@@ -48,11 +50,86 @@ def sample_error(y, t):
     return 0.5 * s
 
 
+@jit(inline="always")
+def softplus(x):
+    """ln(1 + e^x) = max(x, 0) + ln(1 + e^(−|x|)), finite for every finite x."""
+    return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
+
+
+@jit
+def softmax_cross_entropy(z, t):
+    """Cross-entropy of a softmax output:  E = −Σ_k t_k ln y_k = Σ_k t_k (ln Σ_m e^(z_m) − z_k),
+    from z (log-sum-exp, with the largest z_m taken out first) so that it stays finite when
+    the output saturates."""
+    top = z[0]
+    for m in range(1, z.shape[0]):
+        top = max(top, z[m])
+    total = 0.0
+    for m in range(z.shape[0]):
+        total += math.exp(z[m] - top)
+    lse = top + math.log(total)
+    e = 0.0
+    for k in range(z.shape[0]):
+        e += t[k] * (lse - z[k])
+    return e
+
+
+@jit
+def sigmoid_cross_entropy(z, t):
+    """Cross-entropy of sigmoid outputs:  E = −Σ_k [t_k ln y_k + (1 − t_k) ln(1 − y_k)]
+    = Σ_k [t_k softplus(−z_k) + (1 − t_k) softplus(z_k)], from z (−ln σ(z) = softplus(−z))
+    so that it stays finite when outputs saturate."""
+    e = 0.0
+    for k in range(z.shape[0]):
+        e += t[k] * softplus(-z[k]) + (1.0 - t[k]) * softplus(z[k])
+    return e
+
+
+@jit(inline="always")  # a call per sample: as a function of its own it cost XOR 7 %
+def loss_error(z, y, t, code, loss):
+    """E of one sample for the network's loss and output activation ``code``."""
+    if loss == CROSS_ENTROPY:
+        if code == SOFTMAX:
+            return softmax_cross_entropy(z, t)
+        return sigmoid_cross_entropy(z, t)
+    return sample_error(y, t)
+
+
 @jit
 def output_delta(z, y, t, code, delta):
     """Output delta for E = ½ Σ_k (t_k − y_k)²:  δ_k = ∂E/∂z_k = (y_k − t_k) f'(z_k)."""
     for k in range(y.shape[0]):
         delta[k] = (y[k] - t[k]) * fprime(code, z[k], y[k])
+
+
+@jit
+def cross_entropy_delta(y, t, delta):
+    """Output delta for cross-entropy with a softmax (Σ_k t_k = 1) or sigmoid output:
+    δ_k = ∂E/∂z_k = y_k − t_k (docs/formulas.md derives it)."""
+    for k in range(y.shape[0]):
+        delta[k] = y[k] - t[k]
+
+
+@jit
+def softmax_squared_delta(y, t, delta):
+    """Output delta for E = ½ Σ_k (t_k − y_k)² with a softmax output, through the softmax
+    Jacobian ∂y_m/∂z_k = y_m (1[m = k] − y_k):  δ_k = y_k [(y_k − t_k) − Σ_m (y_m − t_m) y_m]."""
+    s = 0.0
+    for m in range(y.shape[0]):
+        s += (y[m] - t[m]) * y[m]
+    for k in range(y.shape[0]):
+        delta[k] = y[k] * ((y[k] - t[k]) - s)
+
+
+@jit(inline="always")  # likewise
+def loss_delta(z, y, t, code, loss, delta):
+    """δ_k = ∂E/∂z_k of the output layer, for the network's loss and output activation."""
+    if loss == CROSS_ENTROPY:
+        cross_entropy_delta(y, t, delta)
+    elif code == SOFTMAX:
+        softmax_squared_delta(y, t, delta)
+    else:
+        output_delta(z, y, t, code, delta)
 
 
 @jit
@@ -83,25 +160,38 @@ def accumulate_gradient(delta, y_below, grad_w, grad_b):
 
 
 @jit
-def descend_layer(w, b, delta, y_below, eta, train_biases):
-    """Online update of one layer:  Δw_ij = −η δ_j y_i,  Δb_j = −η δ_j.
+def descend_layer(w, b, delta, y_below, eta, train_biases, weight_decay):
+    """Online update of one layer:  Δw_ij = −η (δ_j y_i + λ w_ij),  Δb_j = −η δ_j;
+    with weight decay λ = 0 it is the text's Δw_ij = −η δ_j y_i.
 
-    Computes ``η (δ_j y_i)`` in that order, so it equals ``w − η·gradient`` bit for bit.
+    Computes ``η (δ_j y_i + λ w_ij)`` in that order, so it equals ``w − η·(gradient + λw)``
+    bit for bit (and, for finite w, adding 0·w changes no bit).
     """
     n_i, n_j = w.shape
     for i in range(n_i):
         y_i = y_below[i]
         for j in range(n_j):
-            w[i, j] -= eta * (delta[j] * y_i)
+            w[i, j] -= eta * (delta[j] * y_i + weight_decay * w[i, j])
     if train_biases:
         for j in range(n_j):
             b[j] -= eta * delta[j]
 
 
+@jit(inline="always")
+def step(theta, velocity, p, g, eta, alpha):
+    """θ_p ← θ_p − η g without momentum; with momentum α: v_p ← α v_p − η g, θ_p ← θ_p + v_p."""
+    if alpha == 0.0:
+        theta[p] -= eta * g
+    else:
+        velocity[p] = alpha * velocity[p] - eta * g
+        theta[p] += velocity[p]
+
+
 @jit
-def descend(theta, grad, velocity, layout, eta, alpha, m, train_biases):
-    """Step with the mean gradient of a batch, g = (1/m) Σ_x ∂E_x/∂θ (``grad`` holds the sum):
-    without momentum Δθ = −η g; with momentum α: v ← α v − η g, θ ← θ + v.
+def descend(theta, grad, velocity, layout, eta, alpha, m, train_biases, weight_decay):
+    """Step with the mean gradient of a batch, g = (1/m) Σ_x ∂E_x/∂θ (``grad`` holds the sum),
+    plus λ w_ij for the weights (weight decay; not for the biases): without momentum
+    Δθ = −η g; with momentum α: v ← α v − η g, θ ← θ + v (``step``).
 
     For m a power of two, 1/m is exact and grad·(1/m) is the same number as grad/m, found
     without a division (the slowest arithmetic here).
@@ -109,16 +199,14 @@ def descend(theta, grad, velocity, layout, eta, alpha, m, train_biases):
     one_over_m, exact = 1.0 / m, m & (m - 1) == 0
     for l in range(n_layers(layout)):
         start = layout.w_off[l]
-        stop = start + layout.sizes[l] * layout.sizes[l + 1]
-        if train_biases:
-            stop += layout.sizes[l + 1]
-        for p in range(start, stop):
+        weights_end = start + layout.sizes[l] * layout.sizes[l + 1]
+        for p in range(start, weights_end):
             g = grad[p] * one_over_m if exact else grad[p] / m
-            if alpha == 0.0:
-                theta[p] -= eta * g
-            else:
-                velocity[p] = alpha * velocity[p] - eta * g
-                theta[p] += velocity[p]
+            step(theta, velocity, p, g + weight_decay * theta[p], eta, alpha)
+        if train_biases:
+            for p in range(weights_end, weights_end + layout.sizes[l + 1]):
+                step(theta, velocity, p, grad[p] * one_over_m if exact else grad[p] / m, eta,
+                     alpha)
 
 
 # --- whole passes, one sample at a time ----------------------------------------------------
@@ -139,12 +227,13 @@ def forward(theta, layout, x, z, y):
 @jit
 def backward(theta, layout, t, z, y, delta):
     """The deltas of every layer from a finished forward pass (z, y), output layer first:
-    δ_k = (y_k − t_k) f'(z_k) at the output, δ_j = f'(z_j) Σ_k δ_k w_jk below it.
+    δ_k = ∂E/∂z_k at the output (``loss_delta``; (y_k − t_k) f'(z_k) for the squared
+    error), δ_j = f'(z_j) Σ_k δ_k w_jk below it.
     No weight changes here, so every hidden delta sees the weights before the update.
     """
     L = n_layers(layout)
-    output_delta(neurons_of(z, layout, L), neurons_of(y, layout, L), t, layout.acts[L - 1],
-                 neurons_of(delta, layout, L))
+    loss_delta(neurons_of(z, layout, L), neurons_of(y, layout, L), t, layout.acts[L - 1],
+               layout.loss, neurons_of(delta, layout, L))
     for l in range(L - 1, 0, -1):
         hidden_delta(weights_of(theta, layout, l), neurons_of(delta, layout, l + 1),
                      neurons_of(z, layout, l), neurons_of(y, layout, l), layout.acts[l - 1],
@@ -160,12 +249,14 @@ def backpropagate(theta, layout, x, t, z, y, delta):
 
 @jit
 def mean_error(theta, layout, X, T):
-    """Training-set cost:  C = (1/n) Σ_x E_x,  E_x = ½ Σ_k (t_k − y_k)²."""
+    """Training-set cost:  C = (1/n) Σ_x E_x  (E_x by ``loss_error``)."""
     z, y = neuron_buffer(layout), neuron_buffer(layout)
+    L = n_layers(layout)
     total = 0.0
     for s in range(X.shape[0]):
         forward(theta, layout, X[s], z, y)
-        total += sample_error(neurons_of(y, layout, n_layers(layout)), T[s])
+        total += loss_error(neurons_of(z, layout, L), neurons_of(y, layout, L), T[s],
+                            layout.acts[L - 1], layout.loss)
     return total / X.shape[0]
 
 

@@ -46,6 +46,10 @@ MODES = ("full", "fast")
 GRADCHECK_PARAMETERS = {"mode": check.Choice(*MODES), "n_directions": check.Integer(minimum=1),
                         "seed": check.Seed(), "raise_on_failure": check.Flag()}
 _SHOWN = 10  # rows printed by str(report) besides the failures
+# What a network check differentiates, by the network's loss (and output), for the hint.
+SQUARED_C = "C = (1/n) Σ_x ½ Σ_k (t_k − y_k)²"
+CROSS_ENTROPY_C = {"softmax": "C = (1/n) Σ_x −Σ_k t_k ln y_k",
+                   "sigmoid": "C = (1/n) Σ_x −Σ_k [t_k ln y_k + (1 − t_k) ln(1 − y_k)]"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -99,7 +103,7 @@ class GradcheckReport:
     """
 
     def __init__(self, *, mode, subject, precision, describe, numeric, analytic, tol, kink,
-                 left, right, low, high, step, tolerance, seed=None):
+                 left, right, low, high, step, tolerance, seed=None, differentiated=SQUARED_C):
         self.mode, self.subject, self.precision, self.seed = mode, subject, precision, seed
         self.step, self.tolerance = step, tolerance
         self._describe = describe
@@ -114,7 +118,7 @@ class GradcheckReport:
                              np.where(self._abs > 0, np.inf, 0.0))
         self._score = np.where(np.isnan(score), np.inf, score)
         self._order = np.argsort(-self._score, kind="stable")  # worst first
-        self.hint = _scale_hint(numeric, analytic, tol, kink, self._ok)
+        self.hint = _scale_hint(numeric, analytic, tol, kink, self._ok, differentiated)
 
     # --- the verdict ---------------------------------------------------------------------
 
@@ -362,6 +366,7 @@ def _check_network_gradient(net, X, T, grad, dtype, mode, n_directions, seed, ra
     # The final rounding of each entry to its dtype, and underflow in that dtype.
     e_grad += 2 * u * size + max(UNDERFLOW, float(np.finfo(dtype).tiny))
     n = X.shape[0]
+    differentiated = (SQUARED_C if net.loss == "squared" else CROSS_ENTROPY_C[net.activations[-1]])
     subject = (f"{'-'.join(map(str, net.sizes))} network ({', '.join(net.activations)}) "
                f"on {n} sample{'s' if n != 1 else ''}")
     if mode == "full":
@@ -372,6 +377,7 @@ def _check_network_gradient(net, X, T, grad, dtype, mode, n_directions, seed, ra
         report = _judge(rows, h, n, grad, e_grad, rho, mode="full",
                         subject=f"{theta.size} weights and biases of a {subject}",
                         precision=dtype.name, describe=network_names(net),
+                        differentiated=differentiated,
                         step=f"h = ε^(1/3)·max(1, |θ|) = {STEP:.3g}·max(1, |θ|)",
                         tolerance=f"|D(2h) − D(h)| + 3·ε_C/h + e_g with ε_C = {eps_c:.2g}")
     else:
@@ -389,7 +395,7 @@ def _check_network_gradient(net, X, T, grad, dtype, mode, n_directions, seed, ra
                + U64 * (size * (np.abs(theta) + 3 * STEP * absU)).sum(axis=1)) / STEP
         report = _judge(rows, np.full(n_directions, STEP), n, analytic, e_dir, rho,
                         mode="fast", subject=f"{n_directions} random directions of a {subject}",
-                        precision=dtype.name, seed=seed,
+                        precision=dtype.name, seed=seed, differentiated=differentiated,
                         describe=lambda d: (f"direction {d}", None, "direction", d, None),
                         step=f"t = ε^(1/3) = {STEP:.3g} along unit directions",
                         tolerance=f"|D(2t) − D(t)| + 3·ε_C/t + e_g with ε_C = {eps_c:.2g}")
@@ -451,7 +457,7 @@ def _judge(rows, h, n, analytic, e_analytic, rho, **report):
                            **report)
 
 
-def _scale_hint(numeric, analytic, tol, kink, ok):
+def _scale_hint(numeric, analytic, tol, kink, ok, differentiated):
     """When every entry is off by one common factor c ≠ 1, say so: a differently scaled
     loss (sum instead of mean, no ½) or a flipped sign, rather than a wrong formula."""
     smooth = ~kink & np.isfinite(analytic)
@@ -469,9 +475,9 @@ def _scale_hint(numeric, analytic, tol, kink, ok):
             return None
     if abs(c + 1) < 1e-3:
         return ("every entry has the opposite sign: with δ = ∂E/∂z the output delta is "
-                "δ_k = (y_k − t_k) f'(z_k)")
+                "δ_k = (y_k − t_k) f'(z_k) for the squared error, y_k − t_k for cross-entropy")
     return (f"every entry is {c:.6g} × the numeric value: is the loss scaled differently? "
-            "This check differentiates C = (1/n) Σ_x ½ Σ_k (t_k − y_k)²")
+            f"This check differentiates {differentiated}")
 
 
 # --- any function -------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Where each layer's w, b, z, y and δ live in the flat buffers: one ``Layout`` object.
+"""The network as compiled code sees it: one ``Layout`` object with where each layer's w, b,
+z, y and δ live in the flat buffers, the activation codes and the loss code.
 
 All parameters of a network live in one flat float64 buffer ``theta``. Layer ``l`` holds
 its weights ``w`` (``sizes[l] × sizes[l+1]``, row-major, so ``w[i, j]`` walks memory
@@ -7,8 +8,8 @@ contiguously in ``j``) from ``w_off[l]``, followed by its biases ``b``. Per-neur
 ``n_off[l]`` (layer 0 holds the inputs). For a batch of m samples, neuron layer ``l``
 holds m rows of ``sizes[l]`` from ``m · n_off[l]``.
 
-``Layout`` is a named tuple of four int64 arrays, which compiled code accepts as one
-argument; the views below are compiled functions of it, inlined where they are used.
+``Layout`` is a named tuple of four int64 arrays and the loss code, which compiled code
+accepts as one argument; the views below are compiled functions of it, inlined where they are used.
 """
 
 from typing import NamedTuple
@@ -16,28 +17,29 @@ from typing import NamedTuple
 import numpy as np
 
 from ._jit import jit
-from .activations import CODES
+from .activations import CODES, LOSS_CODES
 
 
 class Layout(NamedTuple):
     """``sizes[l]``: neurons of layer l, inputs first; ``acts[l]``: the activation code of
     layer l of weights; ``w_off[l]``: where its weights start in ``theta``; ``n_off[l]``:
-    where neuron layer l starts in a per-neuron buffer."""
+    where neuron layer l starts in a per-neuron buffer; ``loss``: the loss code."""
 
     sizes: np.ndarray
     acts: np.ndarray
     w_off: np.ndarray
     n_off: np.ndarray
+    loss: int
 
 
-def make_layout(layer_sizes, activation_names):
-    """The Layout of a network with these layer sizes and activation names."""
+def make_layout(layer_sizes, activation_names, loss="squared"):
+    """The Layout of a network with these layer sizes, activation names and loss."""
     sizes = np.array(layer_sizes, dtype=np.int64)
     per_layer = sizes[:-1] * sizes[1:] + sizes[1:]
     w_off = np.concatenate(([0], np.cumsum(per_layer)[:-1])).astype(np.int64)
     n_off = np.concatenate(([0], np.cumsum(sizes)[:-1])).astype(np.int64)
     acts = np.array([CODES[a] for a in activation_names], dtype=np.int64)
-    return Layout(sizes, acts, w_off, n_off)
+    return Layout(sizes, acts, w_off, n_off, LOSS_CODES[loss])
 
 
 def parameter_count(layer_sizes):

@@ -21,9 +21,15 @@ import numpy as np
 from . import _validate as check
 from . import fast, formulas, training
 from .activations import ACTIVATIONS, CODES, RELU
-from .exceptions import InvalidType, InvalidValue, TrainingDiverged, TrainingInterrupted
+from .exceptions import (
+    InputError,
+    InvalidType,
+    InvalidValue,
+    TrainingDiverged,
+    TrainingInterrupted,
+)
 from .layout import make_layout, parameter_count, split
-from .storage import read_model, write_model
+from .storage import Model, read_model, write_model
 from .trace import trace as _trace
 
 INITS = ("auto", "glorot", "he", "normal", "uniform")
@@ -37,7 +43,7 @@ NETWORK_PARAMETERS = {
 }
 FIT_PARAMETERS = {
     "epochs": check.Integer(minimum=0),
-    "eta": check.ETA,
+    "eta": check.LearningRate(),
     "batch_size": check.Integer(minimum=1, maximum="n"),  # n: the number of samples
     "momentum": check.Real("a float in [0, 1)", lambda v: 0 <= v < 1),
     "shuffle": check.Flag(),
@@ -45,16 +51,22 @@ FIT_PARAMETERS = {
     "train_biases": check.Flag(),
     "target_error": check.Optional(check.Real("None or a finite float ≥ 0", lambda v: v >= 0)),
     "on_divergence": check.Choice("raise", "stop"),
+    "weight_decay": check.Real("a finite float ≥ 0", lambda v: v >= 0),
 }
 _CHUNK_SECONDS = 0.2  # fit returns to Python about this often (so Ctrl-C is seen)
+_MAX_SCHEDULED_EPOCHS = 10**7  # a schedule is evaluated for every epoch before training
+_FIRST_SEED = 0  # where a new network's shuffle stream starts
 
 
 @dataclasses.dataclass
 class History:
     """What ``Network.fit`` did.
 
-    ``errors[e]`` is ``net.error(X, T)`` after epoch ``e + 1``; ``epochs`` is how many
-    epochs ran; ``stop_reason`` is ``"epochs"`` (all ran), ``"target_error"`` (reached it),
+    ``errors[e]`` is ``net.error(X, T)`` after the e-th epoch of this call (e from 0);
+    ``epochs`` is how many epochs ran; ``first_epoch`` is the network's own number of the
+    first of them (1 for a new network; training continues where it stopped), so this
+    history covers the network's epochs ``first_epoch`` … ``first_epoch + epochs − 1``;
+    ``stop_reason`` is ``"epochs"`` (all ran), ``"target_error"`` (reached it),
     ``"diverged"`` (error not finite or exploding; weights restored to the last finite
     epoch) or ``"interrupted"`` (Ctrl-C; carried by ``TrainingInterrupted``).
     """
@@ -63,11 +75,34 @@ class History:
     epochs: int
     stop_reason: str
     seconds: float
+    first_epoch: int = 1
 
     def __repr__(self):
         last = f"{self.errors[-1]:.6g}" if len(self.errors) else "n/a"
-        return (f"History(epochs={self.epochs}, final error={last}, "
+        covered = (f"{self.first_epoch}–{self.first_epoch + self.epochs - 1}"
+                   if self.epochs else "none")
+        return (f"History(epochs={self.epochs} (the network's {covered}), final error={last}, "
                 f"stop_reason={self.stop_reason!r}, seconds={self.seconds:.3g})")
+
+
+@dataclasses.dataclass
+class _TrainingState:
+    """What carries over from one ``fit`` to the next: epochs trained, the shuffle
+    generator, the order of the samples (of the last data set trained on), the velocity."""
+
+    epochs: int
+    rng: np.ndarray
+    order: np.ndarray
+    velocity: np.ndarray
+
+    @classmethod
+    def fresh(cls, n_parameters, seed=_FIRST_SEED):
+        rng = np.random.SeedSequence(seed).generate_state(1, dtype=np.uint64)
+        return cls(0, rng, np.arange(0, dtype=np.int64), np.zeros(n_parameters))
+
+    def copy(self):
+        return _TrainingState(self.epochs, self.rng.copy(), self.order.copy(),
+                              self.velocity.copy())
 
 
 class _LayerViews(list):
@@ -127,36 +162,41 @@ class Network:
       weights and biases U(−a, a), ``a = init_scale``, default 0.5).
     """
 
-    def __init__(self, sizes, activation="sigmoid", output_activation=None, *, seed=None,
-                 init="auto", init_scale=None):
+    def __init__(self, sizes, activation="sigmoid", output_activation=None, *, loss="squared",
+                 seed=None, init="auto", init_scale=None):
         layer_sizes = check.sizes(sizes)
         names = check.activations(activation, output_activation, len(layer_sizes) - 1)
+        check.softmax_width(names, layer_sizes)
+        loss = check.loss(loss, names[-1])
         seed, init, init_scale = check.arguments(NETWORK_PARAMETERS, seed=seed, init=init,
                                                  init_scale=init_scale)
         if init_scale is not None and init != "uniform":
             raise InvalidValue(f"init_scale applies to init='uniform' only, got init={init!r}")
-        self._build(layer_sizes, names)
+        self._build(layer_sizes, names, loss)
         rng = np.random.default_rng(seed)
         for l, (w, b) in enumerate(zip(self._weights, self._biases)):
             _initialise(rng, w, b, init, names[l], init_scale)
 
     @classmethod
-    def from_weights(cls, weights, biases, activations):
+    def from_weights(cls, weights, biases, activations, loss="squared"):
         """A network with the given weights (``weights[l][i, j]`` is w_ij) and biases, copied."""
         layer_sizes = check.sizes_from_weights(weights)
         names = check.activations(activations, None, len(layer_sizes) - 1, "activations")
+        check.softmax_width(names, layer_sizes, "activations")
+        loss = check.loss(loss, names[-1])
         ws, bs = check.parameters(weights, biases, layer_sizes)
         net = cls.__new__(cls)
-        net._build(layer_sizes, names)
+        net._build(layer_sizes, names, loss)
         for l in range(len(ws)):
             net._weights[l][...] = ws[l]
             net._biases[l][...] = bs[l]
         return net
 
-    def _build(self, layer_sizes, names):
+    def _build(self, layer_sizes, names, loss):
         """Allocate the flat parameter buffer and the layout the kernels index it by."""
         self._sizes = layer_sizes
         self._names = names
+        self._loss = loss
         count = parameter_count(layer_sizes)
         try:
             self._theta = np.zeros(count)
@@ -165,7 +205,8 @@ class Network:
             raise InvalidValue(
                 f"sizes {check.shown(layer_sizes)} need {need} parameters of 8 bytes, more "
                 "than this machine can allocate") from None
-        self._layout = make_layout(layer_sizes, names)
+        self._layout = make_layout(layer_sizes, names, loss)
+        self._state = _TrainingState.fresh(count)
         ws, bs = self.per_layer(self._theta)
         self._weights = _LayerViews(ws, "weights")
         self._biases = _LayerViews(bs, "biases")
@@ -181,6 +222,16 @@ class Network:
     def activations(self):
         """One activation name per layer of weights, e.g. ("tanh", "sigmoid")."""
         return self._names
+
+    @property
+    def loss(self):
+        """``"squared"`` (E = ½ Σ_k (t_k − y_k)²) or ``"cross_entropy"``."""
+        return self._loss
+
+    @property
+    def epochs_trained(self):
+        """How many epochs ``fit`` has trained this network (``reset_training`` sets 0)."""
+        return self._state.epochs
 
     @property
     def weights(self):
@@ -233,7 +284,8 @@ class Network:
         """(X, T) as float64 arrays of shapes (n, n_in) and (n, n_out), checked as every
         method of the network checks them; a single sample becomes a batch of one."""
         X, single = check.inputs(X, self._sizes[0])
-        T = check.targets(T, X.shape[0], self._sizes[-1], single)
+        T = check.targets(T, X.shape[0], self._sizes[-1], single, loss=self._loss,
+                          output=self._names[-1])
         self.check_parameters()
         return X, T
 
@@ -245,11 +297,19 @@ class Network:
                 check.finite(self._biases[l], f"biases[{l}]")
 
     def copy(self):
-        """An independent copy of this network."""
-        return Network.from_weights(self._weights, self._biases, self._names)
+        """An independent copy of this network, its training state included."""
+        net = Network.from_weights(self._weights, self._biases, self._names, self._loss)
+        net._state = self._state.copy()
+        return net
+
+    def reset_training(self):
+        """Forget the training state: no epochs trained, the velocity zero, the shuffle
+        stream back to where a new network's starts. The weights stay as they are."""
+        self._state = _TrainingState.fresh(self._theta.size)
 
     def __repr__(self):
-        return f"Network(sizes={self._sizes}, activations={self._names})"
+        return (f"Network(sizes={self._sizes}, activations={self._names}, "
+                f"loss={self._loss!r})")
 
     # --- the computations ----------------------------------------------------------------
 
@@ -263,7 +323,10 @@ class Network:
         return out[0] if single else out
 
     def error(self, X, T):
-        """C = (1/n) Σ_x ½ Σ_k (t_k − y_k)², the mean over samples of the squared error."""
+        """C = (1/n) Σ_x E_x, the mean over samples of the loss: E = ½ Σ_k (t_k − y_k)², or
+        the cross-entropy (−Σ_k t_k ln y_k for softmax, −Σ_k [t_k ln y_k + (1 − t_k)
+        ln(1 − y_k)] for sigmoid outputs). Without the weight-decay term, which only
+        ``fit`` adds to its steps."""
         X, T = self.check_data(X, T)
         error = _mean_error(self._theta, self._layout, X, T)
         return check.finite_result(error, "the error C", X=X, T=T, net=self)
@@ -276,14 +339,39 @@ class Network:
         check.finite_result(grad, "the gradient ∂C/∂θ", X=X, T=T, net=self)
         return self.per_layer(grad)
 
-    def fit(self, X, T, epochs=1000, eta=0.5, batch_size=1, momentum=0.0, shuffle=True, seed=0,
-            train_biases=True, target_error=None, on_divergence="raise"):
+    def predict(self, X):
+        """Class labels (int64, shape (n,), or a single int for one sample): the index of
+        the largest output, or for a network with one output (a sigmoid's probability)
+        1 where y ≥ 0.5, else 0."""
+        Y = self.forward(X)
+        return _labels_of(Y)
+
+    def accuracy(self, X, T):
+        """The fraction of samples whose predicted label equals the target's: T as integer
+        class labels, or as rows (one-hot or probabilities) whose largest entry is the
+        label, or for one output as 0/1 targets (t ≥ 0.5 is 1)."""
+        X, single = check.inputs(X, self._sizes[0])
+        T = check.targets(T, X.shape[0], self._sizes[-1], single)
+        return float(np.mean(self.predict(X) == _labels_of(T)))
+
+    def fit(self, X, T, epochs=1000, eta=0.5, batch_size=1, momentum=0.0, shuffle=True, seed=None,
+            train_biases=True, target_error=None, on_divergence="raise", weight_decay=0.0):
         """Train by stochastic gradient descent on C = (1/n) Σ_x E_x; return a ``History``.
 
         - ``batch_size=1`` is online SGD: Δw_ij = −η δ_j y_i after every sample (in order
           when ``shuffle=False``). Larger batches step with the batch's mean gradient.
-        - ``momentum`` α is classical: v ← α v − η g, w ← w + v (v starts at 0 each fit).
-        - ``shuffle``: a new order every epoch, from ``seed`` (same seed, same run).
+        - ``eta``: η, a positive float, or a schedule: a callable ``epoch -> η`` called
+          once per epoch before training starts, ``epoch`` counting the network's epochs
+          from 0 (``nbbackprop.schedules`` has the usual ones).
+        - ``momentum`` α is classical: v ← α v − η g, w ← w + v.
+        - ``weight_decay`` λ: each step uses ∂C/∂w_ij + λ w_ij (weights, not biases);
+          ``error`` and ``History.errors`` stay the data term C.
+        - ``shuffle``: a new order every epoch, from the network's shuffle stream.
+        - Training continues where it stopped: the network keeps its epochs trained, its
+          shuffle stream and its velocity, so ``fit(epochs=a)`` then ``fit(epochs=b)``
+          equals ``fit(epochs=a + b)`` bit for bit (with the same other arguments).
+          ``seed=s`` restarts the shuffle stream from s (a new network's starts from 0);
+          ``reset_training()`` forgets it all.
         - ``train_biases=False`` keeps the biases fixed.
         - ``target_error``: stop after the first epoch whose error is ≤ this.
         - ``on_divergence``: when an epoch's error is not finite or explodes (more than 10⁶
@@ -291,23 +379,31 @@ class Network:
           are restored to the last finite epoch and ``"raise"`` raises ``TrainingDiverged``,
           ``"stop"`` returns the history so far.
 
-        Ctrl-C stops training within about 0.2 s (also inside an epoch), restores the
-        weights after the last completed epoch and raises ``TrainingInterrupted`` (a
-        KeyboardInterrupt) carrying the history so far.
+        Ctrl-C stops training (also inside an epoch), restores the weights and the
+        training state after the last completed epoch and raises ``TrainingInterrupted``
+        (a KeyboardInterrupt) carrying the history so far.
         """
         X, T = self.check_data(X, T)
         n = X.shape[0]
         (epochs, eta, batch_size, momentum, shuffle, seed, train_biases, target_error,
-         on_divergence) = check.arguments(
+         on_divergence, weight_decay) = check.arguments(
             FIT_PARAMETERS, {"n": n}, epochs=epochs, eta=eta, batch_size=batch_size,
             momentum=momentum, shuffle=shuffle, seed=seed, train_biases=train_biases,
-            target_error=target_error, on_divergence=on_divergence)
+            target_error=target_error, on_divergence=on_divergence,
+            weight_decay=weight_decay)
+        first = self._state.epochs
+        etas = _learning_rates(eta, first, epochs)
 
-        # Everything that carries over between compiled calls lives in these arrays.
-        order = np.arange(n, dtype=np.int64)
-        rng_state = np.random.SeedSequence(seed).generate_state(1, dtype=np.uint64)
-        velocity = np.zeros_like(self._theta)
-        theta_before = np.empty_like(self._theta)
+        # Everything that carries over between compiled calls lives in these arrays; the
+        # network's training state is updated in place.
+        state = self._state
+        if seed is not None:
+            state.rng = _TrainingState.fresh(0, seed).rng
+            state.order = np.arange(n, dtype=np.int64)
+        if state.order.size != n:  # new data: its samples in their order
+            state.order = np.arange(n, dtype=np.int64)
+        before = (np.empty_like(self._theta), np.empty_like(state.velocity),
+                  np.empty_like(state.order), np.empty_like(state.rng))
         at = np.zeros(4, dtype=np.int64)  # epochs done, samples trained, measured, filled
         E = np.empty(n)  # every sample's E_x, for the error pass
         sums = np.array([0.0, np.inf])  # partial Σ_x E_x, best C so far
@@ -330,22 +426,23 @@ class Network:
                     # between calls.
                     tic, position = time.perf_counter(), _position(at, n)
                     reason = training.train_epochs(
-                        self._theta, self._layout, X, T, order, rng_state, shuffle,
-                        min(epochs, 2**63 - 1), eta,  # beyond int64: never reached anyway
-                        momentum, velocity, batch_size, train_biases,
-                        -1.0 if target_error is None else target_error, target_size, errors,
-                        theta_before, at, sums, E, budget,
+                        self._theta, self._layout, X, T, state.order, state.rng, shuffle,
+                        min(epochs, 2**63 - 1), etas,  # beyond int64: never reached anyway
+                        momentum, state.velocity, batch_size, train_biases, weight_decay,
+                        -1.0 if target_error is None else target_error, target_size,
+                        errors, before, at, sums, E, budget,
                     )  # fmt: skip
+                    state.epochs = first + int(at[training.EPOCHS_DONE])
                     pressed()
                     per_sample = (time.perf_counter() - tic) / max(_position(at, n) - position, 1)
                     budget = max(1, min(int(_CHUNK_SECONDS / max(per_sample, 1e-12)),
                                         2 * budget + 1))
         except KeyboardInterrupt:
-            raise self._interrupted(at, theta_before, errors, started) from None
+            raise self._interrupted(at, before, errors, started, first) from None
         seconds = time.perf_counter() - started
 
         done = int(at[training.EPOCHS_DONE])
-        history = History(errors[:done].copy(), done, "epochs", seconds)
+        history = History(errors[:done].copy(), done, "epochs", seconds, first + 1)
         if reason == training.REACHED_TARGET:
             history.stop_reason = "target_error"
         elif reason == training.DIVERGED:
@@ -358,23 +455,26 @@ class Network:
             if on_divergence == "stop":
                 return history
             raise TrainingDiverged(
-                _divergence_message(done, float(errors[done]), last, sums[training.BEST_ERROR],
-                                    target_size, eta, momentum),
-                epoch=done + 1, last_error=last, history=history,
+                _divergence_message(first, done, float(errors[done]), last,
+                                    sums[training.BEST_ERROR], target_size,
+                                    float(etas[min(done, etas.size - 1)]), momentum),
+                epoch=first + done + 1, last_error=last, history=history,
             )
         return history
 
-    def _interrupted(self, at, theta_before, errors, started):
+    def _interrupted(self, at, before, errors, started, first):
         """After Ctrl-C: back to the last completed epoch; the exception to raise."""
         if at[training.TRAINED] or at[training.MEASURED]:
-            self._theta[:] = theta_before  # the epoch under way is dropped, never half kept
+            # The epoch under way is dropped, never half kept: weights and training state.
+            training.restore_state(self._theta, self._state.velocity, self._state.order,
+                                   self._state.rng, before)
         done = int(at[training.EPOCHS_DONE])
         history = History(errors[:done].copy(), done, "interrupted",
-                          time.perf_counter() - started)
+                          time.perf_counter() - started, first + 1)
         last = f" (error {errors[done - 1]:.6g})" if done else ""
         return TrainingInterrupted(
-            f"training interrupted; the network holds the weights after epoch {done}{last}",
-            history=history)
+            f"training interrupted; the network holds the weights after epoch {first + done}"
+            f"{last}", history=history)
 
     def trace(self, x, t, eta=0.5, convention="note", train_biases=True):
         """One online training step on the sample (x, t), every intermediate kept: a ``Trace``.
@@ -393,7 +493,41 @@ class Network:
 
     def save(self, path):
         """Write the network to ``path`` as an .npz file, atomically (see ``nbbackprop.load``)."""
-        write_model(path, self.sizes, self.activations, self.weights, self.biases)
+        state = self._state
+        write_model(path, Model(self.sizes, self.activations, self.weights, self.biases,
+                                self._loss, {"epochs": state.epochs, "rng": state.rng,
+                                             "order": state.order,
+                                             "velocity": state.velocity}))
+
+
+def _learning_rates(eta, first, epochs):
+    """η for each epoch of a fit as a float64 array (one value: the same for every epoch);
+    a schedule is called for the network's epochs first … first + epochs − 1, and every
+    value is checked before any weight changes."""
+    if not callable(eta):
+        return np.array([eta])
+    if epochs > _MAX_SCHEDULED_EPOCHS:
+        raise InvalidValue(f"epochs must be ≤ {_MAX_SCHEDULED_EPOCHS} when eta is a schedule "
+                           f"(it is evaluated for every epoch before training), got {epochs}")
+    etas = np.empty(max(epochs, 1))
+    for e in range(epochs):
+        value = eta(first + e)
+        etas[e] = check.real(value, f"eta({first + e}), the schedule's value for epoch "
+                             f"{first + e},", expected="a positive finite float",
+                             ok=lambda v: v > 0)
+    if epochs == 0:
+        etas[0] = 1.0  # never used
+    return etas
+
+
+def _labels_of(Y):
+    """Class labels of rows of outputs or targets: the largest entry's index, or for one
+    column 1 where it is ≥ 0.5."""
+    if Y.ndim == 1:
+        return int(Y[0] >= 0.5) if Y.shape[0] == 1 else int(np.argmax(Y))
+    if Y.shape[1] == 1:
+        return (Y[:, 0] >= 0.5).astype(np.int64)
+    return np.argmax(Y, axis=1).astype(np.int64)
 
 
 @contextlib.contextmanager
@@ -437,8 +571,8 @@ def _position(at, n):
     return 2 * n * int(at[training.EPOCHS_DONE]) + int(at[training.TRAINED] + at[training.MEASURED])
 
 
-def _divergence_message(done, bad, last, best, target_size, eta, momentum):
-    epoch = done + 1
+def _divergence_message(first, done, bad, last, best, target_size, eta, momentum):
+    epoch, done = first + done + 1, first + done
     if not np.isfinite(bad):
         why = f"the error became {bad}"
     elif bad > training.EXPLOSION_FACTOR * max(best, target_size):
@@ -478,8 +612,14 @@ def _initialise(rng, w, b, init, activation, scale):
 def load(path):
     """Read a network written by ``Network.save`` (or by any program following the format
     in ``nbbackprop.storage``); the file is checked entry by entry and never unpickled."""
-    _, activations, weights, biases = read_model(path)
-    return Network.from_weights(weights, biases, activations)
+    model = read_model(path)
+    try:
+        net = Network.from_weights(model.weights, model.biases, model.activations, model.loss)
+    except InputError as err:  # e.g. softmax on a hidden layer
+        raise InvalidValue(f"{path} is not a valid nbbackprop model file: {err}") from None
+    if model.training is not None:
+        net._state = _TrainingState(**model.training)
+    return net
 
 
 __all__ = ["ACTIVATIONS", "History", "INITS", "Network", "load"]

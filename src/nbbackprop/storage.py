@@ -7,18 +7,26 @@ unpickles. ``write_npz`` writes atomically: a temporary file in the same directo
 flushed and fsynced, renamed over the target, then the directory fsynced, so a crash
 mid-save leaves the old file intact; the target keeps its permissions.
 
-``read_model`` and ``write_model`` add the model file's format (version 1):
+``read_model`` and ``write_model`` add the model file's format (version 2; version 1
+files, which have no ``loss`` and no training state, are read as ``loss="squared"``):
 
-============  ==========================  ================================================
-key           dtype, shape                meaning
-============  ==========================  ================================================
-format        str, ()                     always ``"nbbackprop.Network"``
-version       int64, ()                   ``1``
-sizes         int64, (L+1,)               neurons per layer, inputs first
-activations   str, (L,)                   one of sigmoid, tanh, relu, linear per layer
-w0 … w{L-1}   float64, (sizes[l], sizes[l+1])   ``w{l}[i, j]`` is w_ij (row-major)
-b0 … b{L-1}   float64, (sizes[l+1],)      ``b{l}[j]`` is b_j
-============  ==========================  ================================================
+=================  =========================  ===========================================
+key                dtype, shape               meaning
+=================  =========================  ===========================================
+format             str, ()                    always ``"nbbackprop.Network"``
+version            int64, ()                  ``2`` (or ``1``)
+sizes              int64, (L+1,)              neurons per layer, inputs first
+activations        str, (L,)                  sigmoid, tanh, relu, linear (softmax: last)
+loss               str, ()                    ``squared`` or ``cross_entropy`` (version 2)
+w0 … w{L-1}        float64, (sizes[l], sizes[l+1])  ``w{l}[i, j]`` is w_ij (row-major)
+b0 … b{L-1}        float64, (sizes[l+1],)     ``b{l}[j]`` is b_j
+training_epochs    int64, ()                  optional, with the three below: epochs
+                                              trained so far
+training_rng       uint64, (1,)               the shuffle generator's state
+training_order     int64, (n,)                the sample order of the last epoch
+training_velocity  float64, (P,)              the momentum velocity, laid out like the
+                                              parameters (P of them)
+=================  =========================  ===========================================
 
 Every key, shape, dtype, name and value is checked before anything is returned, and the
 same checks run before a model is written, so what ``write_model`` writes
@@ -34,6 +42,7 @@ import errno
 import math
 import os
 import tempfile
+import typing
 import zipfile
 import zlib
 
@@ -41,9 +50,22 @@ import numpy as np
 
 from .exceptions import InputError, InvalidType, InvalidValue
 
-FORMAT, VERSION = "nbbackprop.Network", 1
-#: The activation names a version 1 model file may hold (the package's activations).
-ACTIVATION_NAMES = ("sigmoid", "tanh", "relu", "linear")
+FORMAT, VERSION = "nbbackprop.Network", 2
+#: The activation and loss names a model file may hold (the package's).
+ACTIVATION_NAMES = ("sigmoid", "tanh", "relu", "linear", "softmax")
+LOSS_NAMES = ("squared", "cross_entropy")
+TRAINING_KEYS = ("training_epochs", "training_rng", "training_order", "training_velocity")
+
+
+class Model(typing.NamedTuple):
+    """What a model file holds: plain Python values and float64 arrays."""
+
+    sizes: tuple
+    activations: tuple
+    weights: list
+    biases: list
+    loss: str = "squared"
+    training: dict | None = None  # TRAINING_KEYS without "training_", or None
 
 EXPECTED = "an .npz archive (a zip of .npy arrays, as written by numpy.savez or Network.save)"
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")  # a member's header; the end of an empty zip
@@ -190,9 +212,9 @@ def _array(archive, info, member):
 
 
 def read_model(path):
-    """(sizes, activations, weights, biases) of the model file at ``path``, every entry
-    checked: sizes a tuple of ints, activations a tuple of names, weights and biases lists
-    of float64 arrays."""
+    """The ``Model`` in the file at ``path``, every entry checked: sizes a tuple of ints,
+    activations a tuple of names, weights and biases lists of float64 arrays, the loss's
+    name, and the training state (or None)."""
     path = _path(path)
     arrays = read_npz(path, "nbbackprop model file")
 
@@ -205,18 +227,22 @@ def read_model(path):
 # --- writing ---------------------------------------------------------------------------------
 
 
-def write_model(path, sizes, activations, weights, biases):
-    """Write a network's parameters to ``path`` in the model format, atomically, after the
-    checks ``read_model`` makes (a NaN written now would make the file unloadable)."""
+def write_model(path, model):
+    """Write a ``Model`` to ``path`` in the model format, atomically, after the checks
+    ``read_model`` makes (a NaN written now would make the file unloadable)."""
     path = _path(path)
     arrays = {
         "format": np.array(FORMAT),
         "version": np.array(VERSION, dtype=np.int64),
-        "sizes": np.array(sizes, dtype=np.int64),
-        "activations": np.array(activations, dtype=str),
+        "sizes": np.array(model.sizes, dtype=np.int64),
+        "activations": np.array(model.activations, dtype=str),
+        "loss": np.array(model.loss, dtype=str),
     }
-    for l, (w, b) in enumerate(zip(weights, biases)):
+    for l, (w, b) in enumerate(zip(model.weights, model.biases)):
         arrays[f"w{l}"], arrays[f"b{l}"] = np.asarray(w), np.asarray(b)
+    if model.training is not None:
+        for key in TRAINING_KEYS:
+            arrays[key] = np.asarray(model.training[key.removeprefix("training_")])
 
     def fail(problem):
         return InvalidValue(f"cannot save the network to {path}: {problem}")
@@ -261,17 +287,17 @@ def write_npz(path, arrays):
 
 
 def _model(arrays, fail):
-    """(sizes, activations, weights, biases) from a model file's arrays, or fail(problem)
-    raised for the first problem found."""
+    """The ``Model`` of a model file's arrays, or fail(problem) raised for the first
+    problem found."""
     if str(arrays.get("format", "")) != FORMAT:
         raise fail(f"its 'format' entry must be {FORMAT!r}, got "
                    f"{str(arrays['format']) if 'format' in arrays else 'no such entry'!r}")
     version = arrays.get("version")
     if version is None or version.shape != () or version.dtype.kind not in "iu":
         raise fail(f"its 'version' entry must be an integer, got {version!r}")
-    if int(version) != VERSION:
+    if int(version) not in (1, VERSION):
         raise fail(f"format version {int(version)} is not supported; this nbbackprop reads "
-                   f"version {VERSION}")
+                   f"versions 1 and {VERSION}")
     sizes = arrays.get("sizes")
     if sizes is None or sizes.ndim != 1 or sizes.dtype.kind not in "iu" or len(sizes) < 2:
         raise fail(f"its 'sizes' entry must be a 1-D integer array of at least 2 sizes, "
@@ -279,6 +305,10 @@ def _model(arrays, fail):
     L = len(sizes) - 1
     expected = {"format", "version", "sizes", "activations"}
     expected |= {f"w{l}" for l in range(L)} | {f"b{l}" for l in range(L)}
+    if int(version) == 2:
+        expected.add("loss")
+        if TRAINING_KEYS[0] in arrays:
+            expected |= set(TRAINING_KEYS)
     if set(arrays) != expected:
         missing, extra = sorted(expected - set(arrays)), sorted(set(arrays) - expected)
         raise fail(f"for sizes {sizes.tolist()} it must hold exactly the keys "
@@ -314,7 +344,36 @@ def _model(arrays, fail):
     if layer_sizes != tuple(int(n) for n in sizes):
         raise fail(f"its weights have layer sizes {layer_sizes}, its 'sizes' entry says "
                    f"{tuple(sizes.tolist())}")
-    return layer_sizes, activations, weights, biases
+    loss = "squared"
+    if "loss" in arrays:
+        loss = arrays["loss"]
+        if loss.dtype.kind != "U" or loss.shape != () or str(loss) not in LOSS_NAMES:
+            raise fail(f"its 'loss' entry must be one of {', '.join(LOSS_NAMES)}, got {loss!r}")
+        loss = str(loss)
+    training = None
+    if TRAINING_KEYS[0] in arrays:
+        training = _training(arrays, sum(w.size + b.size for w, b in zip(weights, biases)), fail)
+    return Model(layer_sizes, activations, weights, biases, loss, training)
+
+
+def _training(arrays, n_parameters, fail):
+    """The training state's entries, checked: epochs, rng, order, velocity."""
+    epochs, rng = arrays["training_epochs"], arrays["training_rng"]
+    order, velocity = arrays["training_order"], arrays["training_velocity"]
+    if epochs.shape != () or epochs.dtype.kind not in "iu" or int(epochs) < 0:
+        raise fail(f"its 'training_epochs' entry must be an integer ≥ 0, got {epochs!r}")
+    if rng.shape != (1,) or rng.dtype != np.uint64:
+        raise fail(f"its 'training_rng' entry must be one uint64, got {rng!r}")
+    if (order.ndim != 1 or order.dtype.kind not in "iu"
+            or not np.array_equal(np.sort(order), np.arange(order.size))):
+        raise fail("its 'training_order' entry must be an order of the samples (a "
+                   "permutation of 0 … n−1)")
+    velocity = _finite_floats(velocity, "training_velocity", fail)
+    if velocity.shape != (n_parameters,):
+        raise fail(f"its 'training_velocity' entry must have shape ({n_parameters},), got "
+                   f"shape {velocity.shape}")
+    return {"epochs": int(epochs), "rng": rng.copy(), "order": order.astype(np.int64),
+            "velocity": velocity}
 
 
 def _finite_floats(array, name, fail):

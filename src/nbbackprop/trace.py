@@ -44,9 +44,13 @@ LAYER_ARRAYS = ("w", "b", "z", "y", "fprime", "delta", "grad_w", "grad_b",
 # sums to their first HEAD and last TAIL terms); full=True shows everything.
 HEAD, TAIL = 3, 2
 
-_F = {"sigmoid": "σ({})", "tanh": "tanh({})", "relu": "max(0, {})", "linear": "{}"}
+_F = {"sigmoid": "σ({})", "tanh": "tanh({})", "relu": "max(0, {})", "linear": "{}",
+      "softmax": "softmax({})"}
 _FPRIME = {"sigmoid": "y (1 − y)", "tanh": "1 − y²", "relu": "1 if z > 0 else 0",
-           "linear": "1"}
+           "linear": "1", "softmax": "∂y_k/∂z_k = y_k (1 − y_k)"}
+_ERROR = {"squared": "E = ½ Σ_k (t_k − y_k)²",
+          ("cross_entropy", "softmax"): "E = −Σ_k t_k ln y_k",
+          ("cross_entropy", "sigmoid"): "E = −Σ_k [t_k ln y_k + (1 − t_k) ln(1 − y_k)]"}
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -57,7 +61,8 @@ class LayerTrace:
     0-based; the text's w_ij is ``w[i - 1, j - 1]``):
 
     - ``w``, ``b``: the weights and biases before the step
-    - ``z``: z_j = Σ_i w_ij y_i + b_j;  ``y``: y_j = f(z_j);  ``fprime``: f'(z_j)
+    - ``z``: z_j = Σ_i w_ij y_i + b_j;  ``y``: y_j = f(z_j);  ``fprime``: f'(z_j) (for a
+      softmax layer the diagonal of its Jacobian, ∂y_k/∂z_k = y_k (1 − y_k))
     - ``delta``: δ_j in the trace's convention (see ``Trace.convention``)
     - ``grad_w``, ``grad_b``: ∂E/∂w_ij and ∂E/∂b_j (the same in both conventions)
     - ``delta_w``, ``delta_b``: the step Δw_ij, Δb_j (zero for biases that are not trained)
@@ -89,9 +94,10 @@ class Trace:
     """Every intermediate of one online training step on one sample (``Network.trace``).
 
     ``x``, ``t``: the sample; ``eta``: η; ``convention``: ``"note"`` or ``"gradient"``;
-    ``train_biases``: whether the step changes the biases; ``error``: E = ½ Σ_k (t_k − y_k)²
-    before the step; ``layers[l]``: a ``LayerTrace`` for ``weights[l]`` and the neurons it
-    feeds (``layers[-1]`` is the output layer; the input layer is ``x``).
+    ``train_biases``: whether the step changes the biases; ``loss``: the network's loss;
+    ``error``: E before the step (½ Σ_k (t_k − y_k)², or the cross-entropy);
+    ``layers[l]``: a ``LayerTrace`` for ``weights[l]`` and the neurons it feeds
+    (``layers[-1]`` is the output layer; the input layer is ``x``).
 
     ``print(trace)`` shows every quantity with its formula and the numbers substituted;
     ``to_text``, ``to_markdown`` and ``to_dict`` give the same as text, Markdown or plain
@@ -107,6 +113,7 @@ class Trace:
     train_biases: bool
     error: float
     layers: tuple
+    loss: str = "squared"
 
     def __repr__(self):
         return (f"Trace(sizes={self.sizes}, convention={self.convention!r}, eta={self.eta}, "
@@ -160,6 +167,7 @@ class Trace:
             "eta": self.eta,
             "convention": self.convention,
             "train_biases": self.train_biases,
+            "loss": self.loss,
             "error": self.error,
             "layers": [
                 {"name": layer.name, "activation": layer.activation,
@@ -178,12 +186,14 @@ class Trace:
         yield "text", (f"network {'-'.join(map(str, self.sizes))} ({', '.join(self.activations)})"
                        f", η = {s.num(self.eta)}, "
                        f"biases trained: {'yes' if self.train_biases else 'no'}")
+        if self.loss != "squared" or self.activations[-1] == "softmax":
+            yield "text", f"loss: {self._error_formula()}"
         if self.convention == "note":
             yield "text", ("δ as in the study note (convention=\"note\"): "
-                           "δ_k = (t_k − y_k) f'(z_k), Δw_ij = +η δ_j y_i")
+                           f"δ_k = {self._output_delta_formula()}, Δw_ij = +η δ_j y_i")
         else:
             yield "text", ("δ = ∂E/∂z (convention=\"gradient\"): "
-                           "δ_k = (y_k − t_k) f'(z_k), Δw_ij = −η δ_j y_i")
+                           f"δ_k = {self._output_delta_formula()}, Δw_ij = −η δ_j y_i")
         yield "text", "indices count from 1 as in the texts, arrays from 0: w_ij is w[i-1, j-1]"
         if not full and max(self.sizes) > HEAD + TAIL + 1:
             yield "text", (f"large layers show their first {HEAD} and last {TAIL} neurons; "
@@ -193,6 +203,20 @@ class Trace:
         yield from self._backward(s, full)
         yield from self._gradient(s, full)
         yield from self._update(s, full)
+
+    def _error_formula(self):
+        if self.loss == "squared":
+            return _ERROR["squared"]
+        return _ERROR[self.loss, self.activations[-1]]
+
+    def _output_delta_formula(self):
+        """δ_k of the output layer, in the trace's convention (note: the negated ∂E/∂z)."""
+        a, b = ("t", "y") if self.convention == "note" else ("y", "t")
+        if self.loss == "cross_entropy":
+            return f"{a}_k − {b}_k"
+        if self.activations[-1] == "softmax":
+            return f"y_k [({a}_k − {b}_k) − Σ_m ({a}_m − {b}_m) y_m]"
+        return f"({a}_k − {b}_k) f'(z_k)"
 
     def _below(self, l):
         """The symbol and values of the inputs y_i of layer l (x_i for the first layer)."""
@@ -208,6 +232,9 @@ class Trace:
             symbol, y_i = self._below(l)
             rows = _shown(len(y_i), full)
             f = _F[layer.activation]
+            if layer.activation == "softmax":
+                top = float(np.max(layer.z))
+                total = float(np.sum(np.exp(layer.z - top)))
             for j in _shown(len(layer.z), full):
                 if j is None:
                     yield "gap", "⋮"
@@ -219,23 +246,47 @@ class Trace:
                     for i in rows)
                 yield "line", (f"z_{j + 1} = {terms} + b_{j + 1} = {values} + "
                                f"{s.factor(layer.b[j])} = {s.num(layer.z[j])}")
+                if layer.activation == "softmax":  # as activations.activate computes it
+                    yield "line", (f"y_{j + 1} = exp(z_{j + 1}) / Σ_m exp(z_m) = exp(z_{j + 1} "
+                                   f"− max z) / Σ_m exp(z_m − max z) = exp({s.num(layer.z[j])} "
+                                   f"− {s.num(top)}) / {s.num(total)} = {s.num(layer.y[j])}")
+                    continue
                 # y_1 = σ(z_1) = σ(0.3775) = 0.593…, but y_1 = z_1 = 0.3775 for a linear neuron
                 applied = "" if f == "{}" else f" = {f.format(s.num(layer.z[j]))}"
                 yield "line", (f"y_{j + 1} = {f.format(f'z_{j + 1}')}{applied} = "
                                f"{s.num(layer.y[j])}")
 
     def _error(self, s, full):
-        y = self.layers[-1].y
-        squares = " + ".join("…" if k is None else f"({s.num(self.t[k])} − {s.num(y[k])})²"
-                             for k in _shown(len(y), full))
+        y, t = self.layers[-1].y, self.t
+        shown = _shown(len(y), full)
         yield "section", "error"
-        yield "line", f"E = ½ Σ_k (t_k − y_k)² = ½ ({squares}) = {s.num(self.error)}"
+        if self.loss == "squared":
+            squares = " + ".join("…" if k is None else f"({s.num(t[k])} − {s.num(y[k])})²"
+                                 for k in shown)
+            yield "line", f"{_ERROR['squared']} = ½ ({squares}) = {s.num(self.error)}"
+        elif self.activations[-1] == "softmax":
+            terms = " + ".join("…" if k is None else f"{s.factor(t[k])}·ln {s.factor(y[k])}"
+                               for k in shown)
+            yield "line", f"{self._error_formula()} = −({terms}) = {s.num(self.error)}"
+        else:
+            terms = " + ".join(
+                "…" if k is None else f"[{s.factor(t[k])}·ln {s.factor(y[k])} + "
+                f"(1 − {s.num(t[k])})·ln(1 − {s.num(y[k])})]" for k in shown)
+            yield "line", f"{self._error_formula()} = −({terms}) = {s.num(self.error)}"
+        if self.loss == "cross_entropy":
+            yield "line", ("computed from z (log-sum-exp, log-sigmoid), so that it stays finite "
+                           "when outputs saturate")
 
     def _backward(self, s, full):
         note = self.convention == "note"
         yield "section", f"backward pass (δ as in convention {self.convention!r})"
         for l in range(len(self.layers) - 1, -1, -1):
             layer, output = self.layers[l], l == len(self.layers) - 1
+            if output and (self.loss == "cross_entropy" or layer.activation == "softmax"):
+                yield "group", (f"{layer.name} ({layer.activation}, {self.loss.replace('_', '-')}"
+                                f": δ_k = {self._output_delta_formula()})")
+                yield from self._output_deltas(s, full, layer)
+                continue
             yield "group", f"{layer.name} ({layer.activation}: f'(z) = {_FPRIME[layer.activation]})"
             for j in _shown(len(layer.z), full):
                 if j is None:
@@ -253,6 +304,29 @@ class Trace:
                                        for k in _shown(len(d), full))
                     yield "line", (f"δ_{j + 1} = f'(z_{j + 1}) Σ_k δ_k w_{_sub(j + 1, 'k')} = "
                                    f"{slope}·({terms}) = {delta}")
+
+    def _output_deltas(self, s, full, layer):
+        """The output deltas of cross-entropy, and of a softmax output with the squared error."""
+        note = self.convention == "note"
+        y, t, d = layer.y, self.t, layer.delta
+        a, b = ("t", "y") if note else ("y", "t")
+        if self.loss == "squared":  # the softmax Jacobian's sum, Σ_m (a_m − b_m) y_m
+            r = (t - y) if note else (y - t)
+            terms = " + ".join("…" if m is None else f"{s.factor(r[m])}·{s.factor(y[m])}"
+                               for m in _shown(len(y), full))
+            yield "line", (f"Σ_m ({a}_m − {b}_m) y_m = {terms} = {s.num(float(r @ y))}")
+        for k in _shown(len(y), full):
+            if k is None:
+                yield "gap", "⋮"
+                continue
+            pair = (t[k], y[k]) if note else (y[k], t[k])
+            if self.loss == "cross_entropy":
+                yield "line", (f"δ_{k + 1} = {a}_{k + 1} − {b}_{k + 1} = {s.num(pair[0])} − "
+                               f"{s.num(pair[1])} = {s.num(d[k])}")
+            else:
+                yield "line", (f"δ_{k + 1} = y_{k + 1} [({a}_{k + 1} − {b}_{k + 1}) − Σ_m "
+                               f"({a}_m − {b}_m) y_m] = {s.factor(y[k])}·(({s.num(pair[0])} − "
+                               f"{s.num(pair[1])}) − Σ) = {s.num(d[k])}")
 
     def _each_weight(self, s, full, weight_line, bias_line, biases_fixed=False):
         """For each layer its group, then for each neuron j the lines of its weights w_ij
@@ -343,6 +417,8 @@ def trace(net, x, t, eta=0.5, convention="note", train_biases=True):
     """
     x = _one_sample(x, net.sizes[0], "x", "input")
     t = _one_sample(t, net.sizes[-1], "t", "output")
+    check.targets(t[None, :], 1, net.sizes[-1], False, "t", loss=net.loss,
+                  output=net.activations[-1])
     eta, convention, train_biases = check.arguments(
         TRACE_PARAMETERS, eta=eta, convention=convention, train_biases=train_biases)
     net.check_parameters()
@@ -364,8 +440,9 @@ def trace(net, x, t, eta=0.5, convention="note", train_biases=True):
     for l in range(L):
         formulas.accumulate_gradient(neurons(delta, l + 1), neurons(y, l), grad_ws[l], grad_bs[l])
         formulas.descend_layer(new_ws[l], new_bs[l], neurons(delta, l + 1), neurons(y, l), eta,
-                               train_biases)
-    error = float(formulas.sample_error(neurons(y, L), t))
+                               train_biases, 0.0)
+    error = float(formulas.loss_error(neurons(z, L), neurons(y, L), t, layout.acts[L - 1],
+                                      layout.loss))
     check.finite_result(np.concatenate((z, y, delta, grad, after, [error])),
                         "a number of the trace", x=x, t=t, net=net)
 
@@ -373,7 +450,8 @@ def trace(net, x, t, eta=0.5, convention="note", train_biases=True):
     for l in range(L):
         name = net.activations[l]
         z_j, y_j, y_i = neurons(z, l + 1), neurons(y, l + 1), neurons(y, l)
-        slope = np.array([fprime(CODES[name], z_j[j], y_j[j]) for j in range(len(z_j))])
+        slope = (y_j * (1.0 - y_j) if name == "softmax" else
+                 np.array([fprime(CODES[name], z_j[j], y_j[j]) for j in range(len(z_j))]))
         d = neurons(delta, l + 1)  # the kernels' δ = ∂E/∂z
         if convention == "note":  # δ = (t − y) f'(z) = −∂E/∂z, Δw_ij = +η δ_j y_i
             d = -d
@@ -391,7 +469,7 @@ def trace(net, x, t, eta=0.5, convention="note", train_biases=True):
         ))
     return Trace(sizes=net.sizes, activations=net.activations, x=_frozen(x), t=_frozen(t),
                  eta=eta, convention=convention, train_biases=train_biases, error=error,
-                 layers=tuple(layers))
+                 layers=tuple(layers), loss=net.loss)
 
 
 def _one_sample(value, n, name, what):

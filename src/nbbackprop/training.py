@@ -62,7 +62,7 @@ def all_finite(a):
 
 @jit
 def sgd_steps(theta, layout, X, T, order, start, stop, eta, alpha, velocity, batch_size,
-              train_biases, work):
+              train_biases, weight_decay, work):
     """SGD on the samples ``order[start:stop]`` (start on a batch boundary): online
     (``online_steps``) for batch_size 1 without momentum, else ``batch_steps``.
 
@@ -71,34 +71,56 @@ def sgd_steps(theta, layout, X, T, order, start, stop, eta, alpha, velocity, bat
     """
     z, y, y_before, delta, grad, Z, Y, D, DT = work
     if batch_size == 1 and alpha == 0.0:
-        online_steps(theta, layout, X, T, order, start, stop, eta, train_biases, z, y, y_before,
-                     delta)
+        online_steps(theta, layout, X, T, order, start, stop, eta, train_biases, weight_decay,
+                     z, y, y_before, delta)
     else:
         batch_steps(theta, layout, X, T, order, start, stop, eta, alpha, velocity, batch_size,
-                    train_biases, grad, Z, Y, D, DT)
+                    train_biases, weight_decay, grad, Z, Y, D, DT)
+
+
+@jit
+def save_state(theta, velocity, order, rng_state, before):
+    """Copy the training state (θ, the velocity, the order, the generator) into ``before``."""
+    theta_before, velocity_before, order_before, rng_before = before
+    theta_before[:] = theta
+    velocity_before[:] = velocity
+    order_before[:] = order
+    rng_before[:] = rng_state
+
+
+@jit
+def restore_state(theta, velocity, order, rng_state, before):
+    """The training state saved by ``save_state``, back in place."""
+    theta_before, velocity_before, order_before, rng_before = before
+    theta[:] = theta_before
+    velocity[:] = velocity_before
+    order[:] = order_before
+    rng_state[:] = rng_before
 
 
 @jit
 def train_epochs(
-    theta, layout, X, T, order, rng_state, do_shuffle, epochs, eta, alpha, velocity,
-    batch_size, train_biases, target_error, error_scale, errors, theta_before, at, sums, E,
-    budget,
+    theta, layout, X, T, order, rng_state, do_shuffle, epochs, etas, alpha, velocity,
+    batch_size, train_biases, weight_decay, target_error, error_scale, errors, before, at,
+    sums, E, budget,
 ):  # fmt: skip
     """Train until ``epochs`` epochs are done, or pause after about ``budget`` samples.
 
-    An epoch: shuffle ``order`` (if asked), train on all n samples (``sgd_steps``), then
-    measure C = (1/n) Σ_x E_x into ``errors[e]`` (the E_x, in ``E``, added in sample order,
-    as ``mean_error`` adds them; for a large data set the caller computes them on the
+    An epoch e: shuffle ``order`` (if asked), train on all n samples with η = etas[e] (or
+    etas[0] when etas holds one value) and weight decay λ (``sgd_steps``), then measure
+    C = (1/n) Σ_x E_x into ``errors[e]`` (the E_x, in ``E``, added in sample order, as
+    ``mean_error`` adds them; for a large data set the caller computes them on the
     threads when asked by ERRORS_WANTED). Either half may be split between calls: ``at``
-    and ``sums`` say where the epoch stands, and ``theta_before`` holds the weights from
-    its start, so the caller can always go back to the last completed epoch. All state
-    that carries over (order, rng_state, velocity, at, sums, E) lives in the caller's
-    arrays, so pausing and resuming changes nothing.
+    and ``sums`` say where the epoch stands, and ``before`` (θ, velocity, order,
+    generator: ``save_state``) holds the state from its start, so the caller can always
+    go back to the last completed epoch. All state that carries over (order, rng_state,
+    velocity, at, sums, E) lives in the caller's arrays, so pausing and resuming changes
+    nothing.
 
     Returns why it stopped: all epochs ran; C ≤ target_error; or the epoch diverged —
     C not finite, C > EXPLOSION_FACTOR · max(best C so far, error_scale), or a weight not
     finite (a ReLU or a saturated sigmoid can hide an infinite weight) — in which case
-    theta is restored to the weights from before that epoch and ``at`` still counts only
+    the state is restored to that from before the epoch and ``at`` still counts only
     the finite epochs; or PAUSED (budget used up, or ``errors`` full); or ERRORS_WANTED.
     """
     n = X.shape[0]
@@ -114,14 +136,15 @@ def train_epochs(
         if budget <= 0 or e == errors.shape[0]:
             return PAUSED
         if at[TRAINED] == 0 and at[MEASURED] == 0:  # a new epoch begins
-            theta_before[:] = theta
+            save_state(theta, velocity, order, rng_state, before)
             if do_shuffle:
                 shuffle(order, rng_state)
         if at[TRAINED] < n:  # whole batches, at least one
             start = at[TRAINED]
             stop = min(n, start + -(-budget // batch_size) * batch_size)
+            eta = etas[e] if etas.shape[0] > 1 else etas[0]
             sgd_steps(theta, layout, X, T, order, start, stop, eta, alpha, velocity, batch_size,
-                      train_biases, (z, y, y_before, delta, grad, Z, Y, D, DT))
+                      train_biases, weight_decay, (z, y, y_before, delta, grad, Z, Y, D, DT))
             at[TRAINED] = stop
             budget -= stop - start
             continue
@@ -145,7 +168,7 @@ def train_epochs(
         sums[ERROR_SUM] = 0.0
         limit = EXPLOSION_FACTOR * max(sums[BEST_ERROR], error_scale)
         if not (math.isfinite(error) and error <= limit and all_finite(theta)):
-            theta[:] = theta_before
+            restore_state(theta, velocity, order, rng_state, before)
             return DIVERGED
         at[EPOCHS_DONE] = e + 1
         sums[BEST_ERROR] = min(sums[BEST_ERROR], error)

@@ -9,7 +9,8 @@ data file:
   ``T``   (n, n_out) the targets, or (n,) when n_out = 1
   (other arrays may be in the file too; they are ignored)
 
-gradient file, C = (1/n) Σ_x ½ Σ_k (t_k − y_k)²:
+gradient file, of C = (1/n) Σ_x E_x with the model's loss (½ Σ_k (t_k − y_k)², or the
+cross-entropy):
   ``w{l}``  (sizes[l], sizes[l+1])  ``w{l}[i, j]`` = ∂C/∂w_ij of layer l, l = 0 … L−1
   ``b{l}``  (sizes[l+1],)           ``b{l}[j]`` = ∂C/∂b_j
   in any float dtype: float32 gradients are judged with float32 tolerances.
