@@ -312,7 +312,11 @@ def one_hot(labels, n_classes=None, name="labels"):
     if bad.size:
         raise InvalidValue(f"{name} must be class labels from 0 to {n_classes - 1} (one per "
                            f"output), got {int(array[bad[0]])} at index {int(bad[0])}")
-    rows = np.zeros((array.size, n_classes))
+    try:
+        rows = np.zeros((array.size, n_classes))
+    except (MemoryError, ValueError):  # the second: beyond any array
+        raise InvalidValue(f"n_classes must leave rows this machine can allocate "
+                           f"({array.size} × n_classes floats), got {n_classes}") from None
     rows[np.arange(array.size), array] = 1.0
     return rows
 

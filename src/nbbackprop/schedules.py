@@ -32,8 +32,9 @@ class Schedule:
         epoch = check.integer(epoch, "epoch", minimum=0)
         try:
             return float(self._rate(epoch))
-        except OverflowError:  # e.g. factor ** e: fit refuses it as not finite
-            return math.inf
+        except OverflowError:  # e.g. factor ** e beyond float64
+            raise check.InvalidValue(f"eta({epoch}) = {self._formula} is beyond float64 at "
+                                     f"epoch {epoch} for {self!r}") from None
 
     def __repr__(self):
         arguments = ", ".join(f"{k}={v!r}" for k, v in self._parameters.items())
