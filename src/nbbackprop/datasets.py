@@ -127,11 +127,15 @@ def _read_idx(path, name, magic, ndim, what):
             dims = tuple(int.from_bytes(header[4 + 4 * d: 8 + 4 * d], "big")
                          for d in range(ndim))
             expected = math.prod(dims)
-            limit = (file_size * MAX_DEFLATE_RATIO if zipped else file_size - header_size)
-            if expected > limit:
+            if zipped and expected > file_size * MAX_DEFLATE_RATIO:
                 raise InvalidValue(f"{name} {path} is truncated: its header promises "
                                    f"{' × '.join(map(str, dims))} = {expected} bytes of data, "
-                                   f"got a file of {file_size} bytes")
+                                   f"got a gzip file of {file_size} bytes, too small to hold "
+                                   "them")
+            if not zipped and expected > file_size - header_size:
+                raise InvalidValue(f"{name} {path} is truncated: its header promises "
+                                   f"{' × '.join(map(str, dims))} = {expected} bytes of data, "
+                                   f"got {file_size - header_size}")
             data = _read_at_most(stream, expected + 1)
         except (OSError, EOFError, zlib.error) as err:  # a damaged gzip stream
             raise InvalidValue(f"{name} {path} must be a readable gzip file, got: {err}") from None
