@@ -6,11 +6,13 @@
   entry, named by pytree path (needs JAX).
 - ``nbbackprop.interop.files``: data and claimed gradients as ``.npz`` files, which any
   language can write (NumPy only).
+- ``nbbackprop.interop.sklearn``: scikit-learn's bundled data sets as arrays (needs
+  scikit-learn; ``nb.datasets.digits`` uses it).
 """
 
 import importlib
 
-_ADAPTERS = ("files", "jax", "torch")
+_ADAPTERS = ("files", "jax", "sklearn", "torch")
 
 
 def __getattr__(name):
