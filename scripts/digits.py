@@ -20,22 +20,16 @@ import numpy as np
 import nbbackprop as nb
 
 
-def load_digits():
-    try:
-        from sklearn.datasets import load_digits as sklearn_digits
-    except ImportError:
-        sys.exit("scripts/digits.py needs scikit-learn for the data: pip install scikit-learn")
-    data = sklearn_digits()
-    return data.data / 16.0, data.target.astype(np.int64)
-
-
 def main(argv=None):
     p = argparse.ArgumentParser(prog="python scripts/digits.py", description=__doc__.split("\n")[0])
     p.add_argument("--epochs", type=int, default=40)
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args(argv)
 
-    X, labels = load_digits()
+    try:
+        X, labels = nb.datasets.digits()
+    except ImportError as err:
+        sys.exit(str(err))
     order = np.random.default_rng(args.seed).permutation(len(X))
     cut = int(0.8 * len(X))
     train, test = order[:cut], order[cut:]
