@@ -482,8 +482,8 @@ class Network:
         The step is the one ``fit(X, T, epochs=1, batch_size=1, shuffle=False)`` takes on
         that sample, computed by the same kernels; the network itself is not changed.
         ``tr.layers[l]`` holds z, y, f'(z), δ, ∂E/∂w, ∂E/∂b, Δw, Δb and the new w and b of
-        layer l; ``tr.error`` is E = ½ Σ_k (t_k − y_k)² before the step; ``print(tr)`` shows
-        each formula with the numbers substituted.
+        layer l; ``tr.error`` is E before the step (½ Σ_k (t_k − y_k)², or the cross-entropy);
+        ``print(tr)`` shows each formula with the numbers substituted.
 
         ``convention="note"`` (default) shows the study note's δ_k = (t_k − y_k) f'(z_k) with
         Δw_ij = +η δ_j y_i; ``"gradient"`` shows δ = ∂E/∂z with Δw_ij = −η δ_j y_i. Only
