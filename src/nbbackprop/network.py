@@ -466,8 +466,8 @@ class Network:
         """After Ctrl-C: back to the last completed epoch; the exception to raise."""
         if at[training.TRAINED] or at[training.MEASURED]:
             # The epoch under way is dropped, never half kept: weights and training state.
-            training.restore_state(self._theta, self._state.velocity, self._state.order,
-                                   self._state.rng, before)
+            state = self._state
+            training.copy_state((self._theta, state.velocity, state.order, state.rng), before)
         done = int(at[training.EPOCHS_DONE])
         history = History(errors[:done].copy(), done, "interrupted",
                           time.perf_counter() - started, first + 1)

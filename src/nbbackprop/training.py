@@ -79,23 +79,13 @@ def sgd_steps(theta, layout, X, T, order, start, stop, eta, alpha, velocity, bat
 
 
 @jit
-def save_state(theta, velocity, order, rng_state, before):
-    """Copy the training state (θ, the velocity, the order, the generator) into ``before``."""
-    theta_before, velocity_before, order_before, rng_before = before
-    theta_before[:] = theta
-    velocity_before[:] = velocity
-    order_before[:] = order
-    rng_before[:] = rng_state
-
-
-@jit
-def restore_state(theta, velocity, order, rng_state, before):
-    """The training state saved by ``save_state``, back in place."""
-    theta_before, velocity_before, order_before, rng_before = before
-    theta[:] = theta_before
-    velocity[:] = velocity_before
-    order[:] = order_before
-    rng_state[:] = rng_before
+def copy_state(targets, sources):
+    """Copy a training state, (θ, the velocity, the order, the generator), from one tuple of
+    arrays into the other: into ``before`` at an epoch's start, back from it to undo one."""
+    targets[0][:] = sources[0]
+    targets[1][:] = sources[1]
+    targets[2][:] = sources[2]
+    targets[3][:] = sources[3]
 
 
 @jit
@@ -112,7 +102,7 @@ def train_epochs(
     ``mean_error`` adds them; for a large data set the caller computes them on the
     threads when asked by ERRORS_WANTED). Either half may be split between calls: ``at``
     and ``sums`` say where the epoch stands, and ``before`` (θ, velocity, order,
-    generator: ``save_state``) holds the state from its start, so the caller can always
+    generator: ``copy_state``) holds the state from its start, so the caller can always
     go back to the last completed epoch. All state that carries over (order, rng_state,
     velocity, at, sums, E) lives in the caller's arrays, so pausing and resuming changes
     nothing.
@@ -136,7 +126,7 @@ def train_epochs(
         if budget <= 0 or e == errors.shape[0]:
             return PAUSED
         if at[TRAINED] == 0 and at[MEASURED] == 0:  # a new epoch begins
-            save_state(theta, velocity, order, rng_state, before)
+            copy_state(before, (theta, velocity, order, rng_state))
             if do_shuffle:
                 shuffle(order, rng_state)
         if at[TRAINED] < n:  # whole batches, at least one
@@ -168,7 +158,7 @@ def train_epochs(
         sums[ERROR_SUM] = 0.0
         limit = EXPLOSION_FACTOR * max(sums[BEST_ERROR], error_scale)
         if not (math.isfinite(error) and error <= limit and all_finite(theta)):
-            restore_state(theta, velocity, order, rng_state, before)
+            copy_state((theta, velocity, order, rng_state), before)
             return DIVERGED
         at[EPOCHS_DONE] = e + 1
         sums[BEST_ERROR] = min(sums[BEST_ERROR], error)
