@@ -85,6 +85,11 @@ class History:
                 f"stop_reason={self.stop_reason!r}, seconds={self.seconds:.3g})")
 
 
+def _shuffle_stream(seed):
+    """The shuffle generator's state where a stream seeded with ``seed`` starts."""
+    return np.random.SeedSequence(seed).generate_state(1, dtype=np.uint64)
+
+
 @dataclasses.dataclass
 class _TrainingState:
     """What carries over from one ``fit`` to the next: epochs trained, the shuffle
@@ -96,9 +101,9 @@ class _TrainingState:
     velocity: np.ndarray
 
     @classmethod
-    def fresh(cls, n_parameters, seed=_FIRST_SEED):
-        rng = np.random.SeedSequence(seed).generate_state(1, dtype=np.uint64)
-        return cls(0, rng, np.arange(0, dtype=np.int64), np.zeros(n_parameters))
+    def fresh(cls, n_parameters):
+        return cls(0, _shuffle_stream(_FIRST_SEED), np.arange(0, dtype=np.int64),
+                   np.zeros(n_parameters))
 
     def copy(self):
         return _TrainingState(self.epochs, self.rng.copy(), self.order.copy(),
@@ -398,7 +403,7 @@ class Network:
         # network's training state is updated in place.
         state = self._state
         if seed is not None:
-            state.rng = _TrainingState.fresh(0, seed).rng
+            state.rng = _shuffle_stream(seed)
             state.order = np.arange(n, dtype=np.int64)
         if state.order.size != n:  # new data: its samples in their order
             state.order = np.arange(n, dtype=np.int64)
