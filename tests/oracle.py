@@ -296,12 +296,9 @@ def _values(lo, hi):
     return st.floats(lo, hi, allow_nan=False, allow_infinity=False)
 
 
-@st.composite
-def networks_and_data(draw, n_out=None, sizes=None, activations=ACTIVATIONS):
-    """(weights, biases, activations, X, T): 1–4 layers, widths 1–8, 1–6 samples.
-
-    ``sizes``: a strategy for the layer sizes instead; ``activations``: the names to draw from.
-    """
+def _layer_sizes(draw, sizes, n_out):
+    """(layer sizes as a list, L): 1–4 layers of widths 1–8, or drawn from the ``sizes``
+    strategy; the last width set to ``n_out`` when given."""
     if sizes is None:
         L = draw(st.integers(1, 4))
         sizes = draw(st.lists(st.integers(1, 8), min_size=L + 1, max_size=L + 1))
@@ -310,6 +307,16 @@ def networks_and_data(draw, n_out=None, sizes=None, activations=ACTIVATIONS):
         L = len(sizes) - 1
     if n_out is not None:
         sizes[-1] = n_out
+    return sizes, L
+
+
+@st.composite
+def networks_and_data(draw, n_out=None, sizes=None, activations=ACTIVATIONS):
+    """(weights, biases, activations, X, T): 1–4 layers, widths 1–8, 1–6 samples.
+
+    ``sizes``: a strategy for the layer sizes instead; ``activations``: the names to draw from.
+    """
+    sizes, L = _layer_sizes(draw, sizes, n_out)
     names = activations
     activations = draw(st.lists(st.sampled_from(names), min_size=L, max_size=L))
     weights = [
@@ -372,15 +379,8 @@ def classifier_networks_and_data(draw, loss=None, output=None, n_out=None, sizes
         output = draw(st.sampled_from(CROSS_ENTROPY_OUTPUTS if loss == "cross_entropy"
                                       else OUTPUT_ACTIVATIONS), label="output")
     check_loss([output], loss)
-    if sizes is None:
-        L = draw(st.integers(1, 4))
-        sizes = draw(st.lists(st.integers(1, 8), min_size=L + 1, max_size=L + 1))
-    else:
-        sizes = list(draw(sizes))
-        L = len(sizes) - 1
-    if n_out is not None:
-        sizes[-1] = n_out
-    elif output == "softmax":
+    sizes, L = _layer_sizes(draw, sizes, n_out)
+    if n_out is None and output == "softmax":
         sizes[-1] = max(sizes[-1], 2)
     # a new list: appending to the drawn one would make Hypothesis report it without output
     activations = [*draw(st.lists(st.sampled_from(hidden), min_size=L - 1, max_size=L - 1)),
