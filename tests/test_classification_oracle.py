@@ -20,7 +20,7 @@ def build(case):
     return nb.Network.from_weights(weights, biases, activations, loss=loss), X, T
 
 
-@given(classifier_networks_and_data(saturated=st.booleans()))
+@given(classifier_networks_and_data())  # saturated or not: drawn
 def test_forward_error_and_gradient_agree_with_the_oracle(case):
     weights, biases, activations, X, T, loss = case
     assume(not oracle.relu_kink_ambiguous(weights, biases, activations, X))
@@ -38,7 +38,7 @@ def test_forward_error_and_gradient_agree_with_the_oracle(case):
         assert_close(grad_b[l], want_b[l], sb[l], f"∂C/∂b of layer {l}")
 
 
-@given(classifier_networks_and_data(saturated=st.just(True)))
+@given(classifier_networks_and_data(saturated=True))
 def test_saturated_networks_give_finite_errors_and_gradients(case):
     net, X, T = build(case)
     with np.errstate(all="raise"):
