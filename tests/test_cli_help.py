@@ -30,7 +30,9 @@ def example_lines(command):
     assert heading, f"nbbackprop {command} --help has no example:\n{text}"
     lines = example.rstrip("\n").splitlines()[1:]
     assert lines and all(line.startswith("  ") for line in lines), example
-    return [line.strip() for line in lines]
+    assert all(len(line) <= 80 for line in lines), example
+    # a backslash before the end of a line continues it, as in a shell
+    return [line.strip() for line in "\n".join(lines).replace("\\\n", "").splitlines()]
 
 
 @pytest.mark.parametrize("command", COMMANDS)

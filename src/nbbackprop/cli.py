@@ -490,7 +490,7 @@ def parser():
     pr = _add_command(commands, "predict", "write a saved model's outputs on DATA and, for a "
                       "classifier, its labels")
     pr.add_argument("--model", required=True, help="a model file written by Network.save")
-    _add_data_arguments(pr, targets="the targets, if any, are not used")
+    _add_data_arguments(pr, targets=" (left out of the inputs; predict does not use them)")
     pr.add_argument("--out", required=True, help="the predictions: P.npz (arrays outputs and "
                     "labels) or P.csv (columns output_0 … and label)")
     pr.set_defaults(run=predict)
@@ -525,18 +525,21 @@ DATA_FORMS = ("an .npz file (X, and T or integer class labels y), a .csv file (w
 
 
 def _add_command(commands, name, help):
-    """A subcommand whose --help ends with its runnable example (EXAMPLES_RUN)."""
+    """A subcommand whose --help ends with its runnable example (EXAMPLES_RUN), long lines
+    continued with a backslash as a shell reads them."""
     lines = EXAMPLES_RUN[name]
     epilog = ("example:" if len(lines) == 1 else "example, in an empty directory:") + "".join(
-        f"\n  {line}" for line in lines)
+        "\n  " + " \\\n      ".join(textwrap.wrap(line, 74, break_long_words=False,
+                                                   break_on_hyphens=False))
+        for line in lines)
     return commands.add_parser(name, help=help, epilog=epilog,
                                formatter_class=argparse.RawDescriptionHelpFormatter)
 
 
-def _add_data_arguments(p, targets="the targets"):
+def _add_data_arguments(p, targets=""):
     p.add_argument("data", metavar="DATA", help=DATA_FORMS)
-    p.add_argument("--target", metavar="COLUMNS", help=f"a .csv DATA's target columns ({targets}"
-                   "): names from its header, or without one positions from 1, comma-separated")
+    p.add_argument("--target", metavar="COLUMNS", help=f"a .csv DATA's target columns{targets}: "
+                   "names from its header, or without one positions from 1, comma-separated")
 
 
 def main(argv=None):
