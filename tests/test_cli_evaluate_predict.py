@@ -184,3 +184,18 @@ def test_bad_input_is_one_line_exit_2_and_leaves_the_files_as_they_were(files, a
     for word in words:
         assert word in err, (word, err)
     assert {name: (files / name).read_bytes() for name in os.listdir(files)} == before
+
+
+def test_gradcheck_and_compare_read_a_csv_with_its_target(tmp_path):
+    net, model, _ = model_and_data(tmp_path, "softmax", 2, n_in=2)
+    (tmp_path / "d.csv").write_text("label,a,b\n2,0.5,-1\n0,2,0.25\n")
+    X, labels = np.array([[0.5, -1.0], [2.0, 0.25]]), np.array([2, 0])
+    assert run("gradcheck", model, tmp_path / "d.csv", "--target", "label")[0] == 0
+    gw, gb = net.gradient(X, labels)  # the gradient on the CSV's samples passes,
+    np.savez(tmp_path / "g.npz", w0=gw[0], w1=gw[1], b0=gb[0], b1=gb[1])
+    assert run("compare", model, tmp_path / "d.csv", tmp_path / "g.npz", "--target",
+               "label")[0] == 0
+    gw[1][0, 0] += 1e-3  # and one entry off fails
+    np.savez(tmp_path / "g.npz", w0=gw[0], w1=gw[1], b0=gb[0], b1=gb[1])
+    assert run("compare", model, tmp_path / "d.csv", tmp_path / "g.npz", "--target",
+               "label")[0] == 1

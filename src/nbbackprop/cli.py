@@ -344,7 +344,7 @@ def gradcheck_command(args):
     """Check nbbackprop's own gradient of a model file on a data file (exit 1 if it fails)."""
     from .gradient_check import gradcheck
 
-    net, (X, T, _) = load(args.model), read_data(args.data)
+    net, (X, T, _) = load(args.model), read_data(args.data, args.target)
     report = gradcheck(net, X, T, mode=args.mode, n_directions=args.directions, seed=args.seed)
     return _show(report, args)
 
@@ -354,7 +354,7 @@ def compare_command(args):
     from .gradient_check import compare_gradients
     from .interop.files import load_gradients
 
-    net, (X, T, _) = load(args.model), read_data(args.data)
+    net, (X, T, _) = load(args.model), read_data(args.data, args.target)
     grad_w, grad_b = load_gradients(args.gradients, net)
     report = compare_gradients(net, X, T, grad_w, grad_b, mode=args.mode,
                                n_directions=args.directions, seed=args.seed)
