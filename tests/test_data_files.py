@@ -130,6 +130,7 @@ BAD = [
     ("a,t\n1,2\n,4\n", "n.csv", "t", ["line 3, column 'a' (1)", "got ''"]),
     ("a,t\n1,nan\n", "n.csv", "t", ["line 2, column 't' (2)", "finite number", "'nan'"]),
     ("1,2\n1,1e999\n", "n.csv", "1", ["line 2, column 2", "'1e999'"]),
+    ("1,nan\n1,2\n", "n.csv", "1", ["line 1, column 2", "'nan'"]),  # not a header
     ("a,t\n1,2\n", "m.csv", None, ["m.csv needs --target", "its columns are a, t"]),
     ("a,t\n1,2\n", "m.csv", "label", ["--target 'label'", "not a column of m.csv",
                                        "its columns are a, t"]),

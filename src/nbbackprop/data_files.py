@@ -8,7 +8,8 @@ DATA is one of:
   never unpickles.
 - a ``.csv`` file, one sample per line; ``target`` (the ``--target`` option) names the
   target columns, comma-separated, and the other columns are the inputs, in file order.
-  A first line with a cell that is not a number is the header and names the columns;
+  A first line with a cell that does not read as a number (``nan`` and ``inf`` do, and
+  are then refused as samples) is the header and names the columns;
   without one, the columns are named by their position: 1, 2, 3, … A single target
   column of integers (``3``, not ``3.0``) is read as class labels, shape (n,); other
   targets as float64 of shape (n, n_targets). Blank lines are skipped.
@@ -173,7 +174,7 @@ def _csv(path, target, need_targets):
     if not lines:
         raise InvalidValue(f"{path} is empty: expected rows of numbers, one sample per line, "
                            "after an optional header")
-    header = any(_float(cell) is None for cell in lines[0][1])
+    header = not all(_is_number(cell) for cell in lines[0][1])
     if header:
         names = [cell.strip() for cell in lines[0][1]]
         _check_names(path, names)
@@ -251,6 +252,16 @@ def _row(path, number, cells, names, header):
         raise InvalidValue(f"{path}, line {number}, {column}: expected a finite number, got "
                            f"{cells[c]!r}")
     return row
+
+
+def _is_number(cell):
+    """Whether the cell reads as a number, finite or not (a first line of numbers, one of
+    them nan, is a sample to refuse, not a header)."""
+    try:
+        float(cell)
+    except ValueError:
+        return False
+    return True
 
 
 def _float(cell):
