@@ -9,10 +9,10 @@ DATA is one of:
 - a ``.csv`` file, one sample per line; ``target`` (the ``--target`` option) names the
   target columns, comma-separated, and the other columns are the inputs, in file order.
   A first line with a cell that does not read as a number (``nan`` and ``inf`` do, and
-  are then refused as samples) is the header and names the columns;
-  without one, the columns are named by their position: 1, 2, 3, … A single target
-  column of integers (``3``, not ``3.0``) is read as class labels, shape (n,); other
-  targets as float64 of shape (n, n_targets). Blank lines are skipped.
+  are then refused as samples) is the header and names the columns; without one, the
+  columns are named by their position: 1, 2, 3, … A single target column of integers
+  (``3``, not ``3.0``) is read as class labels, shape (n,); other targets as float64 of
+  shape (n, n_targets). Blank lines are skipped.
 - the name of a data set of ``nb.datasets``: ``digits``, ``xor``, or with the function's
   arguments after a colon, ``parity:4``, ``symmetry:6``, ``spirals:200,1`` (what
   ``nb.datasets.spirals(200, 1)`` returns).
