@@ -232,3 +232,10 @@ def test_an_unknown_prediction_format_is_refused(tmp_path):
     with pytest.raises(nb.InvalidValue, match=r"--out must end in \.npz or \.csv.*p\.txt"):
         write_predictions(str(tmp_path / "p.txt"), np.ones((2, 1)))
     assert not (tmp_path / "p.txt").exists()
+
+
+def test_a_directory_named_like_a_csv_is_refused_naming_it(tmp_path):
+    (tmp_path / "d.csv").mkdir()
+    with pytest.raises(IsADirectoryError, match=r"d\.csv is a directory, not a \.csv file") as info:
+        read_data(str(tmp_path / "d.csv"), "t")
+    assert info.value.filename == str(tmp_path / "d.csv")  # the command line's exit 2
