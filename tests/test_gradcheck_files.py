@@ -88,8 +88,9 @@ def test_gradcheck_command(written):
     (["compare", "model.npz", "data.npz", "missing.npz"], ["missing.npz", "does not exist"]),
     (["compare", "model.npz", "data.npz", "partial.npz"], ["partial.npz", "'b1'", "missing"]),
     (["compare", "model.npz", "data.npz", "shape.npz"], ["grad_w[1]", "(4, 2)", "(2, 4)"]),
-    (["gradcheck", "model.npz", "right.npz"], ["right.npz", "['T', 'X']"]),
-    (["gradcheck", "model.npz", "short.npz"], ["T", "(6, 2)"]),
+    (["gradcheck", "model.npz", "right.npz"], ["right.npz", "missing ['X']", "it holds ['b0'"]),
+    (["gradcheck", "model.npz", "short.npz"],
+     ["short.npz", "X has shape (6, 3), T has shape (3, 2)"]),
     (["gradcheck", "data.npz", "data.npz"], ["data.npz", "model file"]),
     (["gradcheck", "model.npz", "text.npz"], ["text.npz", "not a readable data file"]),
 ])

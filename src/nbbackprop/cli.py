@@ -27,6 +27,7 @@ import numpy as np
 
 from . import __version__, schedules
 from .activations import LOSSES, OUTPUT_ACTIVATIONS
+from .data_files import check_prediction_path, check_width, read_data, write_predictions
 from .datasets import xor
 from .exceptions import InputError, InvalidValue, TrainingDiverged, TrainingInterrupted
 from .network import Network, load
@@ -69,8 +70,6 @@ def train(args):
     Ctrl-C or divergence still save (with --out) the weights after the last completed,
     finite epoch, and say so; a later run can continue from them with --model.
     """
-    from .interop.files import load_data
-
     if (args.sizes is None) == (args.model is None):
         raise InvalidValue("give either --sizes (a new network) or --model (continue training "
                            "one)")
@@ -88,7 +87,8 @@ def train(args):
                            f"({len(args.sizes) - 1} for --sizes "
                            f"{','.join(map(str, args.sizes))}), got {len(activation)}: "
                            f"{','.join(activation)}")
-    X, T = load_data(args.data)
+    data = read_data(args.data, args.target)
+    X, T = data.X, data.T
     if args.model is not None:
         net = load(args.model)
     else:
@@ -121,6 +121,60 @@ def train(args):
     if code:
         print(f"nbbackprop train: {outcome}", file=sys.stderr)
     return code
+
+
+def evaluate(args):
+    """Print a saved model's error on DATA and, for a classifier, its accuracy and confusion
+    matrix."""
+    net, data = load(args.model), read_data(args.data, args.target)
+    check_width(data, net, args.model)
+    print(f"{net} on {data.name}: {len(data.X)} samples")
+    print(f"error C = {net.error(data.X, data.T):.6g}")
+    if _is_classifier(net):
+        confusion = _confusion_matrix(net, data.X, data.T)
+        correct, n = int(np.trace(confusion)), int(confusion.sum())
+        print(f"accuracy {correct / n:.2%} ({correct} of {n})")
+        print("confusion matrix (rows: true label, columns: predicted label):")
+        width = len(str(max(confusion.max(), len(confusion) - 1))) + 2
+        labels = range(len(confusion))
+        print(" " * width + "".join(f"{k:>{width}}" for k in labels))
+        for k, row in zip(labels, confusion):
+            print(f"{k:>{width}}" + "".join(f"{count:>{width}}" for count in row))
+
+
+def predict(args):
+    """Write a saved model's outputs on DATA to --out and, for a classifier, the labels."""
+    check_prediction_path(args.out)
+    for name, path in (("the model file", args.model), ("DATA", args.data)):
+        if os.path.exists(args.out) and os.path.exists(path) and os.path.samefile(args.out,
+                                                                                   path):
+            raise InvalidValue(f"--out {args.out} is {name}; predictions never overwrite it: "
+                               "give another name")
+    net = load(args.model)
+    data = read_data(args.data, args.target, need_targets=False)
+    check_width(data, net, args.model)
+    outputs = net.forward(data.X)
+    labels = net.predict(data.X) if _is_classifier(net) else None
+    write_predictions(args.out, outputs, labels)
+    what = f"outputs {outputs.shape}" + ("" if labels is None else f" and labels {labels.shape}")
+    print(f"wrote the {what} on {data.name} to {args.out}")
+
+
+def _is_classifier(net):
+    """A softmax output, or sigmoid outputs with the cross-entropy: outputs are class
+    probabilities, and predict's labels mean something."""
+    return net.activations[-1] == "softmax" or net.loss == "cross_entropy"
+
+
+def _confusion_matrix(net, X, T):
+    """counts[k, m]: the samples of true label k the network labels m. A target row's label
+    is as for ``Network.accuracy``: its largest entry's index, or for one output t ≥ 0.5."""
+    rows = net.check_data(X, T)[1]  # integer labels become one-hot rows
+    true = rows.argmax(axis=1) if rows.shape[1] > 1 else (rows[:, 0] >= 0.5).astype(np.int64)
+    n_classes = max(rows.shape[1], 2)
+    counts = np.zeros((n_classes, n_classes), dtype=np.int64)
+    np.add.at(counts, (true, net.predict(X)), 1)
+    return counts
 
 
 def _sizes(text):
@@ -289,9 +343,8 @@ def example(args):
 def gradcheck_command(args):
     """Check nbbackprop's own gradient of a model file on a data file (exit 1 if it fails)."""
     from .gradient_check import gradcheck
-    from .interop.files import load_data
 
-    net, (X, T) = load(args.model), load_data(args.data)
+    net, (X, T, _) = load(args.model), read_data(args.data, args.target)
     report = gradcheck(net, X, T, mode=args.mode, n_directions=args.directions, seed=args.seed)
     return _show(report, args)
 
@@ -299,9 +352,9 @@ def gradcheck_command(args):
 def compare_command(args):
     """Check gradients another program wrote to a file against finite differences."""
     from .gradient_check import compare_gradients
-    from .interop.files import load_data, load_gradients
+    from .interop.files import load_gradients
 
-    net, (X, T) = load(args.model), load_data(args.data)
+    net, (X, T, _) = load(args.model), read_data(args.data, args.target)
     grad_w, grad_b = load_gradients(args.gradients, net)
     report = compare_gradients(net, X, T, grad_w, grad_b, mode=args.mode,
                                n_directions=args.directions, seed=args.seed)
@@ -326,7 +379,7 @@ def _naming(flag, printer, **options):
 def _check_arguments(p, with_gradients):
     p.add_argument("model", help="the network: an .npz written by Network.save (docs/api.md: "
                                  "'The model file')")
-    p.add_argument("data", help="an .npz with X (n, n_in) and T (n, n_out)")
+    _add_data_arguments(p)
     if with_gradients:
         p.add_argument("gradients", help="an .npz with w0 … w{L-1}, b0 … b{L-1}: ∂C/∂w_ij "
                                          "and ∂C/∂b_j shaped like the model's weights")
@@ -370,14 +423,14 @@ def parser():
     p = _Parser(prog="nbbackprop", description=DESCRIPTION)
     p.add_argument("--version", action="version", version=f"nbbackprop {__version__}")
     commands = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    d = commands.add_parser("demo", help="train XOR with a 2-2-1 network and show the error")
+    d = _add_command(commands, "demo", "train XOR with a 2-2-1 network and show the error")
     d.add_argument("--epochs", type=_positive_int, default=5000, help="default: 5000")
     d.add_argument("--eta", type=_positive_float, default=0.5, help="learning rate (default 0.5)")
     d.add_argument("--seed", type=_seed, default=0, help="initial weights and order (default 0)")
     d.set_defaults(run=demo)
-    t = commands.add_parser("train", help="train a network on X and T from an .npz file")
-    t.add_argument("data", help=".npz file holding X of shape (n, n_in) and T of shape "
-                   "(n, n_out), or integer class labels T of shape (n,)")
+    t = _add_command(commands, "train", "train a network on DATA: an .npz or .csv file, or a "
+                     "data set")
+    _add_data_arguments(t)
     t.add_argument("--sizes", type=_sizes, help="a new network's layer sizes, e.g. 2,3,1")
     t.add_argument("--activation", type=_activations,
                    help="one name, or one per layer of weights: tanh,sigmoid (default sigmoid)")
@@ -400,7 +453,7 @@ def parser():
     t.add_argument("--target-error", type=_nonnegative_float, help="stop once C is at most this")
     t.add_argument("--out", help="save the trained network here (also on Ctrl-C)")
     t.set_defaults(run=train)
-    tr = commands.add_parser("trace", help="one training step, every formula with its numbers")
+    tr = _add_command(commands, "trace", "one training step, every formula with its numbers")
     source = tr.add_mutually_exclusive_group(required=True)
     source.add_argument("--model", help="a model file written by Network.save")
     source.add_argument("--example", metavar="NAME", type=_example,
@@ -416,20 +469,77 @@ def parser():
     _add_print_options(tr)
     tr.add_argument("--format", choices=("text", "markdown", "json"), default="text")
     tr.set_defaults(run=trace)
-    ex = commands.add_parser("example", help="worked examples from the literature, checked")
+    ex = _add_command(commands, "example", "worked examples from the literature, checked")
     ex.add_argument("name", nargs="?", type=_example, help="the example to show")
     ex.add_argument("--list", action="store_true", help="list the examples")
     _add_print_options(ex)
     ex.set_defaults(run=example)
-    g = commands.add_parser("gradcheck", help="check nbbackprop's gradient of a model file "
-                            "against finite differences (exit 0 pass, 1 fail)")
+    g = _add_command(commands, "gradcheck", "check nbbackprop's gradient of a model file "
+                     "against finite differences (exit 0 pass, 1 fail)")
     _check_arguments(g, with_gradients=False)
     g.set_defaults(run=gradcheck_command)
-    c = commands.add_parser("compare", help="check gradients written by another program "
-                            "against finite differences, entry by entry (exit 0 pass, 1 fail)")
+    c = _add_command(commands, "compare", "check gradients written by another program "
+                     "against finite differences, entry by entry (exit 0 pass, 1 fail)")
     _check_arguments(c, with_gradients=True)
     c.set_defaults(run=compare_command)
+    e = _add_command(commands, "evaluate", "a saved model's error on DATA and, for a "
+                     "classifier, its accuracy and confusion matrix")
+    e.add_argument("--model", required=True, help="a model file written by Network.save")
+    _add_data_arguments(e)
+    e.set_defaults(run=evaluate)
+    pr = _add_command(commands, "predict", "write a saved model's outputs on DATA and, for a "
+                      "classifier, its labels")
+    pr.add_argument("--model", required=True, help="a model file written by Network.save")
+    _add_data_arguments(pr, targets=" (left out of the inputs; predict does not use them)")
+    pr.add_argument("--out", required=True, help="the predictions: P.npz (arrays outputs and "
+                    "labels) or P.csv (columns output_0 … and label)")
+    pr.set_defaults(run=predict)
     return p
+
+
+TRAIN_XOR = "nbbackprop train xor --sizes 2,3,1 --epochs 2000 --out xor-model.npz"
+TRAIN_SPIRALS = ("nbbackprop train spirals:200 --sizes 2,32,32,2 --activation relu "
+                 "--output-activation softmax --loss cross_entropy --eta 0.05 --epochs 300 "
+                 "--out spirals-model.npz")
+#: Each command's --help ends with these lines, run one after the other in an empty
+#: directory (tests/test_cli_help.py runs them).
+EXAMPLES_RUN = {
+    "demo": ["nbbackprop demo --epochs 2000"],
+    "train": [TRAIN_XOR, TRAIN_SPIRALS],
+    "trace": ["nbbackprop trace --example mazur", TRAIN_XOR,
+              "nbbackprop trace --model xor-model.npz --x 1 0 --t 1"],
+    "example": ["nbbackprop example --list", "nbbackprop example mazur"],
+    "gradcheck": [TRAIN_XOR, "nbbackprop gradcheck xor-model.npz xor"],
+    "compare": [TRAIN_XOR,
+                "python -c \"import nbbackprop as nb, numpy as np; "
+                "gw, gb = nb.load('xor-model.npz').gradient(*nb.xor()); "
+                "np.savez('grads.npz', w0=gw[0], w1=gw[1], b0=gb[0], b1=gb[1])\"",
+                "nbbackprop compare xor-model.npz xor grads.npz"],
+    "evaluate": [TRAIN_SPIRALS, "nbbackprop evaluate --model spirals-model.npz spirals:200,1"],
+    "predict": [TRAIN_SPIRALS, "nbbackprop predict --model spirals-model.npz spirals:200,1 "
+                "--out predictions.csv"],
+}
+DATA_FORMS = ("an .npz file (X, and T or integer class labels y), a .csv file (with "
+              "--target), or a data set: digits, xor, parity:BITS, symmetry:N, "
+              "spirals:N[,SEED[,NOISE]]")
+
+
+def _add_command(commands, name, help):
+    """A subcommand whose --help ends with its runnable example (EXAMPLES_RUN), long lines
+    continued with a backslash as a shell reads them."""
+    lines = EXAMPLES_RUN[name]
+    epilog = ("example:" if len(lines) == 1 else "example, in an empty directory:") + "".join(
+        "\n  " + " \\\n      ".join(textwrap.wrap(line, 74, break_long_words=False,
+                                                   break_on_hyphens=False))
+        for line in lines)
+    return commands.add_parser(name, help=help, epilog=epilog,
+                               formatter_class=argparse.RawDescriptionHelpFormatter)
+
+
+def _add_data_arguments(p, targets=""):
+    p.add_argument("data", metavar="DATA", help=DATA_FORMS)
+    p.add_argument("--target", metavar="COLUMNS", help=f"a .csv DATA's target columns{targets}: "
+                   "names from its header, or without one positions from 1, comma-separated")
 
 
 def main(argv=None):
