@@ -3,7 +3,10 @@ with training a ``Network`` directly, reproducibility, ``partial_fit``, labels o
 clear errors for bad parameters, and real use in Pipeline, cross_val_score and GridSearchCV
 (with worker processes)."""
 
+import contextlib
+import io
 import pickle
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -301,3 +304,14 @@ def test_grid_search_in_worker_processes_gives_the_numbers_of_one_process():
     assert two.best_score_ > 0.8  # chance: 0.5
     assert np.array_equal(two.best_estimator_.network_.parameters,
                           clone(est).set_params(**two.best_params_).fit(X, y).network_.parameters)
+
+
+def test_the_readme_example_prints_what_the_readme_shows():
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## scikit-learn estimators", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    shown = section.split("```text\n", 1)[1].split("```", 1)[0]
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(code, {})
+    assert out.getvalue() == shown

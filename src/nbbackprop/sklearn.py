@@ -44,6 +44,11 @@ def _random_state(value, name, limits):
     return check.seed(value, name)
 
 
+def _label(labels, i):
+    """labels[i] as Python shows it ('a', 5), not as NumPy does (np.str_('a'))."""
+    return check.shown(labels[i : i + 1].tolist()[0])
+
+
 # Every parameter of the estimators, with its constraint; the training ones are
 # Network.fit's own.
 PARAMETERS = {
@@ -146,15 +151,16 @@ class MLPClassifier(ClassifierMixin, _MLP):
                                  | (self.classes_[np.minimum(labels, len(self.classes_) - 1)]
                                     != y))
         if unknown.size:
+            i = int(unknown[0])
             raise InvalidValue(f"y must hold only the classes "
-                               f"{check.shown(self.classes_.tolist())}, got {y[unknown[0]]!r} "
-                               f"at index {int(unknown[0])}")
+                               f"{check.shown(self.classes_.tolist())}, got {_label(y, i)} "
+                               f"at index {i}")
         return self._train(X, labels, self._n_outputs(), 1, first_call)
 
     def _check_two_classes(self):
         if len(self.classes_) < 2:
             raise InvalidValue(f"y must hold at least 2 classes to train a classifier, got 1 "
-                               f"class: {self.classes_[0]!r}")
+                               f"class: {_label(self.classes_, 0)}")
 
     def _n_outputs(self):
         """One sigmoid unit for two classes (the label is its 0/1 target), else one
