@@ -44,3 +44,18 @@ def test_a_pickled_network_comes_back_whole_and_trains_on_as_the_original(case, 
     net.fit(X, T, epochs=2, **kwargs)
     same.fit(X, T, epochs=2, **kwargs)
     assert np.array_equal(same.parameters, net.parameters)
+
+
+schedules = st.one_of(
+    st.builds(nb.schedules.step, st.floats(0.01, 1), st.floats(0.1, 1), st.integers(1, 9)),
+    st.builds(nb.schedules.exponential, st.floats(0.01, 1), st.floats(0.5, 1)),
+    st.builds(nb.schedules.inverse_time, st.floats(0.01, 1), st.floats(0, 1)),
+    st.builds(lambda eta0, fraction, period: nb.schedules.cosine(eta0, eta0 * fraction, period),
+              st.floats(0.01, 1), st.floats(0.01, 1), st.integers(1, 50)))
+
+
+@given(schedules, st.integers(0, 100))
+def test_a_pickled_schedule_gives_the_same_learning_rates(schedule, epoch):
+    same = pickle.loads(pickle.dumps(schedule))
+    assert repr(same) == repr(schedule)
+    assert same(epoch) == schedule(epoch)

@@ -201,8 +201,8 @@ def test_two_classes_have_one_sigmoid_unit_and_several_one_softmax_unit_each():
 
 def test_a_fitted_estimator_pickles_and_keeps_training_where_it_stopped():
     X, y = load_iris(return_X_y=True)
-    est = MLPClassifier(random_state=3, epochs=3).fit(X, y)
-    copy = pickle.loads(pickle.dumps(est))
+    est = MLPClassifier(random_state=3, epochs=3, eta=nb.schedules.exponential(0.02, 0.9))
+    copy = pickle.loads(pickle.dumps(est.fit(X, y)))
     assert np.array_equal(copy.predict_proba(X), est.predict_proba(X))
     assert np.array_equal(copy.partial_fit(X, y).network_.parameters,
                           est.partial_fit(X, y).network_.parameters)
@@ -295,7 +295,8 @@ def test_a_regressor_fits_a_smooth_function_far_better_than_its_mean():
 
 def test_grid_search_in_worker_processes_gives_the_numbers_of_one_process():
     X, y = make_classification(200, 8, n_informative=5, random_state=0)
-    grid = {"hidden_layer_sizes": [(8,), (16,)], "eta": [0.01, 0.05]}
+    grid = {"hidden_layer_sizes": [(8,), (16,)],
+            "eta": [0.01, nb.schedules.cosine(0.05, 0.005, 20)]}
     est = MLPClassifier(epochs=20, random_state=0)
     two = GridSearchCV(est, grid, cv=3, n_jobs=2).fit(X, y)
     one = GridSearchCV(est, grid, cv=3, n_jobs=1).fit(X, y)
