@@ -186,6 +186,17 @@ def test_a_batch_larger_than_the_data_is_the_whole_data(problem, params):
     assert np.array_equal(big.network_.parameters, whole.network_.parameters)
 
 
+@given(problems(n_classes=[3]), settings, st.integers(1, 5))
+def test_one_hidden_layer_may_be_given_as_an_int(problem, params, width):
+    X, y = problem
+    as_int = MLPClassifier(**{**params, "hidden_layer_sizes": np.int64(width)}).fit(X, y)
+    as_array = MLPClassifier(**{**params, "hidden_layer_sizes": np.array([width])}).fit(X, y)
+    as_tuple = MLPClassifier(**{**params, "hidden_layer_sizes": (width,)}).fit(X, y)
+    assert as_int.network_.sizes == (X.shape[1], width, 3)
+    assert np.array_equal(as_int.network_.parameters, as_tuple.network_.parameters)
+    assert np.array_equal(as_array.network_.parameters, as_tuple.network_.parameters)
+
+
 def test_two_classes_have_one_sigmoid_unit_and_several_one_softmax_unit_each():
     X, y = make_classification(60, 4, n_informative=3, n_redundant=0, n_classes=3,
                                random_state=0)
@@ -223,7 +234,12 @@ BAD_PARAMETERS = [
     ({"epochs": 0}, nb.InvalidValue, ["epochs", "≥ 1", "0"]),
     ({"weight_decay": -1e-3}, nb.InvalidValue, ["weight_decay", "≥ 0", "-0.001"]),
     ({"random_state": -1}, nb.InvalidValue, ["random_state", "≥ 0", "-1"]),
-    ({"random_state": "0"}, nb.InvalidType, ["random_state", "integer", "'0'"]),
+    ({"random_state": "0"}, nb.InvalidType, ["random_state", "integer", "RandomState", "'0'"]),
+    ({"random_state": np.random.default_rng(0)}, nb.InvalidType,
+     ["random_state", "None, an integer ≥ 0 or a numpy.random.RandomState", "Generator"]),
+    ({"hidden_layer_sizes": {4: 4}}, nb.InvalidType, ["hidden_layer_sizes", "sequence", "{4: 4}"]),
+    ({"hidden_layer_sizes": np.ones((2, 2), int)}, nb.InvalidType,
+     ["hidden_layer_sizes", "(32,)", "array"]),
 ]
 
 

@@ -31,7 +31,7 @@ def _hidden_layer_sizes(value, name, limits):
     """A tuple of positive ints, one per hidden layer (empty: no hidden layer)."""
     if isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_)):
         value = (value,)  # scikit-learn's MLPs accept one int for one hidden layer
-    if isinstance(value, (str, bytes)) or not hasattr(value, "__len__"):
+    if not (check.is_list(value) or (isinstance(value, np.ndarray) and value.ndim == 1)):
         raise InvalidType(f"{name} must be a sequence of hidden layer sizes such as (32,), "
                           f"got {check.shown(value)}")
     return tuple(check.integer(n, f"{name}[{l}]", minimum=1) for l, n in enumerate(value))
@@ -39,9 +39,12 @@ def _hidden_layer_sizes(value, name, limits):
 
 def _random_state(value, name, limits):
     """None, an int ≥ 0, or a numpy RandomState (scikit-learn's convention)."""
-    if isinstance(value, np.random.RandomState):
+    if value is None or isinstance(value, np.random.RandomState):
         return value
-    return check.seed(value, name)
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise InvalidType(f"{name} must be None, an integer ≥ 0 or a numpy.random.RandomState, "
+                          f"got {check.shown(value)}")
+    return check.integer(value, name, minimum=0)
 
 
 def _label(labels, i):
