@@ -6,17 +6,20 @@ clear errors for bad parameters, and real use in Pipeline, cross_val_score and G
 import contextlib
 import io
 import pickle
+import re
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 import nbbackprop as nb
 import processes
 from clear_errors import assert_clear_error
+from fuzz import BAD_INTS, BAD_REALS, JUNK, bad_names
 
 pytest.importorskip("sklearn")
 
@@ -30,7 +33,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
 from nbbackprop.sklearn import MLPClassifier, MLPRegressor  # noqa: E402
 
 values = st.floats(-2, 2, allow_nan=False, allow_infinity=False)
-settings = st.fixed_dictionaries({
+parameter_sets = st.fixed_dictionaries({
     "hidden_layer_sizes": st.lists(st.integers(1, 5), max_size=2).map(tuple),
     "activation": st.sampled_from(nb.ACTIVATIONS),
     "eta": st.floats(0.001, 0.1),
@@ -86,7 +89,7 @@ def test_scikit_learn_estimator_checks(estimator, check):
 
 # --- the estimator is a Network trained as nbbackprop trains it -----------------------------
 
-@given(problems(), settings)
+@given(problems(), parameter_sets)
 def test_the_estimator_holds_the_network_nbbackprop_trains_bit_for_bit(problem, params):
     X, y = problem
     est = estimator_for(y, **params).fit(X, y)
@@ -104,7 +107,7 @@ def test_the_estimator_holds_the_network_nbbackprop_trains_bit_for_bit(problem, 
         assert np.array_equal(est.predict(X), Y[:, 0] if Y.shape[1] == 1 else Y)
 
 
-@given(problems(), settings)
+@given(problems(), parameter_sets)
 def test_the_same_random_state_gives_the_same_predictions_bit_for_bit(problem, params):
     X, y = problem
     first = estimator_for(y, **params).fit(X, y)
@@ -116,7 +119,7 @@ def test_the_same_random_state_gives_the_same_predictions_bit_for_bit(problem, p
     assert np.array_equal(*(est.network_.parameters for est in seeded))
 
 
-@given(problems(), settings)
+@given(problems(), parameter_sets)
 def test_fit_starts_again_from_the_random_state(problem, params):
     X, y = problem
     est = estimator_for(y, **params)
@@ -124,7 +127,7 @@ def test_fit_starts_again_from_the_random_state(problem, params):
     assert np.array_equal(est.fit(X, y).network_.parameters, once)
 
 
-@given(problems(n_classes=[3]), settings, st.integers(0, 2**32 - 1))
+@given(problems(n_classes=[3]), parameter_sets, st.integers(0, 2**32 - 1))
 def test_another_random_state_gives_other_weights(problem, params, other):
     X, y = problem
     params["hidden_layer_sizes"] = (4,)
@@ -133,7 +136,7 @@ def test_another_random_state_gives_other_weights(problem, params, other):
     assert np.array_equal(a, b) == (other == params["random_state"])
 
 
-@given(problems(), settings)
+@given(problems(), parameter_sets)
 def test_partial_fit_trains_one_epoch_per_call_as_fit_does(problem, params):
     X, y = problem
     est = estimator_for(y, **params)
@@ -150,7 +153,7 @@ def test_partial_fit_trains_one_epoch_per_call_as_fit_does(problem, params):
     assert np.array_equal(fitted.network_.parameters, direct.parameters)
 
 
-@given(problems(n_classes=[3]), settings)
+@given(problems(n_classes=[3]), parameter_sets)
 def test_partial_fit_may_see_only_some_classes_per_call(problem, params):
     X, y = problem
     est = MLPClassifier(**params).partial_fit(X[y == 0], y[y == 0], classes=[0, 1, 2])
@@ -159,7 +162,7 @@ def test_partial_fit_may_see_only_some_classes_per_call(problem, params):
     assert set(est.predict(X)) <= {0, 1, 2}
 
 
-@given(problems(n_classes=[2, 3, 4]), settings,
+@given(problems(n_classes=[2, 3, 4]), parameter_sets,
        st.sampled_from(["strings", "shifted", "floats", "bools"]))
 def test_labels_of_any_type_train_the_same_network(problem, params, kind):
     X, labels = problem
@@ -178,7 +181,7 @@ def test_labels_of_any_type_train_the_same_network(problem, params, kind):
     assert np.array_equal(est.predict(X), names[est.network_.predict(X)])
 
 
-@given(problems(), settings)
+@given(problems(), parameter_sets)
 def test_a_batch_larger_than_the_data_is_the_whole_data(problem, params):
     X, y = problem
     big = estimator_for(y, **{**params, "batch_size": len(X) + 5}).fit(X, y)
@@ -186,7 +189,7 @@ def test_a_batch_larger_than_the_data_is_the_whole_data(problem, params):
     assert np.array_equal(big.network_.parameters, whole.network_.parameters)
 
 
-@given(problems(n_classes=[3]), settings, st.integers(1, 5))
+@given(problems(n_classes=[3]), parameter_sets, st.integers(1, 5))
 def test_one_hidden_layer_may_be_given_as_an_int(problem, params, width):
     X, y = problem
     as_int = MLPClassifier(**{**params, "hidden_layer_sizes": np.int64(width)}).fit(X, y)
@@ -251,6 +254,46 @@ def test_a_bad_parameter_is_named_when_fitting(Estimator, params, exception, wor
     assert_clear_error(lambda: est.fit(X, y), exception, words)
     kwargs = {"classes": [0, 1]} if Estimator is MLPClassifier else {}
     assert_clear_error(lambda: Estimator(**params).partial_fit(X, y, **kwargs), exception, words)
+
+
+BAD_VALUES = {
+    "hidden_layer_sizes": st.one_of(JUNK, st.lists(BAD_INTS, min_size=1, max_size=3)),
+    "activation": bad_names(nb.ACTIVATIONS),
+    "eta": BAD_REALS,
+    "batch_size": BAD_INTS,
+    "momentum": st.one_of(BAD_REALS, st.floats(1.0, 10.0)),
+    "epochs": BAD_INTS.filter(lambda e: not (isinstance(e, int) and e > 100)),
+    "weight_decay": BAD_REALS,
+    "random_state": BAD_INTS,
+}
+
+
+@settings(max_examples=200)
+@given(st.sampled_from([MLPClassifier, MLPRegressor]), st.sampled_from(sorted(BAD_VALUES)),
+       st.data())
+def test_fuzzed_parameters_are_refused_by_name_or_train_a_finite_network(Estimator, name, data):
+    """tests/test_fuzz.py's contract for the estimators' parameters: each of the fuzzer's
+    bad values (some of which are valid: ``()``, a huge η) either trains a network with
+    finite outputs, or raises a ValueError or TypeError naming the parameter (or
+    TrainingDiverged naming eta), never a Numba error or a warning."""
+    X, y = make_classification(20, 3, n_informative=2, n_redundant=0, random_state=0)
+    value = data.draw(BAD_VALUES[name], label=name)
+    est = Estimator(epochs=3, random_state=0).set_params(**{name: value})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            est.fit(X, y)
+            out = est.predict_proba(X) if Estimator is MLPClassifier else est.predict(X)
+        except (ValueError, TypeError, nb.TrainingDiverged) as err:
+            message = str(err)
+            assert "numba" not in message.lower(), message
+            blamed = {nb.TrainingDiverged: ("eta",), nb.NonFiniteResult: ("X",)}.get(
+                type(err), (name, "sizes" if name == "hidden_layer_sizes" else name))
+            assert any(re.search(rf"(?<![A-Za-z_]){b}(?![A-Za-z_])", message) for b in blamed), \
+                (blamed, message)
+        else:
+            assert np.isfinite(out).all()
+    assert not caught, [str(w.message) for w in caught]
 
 
 def test_bad_labels_are_refused_clearly():
