@@ -504,6 +504,13 @@ class Network:
                                              "order": state.order,
                                              "velocity": state.velocity}))
 
+    def __reduce__(self):
+        """Pickle (joblib, multiprocessing, ``copy.deepcopy``) what the model file holds:
+        the weights and biases as one buffer, and the training state. The per-layer views
+        are rebuilt into the new buffer on loading, so they stay views."""
+        return _unpickle, (self._sizes, self._names, self._loss, self._theta.copy(),
+                           self._state.copy())
+
 
 def _learning_rates(eta, first, epochs):
     """η for each epoch of a fit as a float64 array (one value: the same for every epoch);
@@ -612,6 +619,15 @@ def _initialise(rng, w, b, init, activation, scale):
         a = 0.5 if scale is None else scale
         w[...] = rng.uniform(-a, a, size=w.shape)
         b[...] = rng.uniform(-a, a, size=b.shape)
+
+
+def _unpickle(sizes, names, loss, theta, state):
+    """The network ``Network.__reduce__`` describes."""
+    net = Network.__new__(Network)
+    net._build(sizes, names, loss)
+    net._theta[...] = theta
+    net._state = state
+    return net
 
 
 def load(path):

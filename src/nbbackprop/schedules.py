@@ -15,6 +15,7 @@ schedule                            η at epoch e
 ==================================  ==================================================
 """
 
+import functools
 import math
 
 from . import _validate as check
@@ -46,7 +47,8 @@ def step(eta0, factor, every):
     eta0 = check.real(eta0, "eta0", **_POSITIVE)
     factor = check.real(factor, "factor", **_POSITIVE)
     every = check.integer(every, "every", minimum=1)
-    return Schedule("step", "η₀ · factor^⌊e / every⌋", lambda e: eta0 * factor ** (e // every),
+    return Schedule("step", "η₀ · factor^⌊e / every⌋",
+                    functools.partial(_step, eta0, factor, every),
                     eta0=eta0, factor=factor, every=every)
 
 
@@ -54,16 +56,16 @@ def exponential(eta0, gamma):
     """η₀ · γ^e."""
     eta0 = check.real(eta0, "eta0", **_POSITIVE)
     gamma = check.real(gamma, "gamma", **_POSITIVE)
-    return Schedule("exponential", "η₀ · γ^e", lambda e: eta0 * gamma**e, eta0=eta0,
-                    gamma=gamma)
+    return Schedule("exponential", "η₀ · γ^e", functools.partial(_exponential, eta0, gamma),
+                    eta0=eta0, gamma=gamma)
 
 
 def inverse_time(eta0, decay):
     """η₀ / (1 + decay · e)."""
     eta0 = check.real(eta0, "eta0", **_POSITIVE)
     decay = check.real(decay, "decay", expected="a finite float ≥ 0", ok=lambda v: v >= 0)
-    return Schedule("inverse_time", "η₀ / (1 + decay · e)", lambda e: eta0 / (1.0 + decay * e),
-                    eta0=eta0, decay=decay)
+    return Schedule("inverse_time", "η₀ / (1 + decay · e)",
+                    functools.partial(_inverse_time, eta0, decay), eta0=eta0, decay=decay)
 
 
 def cosine(eta0, eta_min, period):
@@ -75,9 +77,28 @@ def cosine(eta0, eta_min, period):
     period = check.integer(period, "period", minimum=1)
     return Schedule(
         "cosine", "η_min + ½ (η₀ − η_min)(1 + cos(π · min(e, period) / period))",
-        lambda e: eta_min + 0.5 * (eta0 - eta_min) * (1.0 + math.cos(math.pi * min(e, period)
-                                                                     / period)),
+        functools.partial(_cosine, eta0, eta_min, period),
         eta0=eta0, eta_min=eta_min, period=period)
+
+
+# The rates, at module level (not lambdas) so that a schedule pickles: joblib's worker
+# processes (GridSearchCV with n_jobs) receive it that way.
+
+
+def _step(eta0, factor, every, e):
+    return eta0 * factor ** (e // every)
+
+
+def _exponential(eta0, gamma, e):
+    return eta0 * gamma**e
+
+
+def _inverse_time(eta0, decay, e):
+    return eta0 / (1.0 + decay * e)
+
+
+def _cosine(eta0, eta_min, period, e):
+    return eta_min + 0.5 * (eta0 - eta_min) * (1.0 + math.cos(math.pi * min(e, period) / period))
 
 
 __all__ = ["Schedule", "cosine", "exponential", "inverse_time", "step"]
