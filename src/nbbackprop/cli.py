@@ -29,6 +29,7 @@ from . import __version__, schedules
 from .activations import LOSSES, OUTPUT_ACTIVATIONS
 from .datasets import xor
 from .exceptions import InputError, InvalidValue, TrainingDiverged, TrainingInterrupted
+from .monitor import is_classifier
 from .network import Network, load
 from .trace import CONVENTIONS
 from .worked_examples import EXAMPLES, worked_example
@@ -88,13 +89,27 @@ def train(args):
                            f"({len(args.sizes) - 1} for --sizes "
                            f"{','.join(map(str, args.sizes))}), got {len(activation)}: "
                            f"{','.join(activation)}")
+    if args.patience is not None and args.val is None:
+        raise InvalidValue("--patience needs --val: early stopping watches the validation error")
+    progress = sys.stderr.isatty() if args.progress is None else args.progress
+    if progress and not _has_tqdm():
+        if args.progress:
+            raise InvalidValue('--progress needs tqdm: pip install "nbbackprop[progress]"')
+        progress = False  # the default in a terminal: no bar rather than no training
     X, T = load_data(args.data)
+    validation = load_data(args.val) if args.val is not None else None
     if args.model is not None:
         net = load(args.model)
     else:
         net = Network(args.sizes, activation[0] if len(activation) == 1 else activation,
                       output_activation=args.output_activation, loss=args.loss or "squared",
                       seed=0 if args.seed is None else args.seed)
+    X, T = net.check_data(X, T)  # before "training …": a bad file is one line, nothing else
+    if validation is not None:
+        try:
+            validation = net.check_data(*validation)
+        except InputError as err:
+            raise type(err)(f"--val {args.val}: {err}") from None
     eta = args.schedule or (0.5 if args.eta is None else args.eta)
     print(f"training {net} on {len(X)} samples for {args.epochs} epochs (Ctrl-C stops"
           f"{' and saves' if args.out else ''})", flush=True)
@@ -102,13 +117,11 @@ def train(args):
     try:
         history = net.fit(X, T, epochs=args.epochs, eta=eta, batch_size=args.batch_size,
                           momentum=args.momentum, seed=args.seed, target_error=args.target_error,
-                          weight_decay=args.weight_decay)
-        error = history.errors[-1] if history.epochs else net.error(X, T)
-        reached = " (reached --target-error)" if history.stop_reason == "target_error" else ""
-        classifier = net.loss == "cross_entropy" or net.activations[-1] == "softmax"
-        accuracy = f", training accuracy {net.accuracy(X, T):.2%}" if classifier else ""
-        print(f"trained {history.epochs} epochs{reached} in {history.seconds:.3g} s: "
-              f"error C = {error:.6g}{accuracy}")
+                          weight_decay=args.weight_decay, progress=progress,
+                          validation=validation, patience=args.patience)
+        print(_summary(net, history, X, T, validation))
+        for warning in history.warnings:
+            print(f"nbbackprop train: warning: {warning}", file=sys.stderr)
     except (TrainingInterrupted, TrainingDiverged) as stop:
         outcome = str(stop)
         code = 130 if isinstance(stop, TrainingInterrupted) else 1
@@ -118,9 +131,33 @@ def train(args):
             outcome = f"{outcome.rstrip('.')}. Saved them to {args.out}."
         else:
             print(f"saved the model to {args.out}")
+    elif not code:
+        print("the model was not saved (give --out FILE to save it)")
     if code:
         print(f"nbbackprop train: {outcome}", file=sys.stderr)
     return code
+
+
+def _has_tqdm():
+    try:
+        import tqdm  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _summary(net, history, X, T, validation):
+    """What training ended with: the network's error (and accuracy) on each data set."""
+    how = {"target_error": " (reached --target-error)",
+           "early_stopping": f" (stopped early: the validation error was best at epoch "
+                             f"{history.best_epoch}, whose weights are kept)"}
+    lines = [f"trained {history.epochs} epochs{how.get(history.stop_reason, '')} in "
+             f"{history.seconds:.3g} s"]
+    for name, data in (("training", (X, T)), ("validation", validation)):
+        if data is not None:
+            accuracy = (f", accuracy {net.accuracy(*data):.2%}" if is_classifier(net) else "")
+            lines.append(f"  {name + ':':<12}error C = {net.error(*data):.6g}{accuracy}")
+    return "\n".join(lines)
 
 
 def _sizes(text):
@@ -398,6 +435,13 @@ def parser():
     t.add_argument("--seed", type=_seed, help="a new network's initial weights (default 0); "
                    "given, it also restarts the shuffle order (else training continues it)")
     t.add_argument("--target-error", type=_nonnegative_float, help="stop once C is at most this")
+    t.add_argument("--val", metavar="VAL_DATA", help="an .npz file of validation data (as DATA):"
+                   " its error after every epoch; the summary gives its error and accuracy")
+    t.add_argument("--patience", type=_positive_int, help="with --val: stop after this many "
+                   "epochs without a better validation error, keeping the best epoch's weights")
+    t.add_argument("--progress", action=argparse.BooleanOptionalAction,
+                   help="a progress bar on stderr (default: when stderr is a terminal; needs "
+                   "tqdm)")
     t.add_argument("--out", help="save the trained network here (also on Ctrl-C)")
     t.set_defaults(run=train)
     tr = commands.add_parser("trace", help="one training step, every formula with its numbers")
