@@ -32,7 +32,7 @@ STUCK_ERROR = 0.01
 LARGE_INPUT, SMALL_INPUT = 10.0, 0.01
 # Bounds of the bounded output activations.
 BOUNDS = {"sigmoid": (0.0, 1.0), "softmax": (0.0, 1.0), "tanh": (-1.0, 1.0)}
-# How often the bar is redrawn and saturation looked for, in seconds.
+# How often the bar is redrawn, in seconds.
 EVERY_SECONDS = 0.2
 
 
@@ -62,8 +62,8 @@ def is_classifier(net):
                                                  and net.loss == "cross_entropy")
 
 
-def progress_bar(epochs, n):
-    """A tqdm bar over ``epochs`` epochs of ``n`` samples (tqdm.auto: a widget in a notebook)."""
+def progress_bar(epochs):
+    """A tqdm bar over ``epochs`` epochs (tqdm.auto: a widget in a notebook)."""
     try:
         from tqdm.auto import tqdm
     except ImportError:
@@ -84,6 +84,12 @@ def input_scale_warning(X):
     return (f"the inputs are far from unit scale ({size}): sigmoid and tanh units saturate "
             f"or barely move; scale X to values of order 1 (e.g. divide by its largest |x| "
             f"or standardise each column)")
+
+
+def warnings(net, X, errors, target_size):
+    """The warnings for a call of fit that trained ``net`` on X with these ``errors``."""
+    found = (input_scale_warning(X), saturation_warning(net, X, errors, target_size))
+    return [warning for warning in found if warning]
 
 
 def saturation_warning(net, X, errors, target_size):
@@ -149,20 +155,18 @@ class Validation:
 
 
 class Watch:
-    """Everything fit does between compiled calls for progress, callback and validation;
-    ``Watch.idle()`` when none is asked for, so the plain path stays as it was."""
+    """Everything fit does between compiled calls for progress, callback and validation
+    (fit makes none when nothing is watched, so its plain path stays as it was)."""
 
-    def __init__(self, net, X, epochs, first, target_size, *, progress, callback,
-                 callback_every, validation):
-        self.net, self.X, self.first, self.target_size = net, X, first, target_size
+    def __init__(self, net, n, epochs, first, *, progress, callback, callback_every,
+                 validation):
+        self.net, self.n, self.first = net, n, first
         self.callback, self.every, self.validation = callback, callback_every, validation
-        self.warnings = [w for w in (input_scale_warning(X),) if w]
-        self.bar = progress_bar(epochs, len(X)) if progress else None
-        self.started = self.shown = self.looked = time.perf_counter()
+        self.bar = progress_bar(epochs) if progress else None
+        self.started = self.shown = time.perf_counter()
         self.reported = 0  # epochs of the call handed to the callback and validation
-        self.saturation_seen = False
 
-    def limit(self, done, budget, n):
+    def limit(self, done, budget):
         """How many epochs of the call the next compiled call may complete, or None for
         no limit: it returns at that epoch boundary (train_epochs pauses when ``errors``
         is full), where validation and the callback can see a completed epoch."""
@@ -171,17 +175,17 @@ class Watch:
         if self.every is not None:  # the next epoch whose network number is a multiple
             return done + self.every - (self.first + done) % self.every
         if self.callback is not None:  # about a chunk's worth of whole epochs
-            return done + max(1, budget // (2 * n))
+            return done + max(1, budget // (2 * self.n))
         return None
 
     def after_call(self, done, errors, at_boundary, state):
-        """After a compiled call: "early_stopping", "callback" or None (go on)."""
+        """After a compiled call: "early_stopping" (``state`` is back at the best epoch),
+        "callback" or None (go on)."""
         stop = None
         if at_boundary and done > self.reported:
             self.reported = done
             if self.validation is not None and self.validation.measure(self.net, done, state):
                 self.validation.restore(state)
-                self.net._state.epochs = self.first + self.validation.best_done
                 stop = "early_stopping"
             elif self.callback is not None and (self.every is None
                                                 or (self.first + done) % self.every == 0):
@@ -189,9 +193,6 @@ class Watch:
                 if answer is False or (isinstance(answer, np.bool_) and not answer):
                     stop = "callback"
         now = time.perf_counter()
-        if now - self.looked >= EVERY_SECONDS:
-            self.looked = now
-            self.look_for_saturation(errors[:done])
         if self.bar is not None and (now - self.shown >= EVERY_SECONDS or stop):
             self.shown = now
             self.show(done, errors)
@@ -202,13 +203,6 @@ class Watch:
                                       else (None, None))
         return EpochInfo(self.first + done, float(errors[done - 1]), validation_error,
                          accuracy, self.net, time.perf_counter() - self.started)
-
-    def look_for_saturation(self, errors):
-        if not self.saturation_seen:
-            warning = saturation_warning(self.net, self.X, errors, self.target_size)
-            if warning:
-                self.saturation_seen = True
-                self.warnings.append(warning)
 
     def show(self, done, errors):
         self.bar.update(done - self.bar.n)
@@ -221,14 +215,9 @@ class Watch:
                 if accuracy is not None:
                     parts.append(f"val_acc={accuracy:.2%}")
             seconds = max(time.perf_counter() - self.started, 1e-9)
-            parts.append(f"{done * len(self.X) / seconds:.3g} samples/s")
+            parts.append(f"{done * self.n / seconds:.3g} samples/s")
             self.bar.set_postfix_str(", ".join(parts), refresh=False)
         self.bar.refresh()
-
-    def finish(self, done, errors):
-        """After the last call: the final look for saturation and the bar's last state."""
-        self.look_for_saturation(errors[:done])
-        self.close(done, errors)
 
     def close(self, done=None, errors=None):
         if self.bar is not None:

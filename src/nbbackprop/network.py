@@ -471,10 +471,9 @@ class Network:
             validation = monitor.Validation(
                 self, *validation, patience, _mean_error, _labels_of,
                 (self._theta, state.velocity, state.order, state.rng))
-        watch = (monitor.Watch(self, X, epochs, first, target_size, progress=progress,
-                               callback=callback, callback_every=callback_every,
-                               validation=validation) if watching else None)
-        warnings = [] if watch else [w for w in (monitor.input_scale_warning(X),) if w]
+        watch = (monitor.Watch(self, n, epochs, first, progress=progress, callback=callback,
+                               callback_every=callback_every, validation=validation)
+                 if watching else None)
         try:
             with _ctrl_c_between_calls() as pressed:
                 while reason in (training.PAUSED, training.ERRORS_WANTED):
@@ -490,7 +489,7 @@ class Network:
                     tic, position = time.perf_counter(), _position(at, n)
                     # Watching: the call may have to stop at an epoch boundary (a full
                     # ``errors`` pauses train_epochs there).
-                    limit = watch.limit(done, budget, n) if watch else None
+                    limit = watch.limit(done, budget) if watch else None
                     reason = training.train_epochs(
                         self._theta, self._layout, X, T, state.order, state.rng, shuffle,
                         min(epochs, 2**63 - 1), etas,  # beyond int64: never reached anyway
@@ -509,26 +508,25 @@ class Network:
                         stop = watch.after_call(
                             int(at[training.EPOCHS_DONE]), errors, boundary,
                             (self._theta, state.velocity, state.order, state.rng))
+                        if stop == "early_stopping":
+                            state.epochs = first + validation.best_done
                         if stop:
                             break
                         pressed()
-            done = int(at[training.EPOCHS_DONE])
             if watch:
-                watch.finish(done, errors)
-            else:
-                warnings += [w for w in (monitor.saturation_warning(
-                    self, X, errors[:done], target_size),) if w]
+                watch.close(int(at[training.EPOCHS_DONE]), errors)  # the bar's last state
         except KeyboardInterrupt:
             interrupted = self._interrupted(at, before, errors, started, first)
-            _watched(interrupted.history, watch, warnings)
+            self._report(interrupted.history, watch, X, target_size)
             raise interrupted from None
         finally:
             if watch:
                 watch.close()
         seconds = time.perf_counter() - started
+        done = int(at[training.EPOCHS_DONE])
         history = History(errors[:done].copy(), done, stop or "epochs", seconds, first + 1)
-        _watched(history, watch, warnings)
-        if reason == training.REACHED_TARGET:
+        self._report(history, watch, X, target_size)
+        if reason == training.REACHED_TARGET and stop is None:
             history.stop_reason = "target_error"
         elif reason == training.DIVERGED:
             history.stop_reason = "diverged"
@@ -546,6 +544,11 @@ class Network:
                 epoch=first + done + 1, last_error=last, history=history,
             )
         return history
+
+    def _report(self, history, watch, X, target_size):
+        """The warnings (looked for once, after the call's last completed epoch: the same
+        whatever was watched) and the validation record, into ``history``."""
+        _watched(history, watch, monitor.warnings(self, X, history.errors, target_size))
 
     def _validation_set(self, validation):
         """validation=(X_val, T_val) checked as the training data are, or None."""
@@ -599,11 +602,8 @@ class Network:
 
 def _watched(history, watch, warnings):
     """Fill in what watching found: the validation record and the warnings."""
-    if watch is None:
-        history.warnings = warnings
-        return
-    history.warnings = watch.warnings
-    validation = watch.validation
+    history.warnings = warnings
+    validation = watch.validation if watch else None
     if validation is not None:
         history.validation_errors = np.array(validation.errors)
         history.validation_accuracy = np.array(validation.accuracy)
