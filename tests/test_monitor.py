@@ -294,3 +294,16 @@ def test_the_saturation_rule(errors, targets, warned):
     target_size = 0.5 * float(np.mean(T * T))
     warning = monitor.saturation_warning(net, X, np.array(errors), target_size)
     assert (warning is not None) == warned
+
+
+def test_early_stopping_on_the_epoch_that_reaches_target_error_says_early_stopping():
+    X, T = nb.xor()
+    watched = dict(eta=1.0, validation=(X, 1 - T), patience=2)
+    stopped = xor_net().fit(X, T, epochs=5000, **watched)
+    k = stopped.epochs  # the epoch at which patience runs out
+    errors = xor_net().fit(X, T, epochs=k, eta=1.0).errors
+    assert errors[k - 1] < errors[: k - 1].min()  # the setting: no earlier epoch reaches it
+    net = xor_net()
+    history = net.fit(X, T, epochs=5000, target_error=errors[k - 1], **watched)
+    assert history.epochs == k and history.stop_reason == "early_stopping"
+    assert net.epochs_trained == history.best_epoch < k
