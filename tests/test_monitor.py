@@ -307,3 +307,19 @@ def test_early_stopping_on_the_epoch_that_reaches_target_error_says_early_stoppi
     history = net.fit(X, T, epochs=5000, target_error=errors[k - 1], **watched)
     assert history.epochs == k and history.stop_reason == "early_stopping"
     assert net.epochs_trained == history.best_epoch < k
+
+
+def test_ctrl_c_in_a_callback_is_an_interruption_with_the_validation_so_far():
+    X, T = nb.xor()
+    net = xor_net()
+
+    def callback(info):
+        if info.epoch == 3:
+            raise KeyboardInterrupt
+
+    with pytest.raises(nb.TrainingInterrupted) as stopped:
+        net.fit(X, T, epochs=10, callback=callback, callback_every=1, validation=(X, T))
+    history = stopped.value.history
+    assert history.epochs == 3 and len(history.validation_errors) == 3
+    np.testing.assert_array_equal(history.validation_errors, history.errors)  # same data
+    assert_same_state(net, _trained(3))
