@@ -546,9 +546,15 @@ class Network:
         return history
 
     def _report(self, history, watch, X, target_size):
-        """The warnings (looked for once, after the call's last completed epoch: the same
-        whatever was watched) and the validation record, into ``history``."""
-        _watched(history, watch, monitor.warnings(self, X, history.errors, target_size))
+        """Into ``history``: the warnings (looked for once, after the call's last completed
+        epoch, so the same whatever was watched) and the validation record."""
+        history.warnings = monitor.warnings(self, X, history.errors, target_size)
+        validation = watch.validation if watch else None
+        if validation is not None:
+            history.validation_errors = np.array(validation.errors)
+            history.validation_accuracy = np.array(validation.accuracy)
+            if validation.best < np.inf:
+                history.best_epoch = history.first_epoch - 1 + validation.best_done
 
     def _validation_set(self, validation):
         """validation=(X_val, T_val) checked as the training data are, or None."""
@@ -598,17 +604,6 @@ class Network:
                                 self._loss, {"epochs": state.epochs, "rng": state.rng,
                                              "order": state.order,
                                              "velocity": state.velocity}))
-
-
-def _watched(history, watch, warnings):
-    """Fill in what watching found: the validation record and the warnings."""
-    history.warnings = warnings
-    validation = watch.validation if watch else None
-    if validation is not None:
-        history.validation_errors = np.array(validation.errors)
-        history.validation_accuracy = np.array(validation.accuracy)
-        if validation.best < np.inf:
-            history.best_epoch = history.first_epoch - 1 + validation.best_done
 
 
 def _learning_rates(eta, first, epochs):
