@@ -42,10 +42,10 @@ def test_the_summary_gives_both_errors_and_accuracies(files, capsys):
     net = classifier()
     net.fit(X, y, epochs=30, eta=0.1)  # validation changes nothing in training
     np.testing.assert_array_equal(nb.load(out).parameters, net.parameters)
-    assert (f"training:   error C = {net.error(X, y):.6g}, accuracy "
-            f"{net.accuracy(X, y):.2%}") in printed
-    assert (f"validation: error C = {net.error(Xv, yv):.6g}, accuracy "
-            f"{net.accuracy(Xv, yv):.2%}") in printed
+    assert (f": error C = {net.error(X, y):.6g}, training accuracy "
+            f"{net.accuracy(X, y):.2%}\n") in printed
+    assert (f"\nvalidation: error C = {net.error(Xv, yv):.6g}, validation accuracy "
+            f"{net.accuracy(Xv, yv):.2%}\n") in printed
     assert f"saved the model to {out}" in printed
 
 

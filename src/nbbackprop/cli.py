@@ -151,13 +151,16 @@ def _summary(net, history, X, T, validation):
     how = {"target_error": " (reached --target-error)",
            "early_stopping": f" (stopped early: the validation error was best at epoch "
                              f"{history.best_epoch}, whose weights are kept)"}
-    lines = [f"trained {history.epochs} epochs{how.get(history.stop_reason, '')} in "
-             f"{history.seconds:.3g} s"]
-    for name, data in (("training", (X, T)), ("validation", validation)):
-        if data is not None:
-            accuracy = (f", accuracy {net.accuracy(*data):.2%}" if is_classifier(net) else "")
-            lines.append(f"  {name + ':':<12}error C = {net.error(*data):.6g}{accuracy}")
-    return "\n".join(lines)
+
+    def scores(name, data):
+        accuracy = f", {name} accuracy {net.accuracy(*data):.2%}" if is_classifier(net) else ""
+        return f"error C = {net.error(*data):.6g}{accuracy}"
+
+    summary = (f"trained {history.epochs} epochs{how.get(history.stop_reason, '')} in "
+               f"{history.seconds:.3g} s: {scores('training', (X, T))}")
+    if validation is not None:
+        summary += f"\nvalidation: {scores('validation', validation)}"
+    return summary
 
 
 def _sizes(text):
