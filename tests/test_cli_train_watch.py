@@ -86,12 +86,15 @@ def test_bad_data_is_refused_before_training_is_announced(files, which, args, wo
         assert word in captured.err, (word, captured.err)
 
 
-def test_warnings_are_printed_on_stderr(files, capsys):
+def test_warnings_are_printed_after_the_summary(files, capsys):
     path, (X, y), _ = files
     np.savez(path / "raw.npz", X=X * 100, T=y)
     assert cli.main(["train", str(path / "raw.npz"), *CLASSIFIER]) == 0
-    err = capsys.readouterr().err
-    assert "nbbackprop train: warning: the inputs are far from unit scale" in err
+    captured = capsys.readouterr()
+    assert captured.err == ""  # a successful run leaves stderr empty
+    summary, warning = captured.out.split("\n")[1:3]
+    assert summary.startswith("trained 30 epochs")
+    assert warning.startswith("warning: the inputs are far from unit scale (as large as")
 
 
 @pytest.mark.parametrize(("flag", "bar"), [("--progress", True), ("--no-progress", False),

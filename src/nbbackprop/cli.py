@@ -121,7 +121,7 @@ def train(args):
                           validation=validation, patience=args.patience)
         print(_summary(net, history, X, T, validation))
         for warning in history.warnings:
-            print(f"nbbackprop train: warning: {warning}", file=sys.stderr)
+            print(f"warning: {warning}")  # stdout: stderr is for a failure's one line
     except (TrainingInterrupted, TrainingDiverged) as stop:
         outcome = str(stop)
         code = 130 if isinstance(stop, TrainingInterrupted) else 1

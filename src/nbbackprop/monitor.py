@@ -205,7 +205,6 @@ class Watch:
                          accuracy, self.net, time.perf_counter() - self.started)
 
     def show(self, done, errors):
-        self.bar.update(done - self.bar.n)
         if done:
             parts = [f"error={errors[done - 1]:.4g}"]
             if self.validation is not None:
@@ -217,6 +216,7 @@ class Watch:
             seconds = max(time.perf_counter() - self.started, 1e-9)
             parts.append(f"{done * self.n / seconds:.3g} samples/s")
             self.bar.set_postfix_str(", ".join(parts), refresh=False)
+        self.bar.n = done  # the epochs done (update() would draw before the new postfix)
         self.bar.refresh()
 
     def close(self, done=None, errors=None):
