@@ -429,14 +429,13 @@ class Network:
         X, T = self.check_data(X, T)
         n = X.shape[0]
         (epochs, eta, batch_size, momentum, shuffle, seed, train_biases, target_error,
-         on_divergence, weight_decay) = check.arguments(
+         on_divergence, weight_decay, progress, callback, callback_every,
+         patience) = check.arguments(
             FIT_PARAMETERS, {"n": n}, epochs=epochs, eta=eta, batch_size=batch_size,
             momentum=momentum, shuffle=shuffle, seed=seed, train_biases=train_biases,
             target_error=target_error, on_divergence=on_divergence,
-            weight_decay=weight_decay)
-        progress, callback, callback_every, patience = check.arguments(
-            FIT_PARAMETERS, progress=progress, callback=callback, callback_every=callback_every,
-            patience=patience)
+            weight_decay=weight_decay, progress=progress, callback=callback,
+            callback_every=callback_every, patience=patience)
         if callback_every is not None and callback is None:
             raise InvalidValue(f"callback_every applies with a callback, got "
                                f"callback_every={callback_every} and callback=None")
