@@ -29,7 +29,7 @@ from . import __version__, schedules
 from .activations import LOSSES, OUTPUT_ACTIVATIONS
 from .datasets import xor
 from .exceptions import InputError, InvalidValue, TrainingDiverged, TrainingInterrupted
-from .monitor import is_classifier
+from .monitor import has_tqdm, is_classifier
 from .network import Network, load
 from .trace import CONVENTIONS
 from .worked_examples import EXAMPLES, worked_example
@@ -92,7 +92,7 @@ def train(args):
     if args.patience is not None and args.val is None:
         raise InvalidValue("--patience needs --val: early stopping watches the validation error")
     progress = sys.stderr.isatty() if args.progress is None else args.progress
-    if progress and not _has_tqdm():
+    if progress and not has_tqdm():
         if args.progress:
             raise InvalidValue('--progress needs tqdm: pip install "nbbackprop[progress]"')
         progress = False  # the default in a terminal: no bar rather than no training
@@ -136,14 +136,6 @@ def train(args):
     if code:
         print(f"nbbackprop train: {outcome}", file=sys.stderr)
     return code
-
-
-def _has_tqdm():
-    try:
-        import tqdm  # noqa: F401
-    except ImportError:
-        return False
-    return True
 
 
 def _summary(net, history, X, T, validation):

@@ -62,6 +62,15 @@ def is_classifier(net):
                                                  and net.loss == "cross_entropy")
 
 
+def has_tqdm():
+    """Whether the progress bar's library can be imported."""
+    try:
+        import tqdm  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def progress_bar(epochs):
     """A tqdm bar over ``epochs`` epochs (tqdm.auto: a widget in a notebook)."""
     try:
