@@ -137,7 +137,8 @@ class Validation:
         self.labels = labels_of(T) if self.classifier else None
         self.errors, self.accuracy = [], []
         self.best, self.best_done = np.inf, 0  # best error, and the call's epochs at it
-        # The best epoch's training state; the start's until an epoch improves on nothing.
+        # The best epoch's training state (the call's start until an epoch has a finite
+        # validation error).
         self.saved = tuple(a.copy() for a in state) if patience is not None else None
 
     def measure(self, net, done, state):
