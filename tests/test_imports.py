@@ -11,7 +11,11 @@ import processes
 
 SOURCE = Path(__file__).resolve().parents[1] / "src" / "nbbackprop"
 INTEROP = SOURCE / "interop"
-PEERS = {"torch", "jax", "jaxlib", "sklearn", "scikit-learn", "scikit_learn", "matplotlib"}
+# Optional libraries that are not frameworks: each imported by one module of the package,
+# only inside its functions (so only when that feature is used).
+LAZY = {"tqdm": "nbbackprop.monitor"}
+PEERS = {"torch", "jax", "jaxlib", "sklearn", "scikit-learn", "scikit_learn", "matplotlib",
+         *LAZY}
 ADAPTERS = {"nbbackprop.interop.torch", "nbbackprop.interop.jax", "nbbackprop.sklearn"}
 # Outside nbbackprop.interop, the one module allowed a peer, and which: the estimators
 # subclass scikit-learn's base classes, so they import it at module level.
@@ -91,8 +95,9 @@ def test_no_module_outside_interop_imports_a_peer_framework():
     assert len(modules) > 10 and SOURCE / "cli.py" in modules, "the package was not found"
     offending = [f"src/nbbackprop/{path.relative_to(SOURCE)}:{line}: imports {name}"
                  for path, found in modules.items() if INTEROP not in path.parents
-                 for line, name, _ in found
-                 if is_peer(name) and name.split(".")[0] != SANCTIONED.get(path)]
+                 for line, name, at_module_level in found
+                 if is_peer(name) and name.split(".")[0] != SANCTIONED.get(path)
+                 and (at_module_level or LAZY.get(name.split(".")[0]) != module_name(path))]
     assert not offending, ("only nbbackprop.interop (and nbbackprop.sklearn, scikit-learn) "
                            "may import a peer framework:\n" + "\n".join(offending))
     # the sanctioned module does import its peer, so the exception above is not idle

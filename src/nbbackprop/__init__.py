@@ -19,6 +19,7 @@ from .exceptions import (
     TrainingInterrupted,
 )
 from .gradient_check import GradcheckReport, check_function, compare_gradients, gradcheck
+from .monitor import EpochInfo
 from .network import History, Network, load
 from .trace import CONVENTIONS, LayerTrace, Trace
 from .worked_examples import EXAMPLES, WorkedExample, worked_example
@@ -33,4 +34,4 @@ __all__ = ["ACTIVATIONS", "History", "Network", "TrainingDiverged", "load", "xor
            "NonFiniteResult", "TrainingInterrupted", "GradcheckError", "GradcheckReport",
            "check_function", "compare_gradients", "gradcheck", "InputError", "InvalidType",
            "InvalidValue", "one_hot", "LOSSES", "OUTPUT_ACTIVATIONS",
-           "datasets", "schedules"]
+           "datasets", "schedules", "EpochInfo"]

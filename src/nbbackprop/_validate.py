@@ -113,6 +113,18 @@ def Seed():  # noqa: N802
     return lambda value, name, limits: seed(value, name)
 
 
+class Function:
+    """Something callable, described as ``expected``."""
+
+    def __init__(self, expected):
+        self.expected = expected
+
+    def __call__(self, value, name, limits):
+        if not callable(value):
+            raise InvalidType(f"{name} must be {self.expected}, got {shown(value)}")
+        return value
+
+
 # The learning rate η, wherever a step is taken (fit, trace).
 ETA = Real("a positive finite float", lambda v: v > 0)
 

@@ -30,6 +30,7 @@ from .activations import LOSSES, OUTPUT_ACTIVATIONS
 from .data_files import check_prediction_path, check_width, read_data, write_predictions
 from .datasets import xor
 from .exceptions import InputError, InvalidValue, TrainingDiverged, TrainingInterrupted
+from .monitor import has_tqdm, is_classifier
 from .network import Network, load
 from .trace import CONVENTIONS
 from .worked_examples import EXAMPLES, worked_example
@@ -87,14 +88,31 @@ def train(args):
                            f"({len(args.sizes) - 1} for --sizes "
                            f"{','.join(map(str, args.sizes))}), got {len(activation)}: "
                            f"{','.join(activation)}")
+    if args.patience is not None and args.val is None:
+        raise InvalidValue("--patience needs --val: early stopping watches the validation error")
+    progress = sys.stderr.isatty() if args.progress is None else args.progress
+    if progress and not has_tqdm():
+        if args.progress:
+            raise InvalidValue('--progress needs tqdm: pip install "nbbackprop[progress]"')
+        progress = False  # the default in a terminal: no bar rather than no training
     data = read_data(args.data, args.target)
     X, T = data.X, data.T
+    validation = None
+    if args.val is not None:
+        val = read_data(args.val, args.target)
+        validation = (val.X, val.T)
     if args.model is not None:
         net = load(args.model)
     else:
         net = Network(args.sizes, activation[0] if len(activation) == 1 else activation,
                       output_activation=args.output_activation, loss=args.loss or "squared",
                       seed=0 if args.seed is None else args.seed)
+    X, T = net.check_data(X, T)  # before "training …": a bad file is one line, nothing else
+    if validation is not None:
+        try:
+            validation = net.check_data(*validation)
+        except InputError as err:
+            raise type(err)(f"--val {args.val}: {err}") from None
     eta = args.schedule or (0.5 if args.eta is None else args.eta)
     print(f"training {net} on {len(X)} samples for {args.epochs} epochs (Ctrl-C stops"
           f"{' and saves' if args.out else ''})", flush=True)
@@ -102,13 +120,11 @@ def train(args):
     try:
         history = net.fit(X, T, epochs=args.epochs, eta=eta, batch_size=args.batch_size,
                           momentum=args.momentum, seed=args.seed, target_error=args.target_error,
-                          weight_decay=args.weight_decay)
-        error = history.errors[-1] if history.epochs else net.error(X, T)
-        reached = " (reached --target-error)" if history.stop_reason == "target_error" else ""
-        classifier = net.loss == "cross_entropy" or net.activations[-1] == "softmax"
-        accuracy = f", training accuracy {net.accuracy(X, T):.2%}" if classifier else ""
-        print(f"trained {history.epochs} epochs{reached} in {history.seconds:.3g} s: "
-              f"error C = {error:.6g}{accuracy}")
+                          weight_decay=args.weight_decay, progress=progress,
+                          validation=validation, patience=args.patience)
+        print(_summary(net, history, X, T, validation))
+        for warning in history.warnings:
+            print(f"warning: {warning}")  # stdout: stderr is for a failure's one line
     except (TrainingInterrupted, TrainingDiverged) as stop:
         outcome = str(stop)
         code = 130 if isinstance(stop, TrainingInterrupted) else 1
@@ -118,6 +134,8 @@ def train(args):
             outcome = f"{outcome.rstrip('.')}. Saved them to {args.out}."
         else:
             print(f"saved the model to {args.out}")
+    elif not code:
+        print("the model was not saved (give --out FILE to save it)")
     if code:
         print(f"nbbackprop train: {outcome}", file=sys.stderr)
     return code
@@ -130,7 +148,7 @@ def evaluate(args):
     check_width(data, net, args.model)
     print(f"{net} on {data.name}: {len(data.X)} samples")
     print(f"error C = {net.error(data.X, data.T):.6g}")
-    if _is_classifier(net):
+    if is_classifier(net):
         confusion = _confusion_matrix(net, data.X, data.T)
         correct, n = int(np.trace(confusion)), int(confusion.sum())
         print(f"accuracy {correct / n:.2%} ({correct} of {n})")
@@ -154,16 +172,10 @@ def predict(args):
     data = read_data(args.data, args.target, need_targets=False)
     check_width(data, net, args.model)
     outputs = net.forward(data.X)
-    labels = net.predict(data.X) if _is_classifier(net) else None
+    labels = net.predict(data.X) if is_classifier(net) else None
     write_predictions(args.out, outputs, labels)
     what = f"outputs {outputs.shape}" + ("" if labels is None else f" and labels {labels.shape}")
     print(f"wrote the {what} on {data.name} to {args.out}")
-
-
-def _is_classifier(net):
-    """A softmax output, or sigmoid outputs with the cross-entropy: outputs are class
-    probabilities, and predict's labels mean something."""
-    return net.activations[-1] == "softmax" or net.loss == "cross_entropy"
 
 
 def _confusion_matrix(net, X, T):
@@ -175,6 +187,23 @@ def _confusion_matrix(net, X, T):
     counts = np.zeros((n_classes, n_classes), dtype=np.int64)
     np.add.at(counts, (true, net.predict(X)), 1)
     return counts
+
+
+def _summary(net, history, X, T, validation):
+    """What training ended with: the network's error (and accuracy) on each data set."""
+    how = {"target_error": " (reached --target-error)",
+           "early_stopping": f" (stopped early: the validation error was best at epoch "
+                             f"{history.best_epoch}, whose weights are kept)"}
+
+    def scores(name, data):
+        accuracy = f", {name} accuracy {net.accuracy(*data):.2%}" if is_classifier(net) else ""
+        return f"error C = {net.error(*data):.6g}{accuracy}"
+
+    summary = (f"trained {history.epochs} epochs{how.get(history.stop_reason, '')} in "
+               f"{history.seconds:.3g} s: {scores('training', (X, T))}")
+    if validation is not None:
+        summary += f"\nvalidation: {scores('validation', validation)}"
+    return summary
 
 
 def _sizes(text):
@@ -451,6 +480,14 @@ def parser():
     t.add_argument("--seed", type=_seed, help="a new network's initial weights (default 0); "
                    "given, it also restarts the shuffle order (else training continues it)")
     t.add_argument("--target-error", type=_nonnegative_float, help="stop once C is at most this")
+    t.add_argument("--val", metavar="VAL_DATA", help="validation data, in any form DATA takes (a .csv"
+                   " with the same --target): its error after every epoch; the summary gives "
+                   "its error and accuracy")
+    t.add_argument("--patience", type=_positive_int, help="with --val: stop after this many "
+                   "epochs without a better validation error, keeping the best epoch's weights")
+    t.add_argument("--progress", action=argparse.BooleanOptionalAction,
+                   help="a progress bar on stderr (default: when stderr is a terminal; needs "
+                   "tqdm)")
     t.add_argument("--out", help="save the trained network here (also on Ctrl-C)")
     t.set_defaults(run=train)
     tr = _add_command(commands, "trace", "one training step, every formula with its numbers")

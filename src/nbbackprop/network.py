@@ -19,7 +19,7 @@ import time
 import numpy as np
 
 from . import _validate as check
-from . import fast, formulas, training
+from . import fast, formulas, monitor, training
 from .activations import ACTIVATIONS, CODES, RELU
 from .exceptions import (
     InputError,
@@ -52,6 +52,10 @@ FIT_PARAMETERS = {
     "target_error": check.Optional(check.Real("None or a finite float ≥ 0", lambda v: v >= 0)),
     "on_divergence": check.Choice("raise", "stop"),
     "weight_decay": check.Real("a finite float ≥ 0", lambda v: v >= 0),
+    "progress": check.Flag(),
+    "callback": check.Optional(check.Function("None or a function info -> None or False")),
+    "callback_every": check.Optional(check.Integer(minimum=1)),
+    "patience": check.Optional(check.Integer(minimum=1)),
 }
 _CHUNK_SECONDS = 0.2  # fit returns to Python about this often (so Ctrl-C is seen)
 _MAX_SCHEDULED_EPOCHS = 10**7  # a schedule is evaluated for every epoch before training
@@ -68,7 +72,16 @@ class History:
     history covers the network's epochs ``first_epoch`` … ``first_epoch + epochs − 1``;
     ``stop_reason`` is ``"epochs"`` (all ran), ``"target_error"`` (reached it),
     ``"diverged"`` (error not finite or exploding; weights restored to the last finite
-    epoch) or ``"interrupted"`` (Ctrl-C; carried by ``TrainingInterrupted``).
+    epoch), ``"interrupted"`` (Ctrl-C; carried by ``TrainingInterrupted``), ``"callback"``
+    (the callback returned False) or ``"early_stopping"`` (``patience`` ran out; the
+    network went back to ``best_epoch``).
+
+    With ``validation``: ``validation_errors[e]`` is the validation set's error after the
+    e-th epoch, ``validation_accuracy[e]`` its accuracy for a classifier (a softmax
+    output, or a sigmoid output with cross-entropy; else empty), and ``best_epoch`` the
+    network's number of the epoch with the lowest validation error (the first of equals).
+    Without it, both arrays are empty and ``best_epoch`` is None. ``warnings``: what
+    looked wrong (saturated outputs with the error stuck, inputs far from unit scale).
     """
 
     errors: np.ndarray
@@ -76,6 +89,10 @@ class History:
     stop_reason: str
     seconds: float
     first_epoch: int = 1
+    validation_errors: np.ndarray = dataclasses.field(default_factory=lambda: np.empty(0))
+    validation_accuracy: np.ndarray = dataclasses.field(default_factory=lambda: np.empty(0))
+    best_epoch: int | None = None
+    warnings: list = dataclasses.field(default_factory=list)
 
     def __repr__(self):
         last = f"{self.errors[-1]:.6g}" if len(self.errors) else "n/a"
@@ -360,7 +377,8 @@ class Network:
         return float(np.mean(self.predict(X) == _labels_of(T)))
 
     def fit(self, X, T, epochs=1000, eta=0.5, batch_size=1, momentum=0.0, shuffle=True, seed=None,
-            train_biases=True, target_error=None, on_divergence="raise", weight_decay=0.0):
+            train_biases=True, target_error=None, on_divergence="raise", weight_decay=0.0,
+            progress=False, callback=None, callback_every=None, validation=None, patience=None):
         """Train by stochastic gradient descent on C = (1/n) Σ_x E_x; return a ``History``.
 
         - ``batch_size=1`` is online SGD: Δw_ij = −η δ_j y_i after every sample (in order
@@ -387,15 +405,45 @@ class Network:
         Ctrl-C stops training (also inside an epoch), restores the weights and the
         training state after the last completed epoch and raises ``TrainingInterrupted``
         (a KeyboardInterrupt) carrying the history so far.
+
+        Watching (none of it changes a result bit; docs/training.md has the details):
+
+        - ``progress=True``: a tqdm bar (``pip install "nbbackprop[progress]"``) with the
+          epoch, the error, the validation error and accuracy, samples/s and the time left.
+        - ``callback(info)``: called with an ``EpochInfo`` (epoch, error, validation error
+          and accuracy, the network) after each epoch that ends a compiled call (about
+          every 0.2 s); with ``callback_every=k``, after every epoch whose number (the
+          network's) is a multiple of k instead. Returning False stops training
+          (``stop_reason="callback"``); an exception raised in it propagates, the network
+          holding the epoch the callback was shown.
+        - ``validation=(X_val, T_val)``: their error (and accuracy, for a classifier) after
+          every epoch, in ``History.validation_errors`` (``validation_accuracy``), and
+          ``History.best_epoch``.
+        - ``patience=k`` (with ``validation``): stop after k epochs without a validation
+          error below the best of this call, and go back to the best epoch: the network
+          then is exactly what ``fit`` with that many epochs would have left (weights,
+          velocity, shuffle stream, epochs trained); ``stop_reason="early_stopping"``.
+        - ``History.warnings`` says when the outputs saturated with the error stuck, and
+          when the inputs are far from unit scale.
         """
         X, T = self.check_data(X, T)
         n = X.shape[0]
         (epochs, eta, batch_size, momentum, shuffle, seed, train_biases, target_error,
-         on_divergence, weight_decay) = check.arguments(
+         on_divergence, weight_decay, progress, callback, callback_every,
+         patience) = check.arguments(
             FIT_PARAMETERS, {"n": n}, epochs=epochs, eta=eta, batch_size=batch_size,
             momentum=momentum, shuffle=shuffle, seed=seed, train_biases=train_biases,
             target_error=target_error, on_divergence=on_divergence,
-            weight_decay=weight_decay)
+            weight_decay=weight_decay, progress=progress, callback=callback,
+            callback_every=callback_every, patience=patience)
+        if callback_every is not None and callback is None:
+            raise InvalidValue(f"callback_every applies with a callback, got "
+                               f"callback_every={callback_every} and callback=None")
+        if patience is not None and validation is None:
+            raise InvalidValue(f"patience needs validation=(X_val, T_val): early stopping "
+                               f"watches the validation error, got patience={patience} and "
+                               "validation=None")
+        validation = self._validation_set(validation)
         first = self._state.epochs
         etas = _learning_rates(eta, first, epochs)
 
@@ -416,7 +464,15 @@ class Network:
         with np.errstate(over="ignore"):
             target_size = 0.5 * float(np.sum(T * T)) / n  # (1/n) Σ_x ½ Σ_k t_k²
         reason, budget = training.PAUSED, 1
-        started = time.perf_counter()
+        started, stop = time.perf_counter(), None
+        watching = progress or callback is not None or validation is not None
+        if validation is not None:
+            validation = monitor.Validation(
+                self, *validation, patience, _mean_error, _labels_of,
+                (self._theta, state.velocity, state.order, state.rng))
+        watch = (monitor.Watch(self, n, epochs, first, progress=progress, callback=callback,
+                               callback_every=callback_every, validation=validation)
+                 if watching else None)
         try:
             with _ctrl_c_between_calls() as pressed:
                 while reason in (training.PAUSED, training.ERRORS_WANTED):
@@ -430,25 +486,46 @@ class Network:
                     # About _CHUNK_SECONDS of work per compiled call; Ctrl-C is acted on
                     # between calls.
                     tic, position = time.perf_counter(), _position(at, n)
+                    # Watching: the call may have to stop at an epoch boundary (a full
+                    # ``errors`` pauses train_epochs there).
+                    limit = watch.limit(done, budget) if watch else None
                     reason = training.train_epochs(
                         self._theta, self._layout, X, T, state.order, state.rng, shuffle,
                         min(epochs, 2**63 - 1), etas,  # beyond int64: never reached anyway
                         momentum, state.velocity, batch_size, train_biases, weight_decay,
                         -1.0 if target_error is None else target_error, target_size,
-                        errors, before, at, sums, E, budget,
+                        errors if limit is None else errors[:limit], before, at, sums, E,
+                        budget,
                     )  # fmt: skip
                     state.epochs = first + int(at[training.EPOCHS_DONE])
                     pressed()
                     per_sample = (time.perf_counter() - tic) / max(_position(at, n) - position, 1)
                     budget = max(1, min(int(_CHUNK_SECONDS / max(per_sample, 1e-12)),
                                         2 * budget + 1))
+                    if watch and reason != training.DIVERGED:
+                        boundary = not (at[training.TRAINED] or at[training.MEASURED])
+                        stop = watch.after_call(
+                            int(at[training.EPOCHS_DONE]), errors, boundary,
+                            (self._theta, state.velocity, state.order, state.rng))
+                        if stop == "early_stopping":
+                            state.epochs = first + validation.best_done
+                        if stop:
+                            break
+                        pressed()
+            if watch:
+                watch.close(int(at[training.EPOCHS_DONE]), errors)  # the bar's last state
         except KeyboardInterrupt:
-            raise self._interrupted(at, before, errors, started, first) from None
+            interrupted = self._interrupted(at, before, errors, started, first)
+            self._report(interrupted.history, watch, X, target_size)
+            raise interrupted from None
+        finally:
+            if watch:
+                watch.close()
         seconds = time.perf_counter() - started
-
         done = int(at[training.EPOCHS_DONE])
-        history = History(errors[:done].copy(), done, "epochs", seconds, first + 1)
-        if reason == training.REACHED_TARGET:
+        history = History(errors[:done].copy(), done, stop or "epochs", seconds, first + 1)
+        self._report(history, watch, X, target_size)
+        if reason == training.REACHED_TARGET and stop is None:
             history.stop_reason = "target_error"
         elif reason == training.DIVERGED:
             history.stop_reason = "diverged"
@@ -466,6 +543,29 @@ class Network:
                 epoch=first + done + 1, last_error=last, history=history,
             )
         return history
+
+    def _report(self, history, watch, X, target_size):
+        """Into ``history``: the warnings (looked for once, after the call's last completed
+        epoch, so the same whatever was watched) and the validation record."""
+        history.warnings = monitor.warnings(self, X, history.errors, target_size)
+        validation = watch.validation if watch else None
+        if validation is not None:
+            history.validation_errors = np.array(validation.errors)
+            history.validation_accuracy = np.array(validation.accuracy)
+            if validation.best < np.inf:
+                history.best_epoch = history.first_epoch - 1 + validation.best_done
+
+    def _validation_set(self, validation):
+        """validation=(X_val, T_val) checked as the training data are, or None."""
+        if validation is None:
+            return None
+        if not check.is_list(validation) or len(validation) != 2:
+            raise InvalidValue(f"validation must be a pair (X_val, T_val), got "
+                               f"{check.shown(validation)}")
+        X, single = check.inputs(validation[0], self._sizes[0], "validation X")
+        T = check.targets(validation[1], X.shape[0], self._sizes[-1], single, "validation T",
+                          loss=self._loss, output=self._names[-1])
+        return X, T
 
     def _interrupted(self, at, before, errors, started, first):
         """After Ctrl-C: back to the last completed epoch; the exception to raise."""
