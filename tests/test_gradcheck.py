@@ -9,7 +9,7 @@ import json
 
 import numpy as np
 import pytest
-from hypothesis import assume, given
+from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
 import nbbackprop as nb
@@ -71,18 +71,29 @@ def test_the_oracle_gradient_passes(case):
 
 
 @given(relu_networks_at_kinks())
+# A ReLU output exactly at z = 0 with t = 0: E = ½ relu(z)² is smooth there, the oracle's
+# matrix product finds z ≈ +1e-16 (on) where the loops find 0 (off); the on-branch's
+# rounding is all that separates them.
+@example(([np.array([[-1.5]]), np.array([[-1.9, -1.9]]), np.array([[0.375], [1.875]])],
+          [np.array([0.]), np.array([0., 0.]), np.array([6.61289063])],
+          ["relu", "linear", "relu"], np.array([[-1.03125]]), np.array([[0.]])))
+# Two samples at kinks of different layers, moved in opposite directions by biases[0][0]:
+# relu'(0) = 0 gives 0, outside the range [0.25, 0.5] of C's own one-sided derivatives.
+@example(([np.array([[0.5]]), np.array([[-1.]]), np.array([[0., 1.]])],
+          [np.array([0.]), np.array([0.5]), np.array([0., -1.])],
+          ["relu", "relu", "linear"], np.array([[0.], [1.]]), np.zeros((2, 2))))
 def test_no_false_failures_with_inputs_at_relu_kinks(case):
     net, X, T = network(case)
     for gw, gb in (net.gradient(X, T), oracle.gradient(*case)):
-        report = nb.compare_gradients(net, X, T, gw, gb)
-        assert report.ok, str(report)
+        for mode in ("full", "fast"):
+            report = nb.compare_gradients(net, X, T, gw, gb, mode=mode, seed=0)
+            assert report.ok, str(report)
+    report = nb.compare_gradients(net, X, T, gw, gb)
     # A bias whose z_j is exactly 0 for some sample moves across the kink: one-sided judgement.
     W0, b0 = case[0][0], case[1][0]
     for j in np.flatnonzero((forward_sums(W0, X) + b0 == 0).any(axis=0)):
         entry = report.entries[W0.size + j]
         assert entry.name == f"biases[0][{j}]" and entry.kink
-        assert min(entry.left, entry.right) - entry.tol <= entry.analytic
-        assert entry.analytic <= max(entry.left, entry.right) + entry.tol
 
 
 @given(networks_and_data(), st.integers(0, 2**32 - 1))

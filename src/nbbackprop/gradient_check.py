@@ -360,8 +360,8 @@ def _check_network_gradient(net, X, T, grad, dtype, mode, n_directions, seed, ra
                            "check (are the weights or data very large?)")
     u = _unit_roundoff(dtype)
     eps_c = fd.error_rounding(theta, layout, X, T, U64, LAMBDA)
-    e_grad = np.empty_like(theta)
-    fd.gradient_rounding(theta, layout, X, T, u, LAMBDA, e_grad)
+    e_grad, flips = np.empty_like(theta), np.empty_like(theta)
+    fd.gradient_rounding(theta, layout, X, T, u, LAMBDA, e_grad, flips)
     size = np.where(np.isfinite(grad), np.abs(grad), 0.0)  # NaN and inf fail by themselves
     # The final rounding of each entry to its dtype, and underflow in that dtype.
     e_grad += 2 * u * size + max(UNDERFLOW, float(np.finfo(dtype).tiny))
@@ -374,7 +374,7 @@ def _check_network_gradient(net, X, T, grad, dtype, mode, n_directions, seed, ra
         rows = np.empty((theta.size, fd.ROW))
         fd.central_differences(theta, layout, X, T, h, rows)
         rho = _rounding(eps_c, rows, net, n) / h
-        report = _judge(rows, h, n, grad, e_grad, rho, mode="full",
+        report = _judge(rows, h, n, grad, e_grad + flips / h, rho, mode="full",
                         subject=f"{theta.size} weights and biases of a {subject}",
                         precision=dtype.name, describe=network_names(net),
                         differentiated=differentiated,
@@ -390,7 +390,10 @@ def _check_network_gradient(net, X, T, grad, dtype, mode, n_directions, seed, ra
         with np.errstate(invalid="ignore"):
             analytic = U @ grad
         # Rounding of the directional sum, and of θ_p + t·u_p when the kernel forms it.
-        e_dir = absU @ e_grad + _gamma(theta.size, U64) * (absU @ size)
+        # A ReLU unit on the other branch moves uᵀg by less than Σ_j |s_j z_j| / t unless
+        # the steps cross its kink (see finite_differences.gradient_rounding).
+        e_dir = (absU @ e_grad + _gamma(theta.size, U64) * (absU @ size)
+                 + (flips.max() if flips.size else 0.0) / STEP)
         rho = (_rounding(eps_c, rows, net, n)
                + U64 * (size * (np.abs(theta) + 3 * STEP * absU)).sum(axis=1)) / STEP
         report = _judge(rows, np.full(n_directions, STEP), n, analytic, e_dir, rho,
