@@ -281,10 +281,11 @@ def report(results, seconds):
     lines = [f"{'bug class':<38} {'trials':>6} {'bugs':>5} {'no-bug':>6} {'unres.':>6} "
              f"{'full':>8} {'named':>8} {'fast':>8}"]
     for bug, row in table.items():
-        lines.append(f"{bug:<38} {row['trials']:>6} {row['with a bug']:>5} {row['no-bug']:>6} "
-                     f"{row['unresolvable']:>6} {percent(row['full detected'], row['with a bug']):>8} "
+        found = row["with a bug"]
+        lines.append(f"{bug:<38} {row['trials']:>6} {found:>5} {row['no-bug']:>6} "
+                     f"{row['unresolvable']:>6} {percent(row['full detected'], found):>8} "
                      f"{percent(row['named'], row['wrong entries']):>8} "
-                     f"{percent(row['fast detected'], row['with a bug']):>8}")
+                     f"{percent(row['fast detected'], found):>8}")
     checks = overall["passing checks"]
     lines += [
         f"false alarms on right gradients and no-bug trials ({checks} checks per mode): "
