@@ -10,8 +10,8 @@ with ``nb.compare_gradients`` in full and in fast mode.
 
 Wrong entries are decided here, not by the checker: an entry is *wrong* when the buggy
 value lies farther than 10⁻³·(|g_p| + max_q |g_q|) + r from the values a correct
-backpropagation can give, the right gradient with relu'(0) = 0 and with relu'(0) = 1
-and everything between (they differ only at units exactly at z = 0), where r is 10³
+backpropagation can give: the right gradient with relu'(0) = 0, with relu'(0) = 1, C's
+one-sided derivatives (with kinks; ``one_sided``) and everything between, where r is 10³
 times the largest difference between the right gradient in the trial's dtype and the
 same formulas in float64 (its measured rounding), and at least the dtype's ε times the
 sizes the entry is computed from (``magnitudes``); *unchanged* when it
@@ -116,6 +116,42 @@ def backprop(W, b, acts, loss, X, T, bug=None, at=0, relu_at_zero=0.0, scale=2.0
     return gw, gb
 
 
+def error(W, b, acts, loss, X, T):
+    """C = (1/n) Σ_x E_x in float64."""
+    Y = X
+    for l in range(len(W)):
+        Z = Y @ W[l] + b[l]
+        Y = f(acts[l], Z)
+    if loss == "squared":
+        return 0.5 * np.sum((Y - T) ** 2) / len(X)
+    if acts[-1] == "softmax":
+        top = Z.max(axis=1, keepdims=True)
+        lse = top + np.log(np.exp(Z - top).sum(axis=1, keepdims=True))
+        return np.sum(T * (lse - Z)) / len(X)
+    softplus = lambda v: np.maximum(v, 0) + np.log1p(np.exp(-np.abs(v)))  # noqa: E731
+    return np.sum(T * softplus(-Z) + (1 - T) * softplus(Z)) / len(X)
+
+
+def one_sided(W, b, acts, loss, X, T, step=1e-7):
+    """C's left and right derivatives in every parameter, (C(θ) − C(θ − h)) / h and
+    (C(θ + h) − C(θ)) / h with h = step·max(1, |θ_p|), in float64: within about 10⁻⁶ of
+    the true ones where no other kink lies within h."""
+    W, b = [w.astype(np.float64) for w in W], [v.astype(np.float64) for v in b]
+    X, T = X.astype(np.float64), T.astype(np.float64)
+    c0 = error(W, b, acts, loss, X, T)
+    left, right = [], []
+    for array in (a for pair in zip(W, b) for a in pair):  # θ's order: w, b per layer
+        for index in np.ndindex(array.shape):
+            old = array[index]
+            h = step * max(1.0, abs(old))
+            array[index] = old + h
+            right.append((error(W, b, acts, loss, X, T) - c0) / (array[index] - old))
+            array[index] = old - h
+            left.append((c0 - error(W, b, acts, loss, X, T)) / (old - array[index]))
+            array[index] = old
+    return np.array(left), np.array(right)
+
+
 def magnitudes(W, b, acts, X, T):
     """Per entry, the size of what its computation adds and multiplies: backpropagation
     run on |·| with |f'| ≤ 1, |f| ≤ |z| + 1 (what rounding in a dtype is relative to)."""
@@ -203,7 +239,10 @@ def trial(seed, bug):
     noise = np.maximum(NOISE * np.max(np.abs(g0 - g64)),
                        np.finfo(dtype).eps * flat(*magnitudes(*up[:2], acts, *up[2])))
     gw = flat(*wrong).astype(np.float64)
-    low, high = np.minimum(g0, g1), np.maximum(g0, g1)
+    values = [g0, g1]
+    if kinks:  # and C's own one-sided derivatives, the interval of its subgradients
+        values += one_sided(W, b, acts, loss, X, T)
+    low, high = np.min(values, axis=0), np.max(values, axis=0)
     with np.errstate(invalid="ignore"):
         distance = np.maximum(low - gw, gw - high)
         scale = np.abs(g0) + np.max(np.abs(g0))

@@ -97,6 +97,11 @@ def test_no_false_failures_with_inputs_at_relu_kinks(case):
 
 
 @given(networks_and_data(), st.integers(0, 2**32 - 1))
+# A ReLU unit at its kink below an output ReLU at z = 6.5e-48: the steps carry the output
+# across its kink, so only the frozen values (E ≈ 1e-12, not the E ≈ 1e-95 at θ) are
+# nonzero, and their rounding must be bounded too.
+@example(([np.array([[0.]]), np.array([[-2.]])], [np.array([0.]), np.array([6.47457673e-48])],
+          ["relu", "relu"], np.array([[0.]]), np.array([[0.]])), 0)
 def test_fast_mode_passes_correct_gradients(case, seed):
     net, X, T = network(case)
     report = nb.gradcheck(net, X, T, mode="fast", n_directions=3, seed=seed)
@@ -199,6 +204,8 @@ def test_fast_mode_failure_points_to_the_full_check():
     report = nb.compare_gradients(net, X, T, gw, gb, mode="fast", n_directions=4, seed=3)
     assert not report.ok and report.worst.kind == "direction"
     assert "mode='full'" in report.verdict()
+    assert report.suspects == ["weights[1]"] and "wrong entries in weights[1]" in report.verdict()
+    assert report.to_dict()["suspects"] == ["weights[1]"]
     again = nb.compare_gradients(net, X, T, gw, gb, mode="fast", n_directions=4, seed=3)
     assert [e.numeric for e in again.entries] == [e.numeric for e in report.entries]
     assert nb.compare_gradients(net, X, T, gw, gb).worst.name == "weights[1][0, 0]"

@@ -39,7 +39,8 @@ KINK_TRUNCATION = 7  # a kinked sample's measured truncation of its one-sided de
 N_KINKED = 8  # how many samples have a kink
 LARGEST_E = 9  # the largest E_x of the steps (±h, ±2h; a kinked sample: all its values),
 # whose rounding the bound at θ may miss
-ROW = 10
+KINK_FROZEN = 10  # a kinked sample's derivative with its ReLU units frozen in their state
+ROW = 11
 STEPS = (1.0, -1.0, 2.0, -2.0, 3.0, -3.0)  # the steps, in units of h
 # A sample's E values, in this order: e[0] = E(θ), then E at the STEPS, then E at the first
 # four steps again with every ReLU unit frozen in its state at θ.
@@ -58,7 +59,8 @@ def add_sample(row, e, kinks, h):
     that contains θ, which backpropagation computes with relu'(0) = 0). Their truncation:
     for a one-sided derivative its difference from the second-order one,
     (−3E(0) + 4E(h) − E(2h)) / 2h, on the side(s) whose steps crossed no kink; for the
-    frozen one D(2h) − D(h).
+    frozen one D(2h) − D(h). The sums of left, right and frozen are kept apart too
+    (KINK_LEFT, KINK_RIGHT, KINK_FROZEN): ``gradient_check._judge`` decides the range.
     """
     row[ALL_H] += e[1] - e[2]
     right_kink = kinks[0] or kinks[2] or kinks[4]
@@ -90,6 +92,7 @@ def add_sample(row, e, kinks, h):
     row[KINK_HIGH] += max(left, right, frozen)
     row[KINK_LEFT] += left
     row[KINK_RIGHT] += right
+    row[KINK_FROZEN] += frozen
     row[KINK_TRUNCATION] += trunc
     row[N_KINKED] += 1.0
 
@@ -470,7 +473,8 @@ def gradient_rounding(theta, layout, X, T, u, lam, bound, flips):
 
         flips[p] = (1/n) Σ_x Σ_j |s_j z_j|   over such units j in the layers θ_p reaches,
 
-    to be divided by the step h_p (``gradient_check``). Where two or more units of one
+    to be divided by the step h_p (``gradient_check``). Returns how many (sample, unit)
+    pairs are within rounding of z = 0. Where two or more units of one
     sample are within rounding of 0, they may take different branches, a combination that
     no one-sided derivative shows: each of them keeps e_f' = 1 (docs/gradcheck.md, "ReLU
     kinks").
@@ -484,6 +488,7 @@ def gradient_rounding(theta, layout, X, T, u, lam, bound, flips):
     carried = np.zeros_like(theta)  # Σ_x of the propagated errors
     magnitude = np.zeros_like(theta)  # Σ_x |δ_j y_i|
     flipped = np.zeros(L + 1)  # Σ_x Σ_j |s_j z_j| over ambiguous ReLU units of neuron layer l
+    ambiguous = 0  # how many (sample, unit) pairs are within rounding of a kink
     for s in range(n):
         forward(theta, layout, X[s], z, y)
         forward_rounding(theta, layout, z, y, u, lam, e_z, e_y)
@@ -491,6 +496,7 @@ def gradient_rounding(theta, layout, X, T, u, lam, bound, flips):
         for l in range(1, L + 1):
             for j in range(n_off[l], n_off[l] + sizes[l]):
                 n_ambiguous += ambiguous_relu(acts[l - 1], z[j], e_z[j])
+        ambiguous += n_ambiguous
         for l in range(L, 0, -1):
             code = acts[l - 1]
             if l == L and (layout.loss != SQUARED or code == SOFTMAX):
@@ -545,6 +551,7 @@ def gradient_rounding(theta, layout, X, T, u, lam, bound, flips):
         reached += flipped[l + 1]
         weights_of(flips, layout, l)[:] = reached / n
         biases_of(flips, layout, l)[:] = reached / n
+    return ambiguous
 
 
 @jit
