@@ -308,6 +308,8 @@ def summarise(results):
                               or t["fast_false_alarm"]]
         + [t["seed"] for t in clean if t["full_flagged"] or t["fast_flagged"]],
         "flagged unchanged": sum(t["flagged_unchanged"] for t in results),
+        "unnamed seeds": [t["seed"] for t in results if kind(t) == "bug"
+                          and t["named"] < t["n_wrong"]],
         "named": sum(row["named"] for row in table.values()),
         "wrong entries": sum(row["wrong entries"] for row in table.values()),
     }
@@ -335,7 +337,8 @@ def report(results, seconds):
         f"fast {overall['fast false alarms']} ({percent(overall['fast false alarms'], checks)})",
         f"wrong entries named in full mode: {overall['named']} of {overall['wrong entries']}; "
         f"entries flagged that the bug left unchanged: {overall['flagged unchanged']}",
-        f"full-mode misses (seeds): {overall['full misses'][:20] or 'none'}",
+        f"full-mode misses (seeds): {overall['full misses'][:20] or 'none'}; "
+        f"trials with wrong entries not named (seeds): {overall['unnamed seeds'][:20] or 'none'}",
         f"false-alarm seeds: {overall['false alarm seeds'][:20] or 'none'}",
         f"{overall['trials']} trials in {seconds:.0f} s on {cpu_name()}",
     ]
