@@ -114,7 +114,6 @@ def test_float32_gradients_are_judged_with_float32_tolerances(case):
     """The oracle run in float32 is a correct float32 gradient: it passes, as float32,
     although it is far outside the float64 tolerances."""
     weights, biases, activations, X, T = case
-    assume(not oracle.relu_kink_ambiguous(weights, biases, activations, X))
     net, X, T = network(case)
     as32 = [[a.astype(np.float32) for a in arrays] for arrays in (weights, biases)]
     gw, gb = oracle.gradient(*as32, activations, X.astype(np.float32), T.astype(np.float32))

@@ -19,7 +19,8 @@ truncation is measured: D(2h) − D(h) ≈ 3·(h²/6)·C'''. An entry passes whe
 rounding error of the supplied g_p in its own precision, so a float32 gradient is judged
 with float32 tolerances). Samples whose ReLU units change state within the steps give
 one-sided derivatives instead, and such an entry passes when g_p lies, within its
-tolerance, in the range they span (``finite_differences.add_sample``).
+tolerance, in the range spanned by C's left and right derivatives and the values of
+backpropagation with relu'(0) = 0 and = 1 (``_judge``; docs/gradcheck.md, "ReLU kinks").
 """
 
 import dataclasses
