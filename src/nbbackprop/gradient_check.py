@@ -64,9 +64,9 @@ class Entry:
     ``numeric``: the finite-difference value; ``analytic``: the value checked;
     ``abs_err = |numeric − analytic|``; ``rel_err = abs_err / max(|numeric|, |analytic|, tol)``;
     ``tol``: the tolerance derived for this entry; ``ok``: ``abs_err ≤ tol``.
-    At a ReLU kink (``kink``): ``left`` and ``right`` are the one-sided derivatives,
-    ``[low, high]`` the range they allow, sample by sample, and ``numeric`` is the point
-    of that range nearest to ``analytic``.
+    At a ReLU kink (``kink``): ``left`` and ``right`` are C's one-sided derivatives,
+    ``[low, high]`` the accepted range (they and the values of relu'(0) = 0 and = 1; see
+    ``_judge``), and ``numeric`` is the point of that range nearest to ``analytic``.
     """
 
     name: str
