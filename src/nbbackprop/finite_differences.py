@@ -37,8 +37,10 @@ KINK_LOW, KINK_HIGH = 3, 4  # min and max of a kinked sample's one-sided and fro
 KINK_LEFT, KINK_RIGHT = 5, 6  # a kinked sample's left and right derivatives
 KINK_TRUNCATION = 7  # a kinked sample's measured truncation of its one-sided derivatives
 N_KINKED = 8  # how many samples have a kink
-LARGEST_E = 9  # the largest E_x of the steps ±h, ±2h, whose rounding the bound at θ may miss
-ROW = 10
+LARGEST_E = 9  # the largest E_x of the steps (±h, ±2h; a kinked sample: all its values),
+# whose rounding the bound at θ may miss
+KINK_FROZEN = 10  # a kinked sample's derivative with its ReLU units frozen in their state
+ROW = 11
 STEPS = (1.0, -1.0, 2.0, -2.0, 3.0, -3.0)  # the steps, in units of h
 # A sample's E values, in this order: e[0] = E(θ), then E at the STEPS, then E at the first
 # four steps again with every ReLU unit frozen in its state at θ.
@@ -57,16 +59,23 @@ def add_sample(row, e, kinks, h):
     that contains θ, which backpropagation computes with relu'(0) = 0). Their truncation:
     for a one-sided derivative its difference from the second-order one,
     (−3E(0) + 4E(h) − E(2h)) / 2h, on the side(s) whose steps crossed no kink; for the
-    frozen one D(2h) − D(h).
+    frozen one D(2h) − D(h). The sums of left, right and frozen are kept apart too
+    (KINK_LEFT, KINK_RIGHT, KINK_FROZEN): ``gradient_check._judge`` decides the range.
     """
     row[ALL_H] += e[1] - e[2]
-    row[LARGEST_E] += max(e[1], e[2], e[3], e[4])
     right_kink = kinks[0] or kinks[2] or kinks[4]
     left_kink = kinks[1] or kinks[3] or kinks[5]
     if not (right_kink or left_kink):
+        row[LARGEST_E] += max(e[1], e[2], e[3], e[4])
         row[SMOOTH_H] += e[1] - e[2]
         row[SMOOTH_2H] += 0.5 * (e[3] - e[4])
         return
+    # Every value the one-sided and frozen quotients use: the frozen ones may be far larger
+    # than E(θ ± h) (a unit held on past its kink).
+    largest = e[1]
+    for q in range(2, N_VALUES):
+        largest = max(largest, e[q])
+    row[LARGEST_E] += largest
     right = (-11.0 * e[0] + 18.0 * e[1] - 9.0 * e[3] + 2.0 * e[5]) / (6.0 * h)
     left = (11.0 * e[0] - 18.0 * e[2] + 9.0 * e[4] - 2.0 * e[6]) / (6.0 * h)
     right_trunc = abs(right - (-3.0 * e[0] + 4.0 * e[1] - e[3]) / (2.0 * h))
@@ -83,6 +92,7 @@ def add_sample(row, e, kinks, h):
     row[KINK_HIGH] += max(left, right, frozen)
     row[KINK_LEFT] += left
     row[KINK_RIGHT] += right
+    row[KINK_FROZEN] += frozen
     row[KINK_TRUNCATION] += trunc
     row[N_KINKED] += 1.0
 
@@ -439,19 +449,35 @@ def output_rounding(theta, layout, X, u, lam, bound):
 
 
 @jit
-def gradient_rounding(theta, layout, X, T, u, lam, bound):
+def gradient_rounding(theta, layout, X, T, u, lam, bound, flips):
     """bound[p] ≥ the rounding error (first order, laid out like theta) of ∂C/∂θ_p computed by
-    backpropagation in precision u, before its final rounding to precision u:
+    backpropagation in precision u, before its final rounding to precision u, and flips[p]
+    the part that a ReLU unit taking the other branch may add, times the step (below):
 
         output:  r_k = y_k − t_k,  e_r = e_y_k + u(|t_k| + |r_k|)
                  δ_k = r_k f'_k,   e_δk = |f'_k| e_r + |r_k| e_f'k + e_r e_f'k + u|δ_k|
                  (cross-entropy, softmax with squared error: ``output_delta_rounding``)
         hidden:  s_j = Σ_k δ_k w_jk,  e_s = Σ_k |w_jk| e_δk + (γ(n_k) + u)·Σ_k |δ_k w_jk|
                  δ_j = f'_j s_j,  e_δj = |f'_j| e_s + |s_j| e_f'j + e_s e_f'j + u|δ_j|
-        e_f' = |df'/dy|·e_y + e_y² + 2u(|f'| + y²)   (1 for a ReLU unit within rounding of 0)
+        e_f' = |df'/dy|·e_y + e_y² + 2u(|f'| + y²)   (0 for ReLU: relu' is 0 or 1 exactly)
         ∂C/∂w_ij = (1/n) Σ_x δ_j y_i:
                  (1/n)[Σ_x (|δ_j| e_y_i + |y_i| e_δj + e_δj e_y_i) + (γ(n) + 2u) Σ_x |δ_j y_i|]
         ∂C/∂b_j  = (1/n) Σ_x δ_j:      (1/n)[Σ_x e_δj + (γ(n) + 2u) Σ_x |δ_j|]
+
+    A ReLU unit j with |z_j| ≤ e_z_j may take the other branch in precision u, which moves
+    ∂C/∂θ_p by s_j·∂z_j/∂θ_p. Where the differences' steps move z_j across 0 (|z_j| <
+    3h_p·|∂z_j/∂θ_p|), the kink's one-sided range already holds both branches; elsewhere
+    |s_j·∂z_j/∂θ_p| < |s_j z_j|/h_p. So relu' itself gets no rounding allowance (that would
+    count the kink twice); such a unit passes e_s on with slope 1, the rounding of s_j on
+    the branch where relu' = 1, as ``forward_rounding`` does for e_y; and
+
+        flips[p] = (1/n) Σ_x Σ_j |s_j z_j|   over such units j in the layers θ_p reaches,
+
+    to be divided by the step h_p (``gradient_check``). Returns how many (sample, unit)
+    pairs are within rounding of z = 0. Where two or more units of one
+    sample are within rounding of 0, they may take different branches, a combination that
+    no one-sided derivative shows: each of them keeps e_f' = 1 (docs/gradcheck.md, "ReLU
+    kinks").
     """
     sizes, acts, n_off = layout.sizes, layout.acts, layout.n_off
     n = X.shape[0]
@@ -461,9 +487,16 @@ def gradient_rounding(theta, layout, X, T, u, lam, bound):
     delta, e_delta = neuron_buffer(layout), neuron_buffer(layout)
     carried = np.zeros_like(theta)  # Σ_x of the propagated errors
     magnitude = np.zeros_like(theta)  # Σ_x |δ_j y_i|
+    flipped = np.zeros(L + 1)  # Σ_x Σ_j |s_j z_j| over ambiguous ReLU units of neuron layer l
+    ambiguous = 0  # how many (sample, unit) pairs are within rounding of a kink
     for s in range(n):
         forward(theta, layout, X[s], z, y)
         forward_rounding(theta, layout, z, y, u, lam, e_z, e_y)
+        n_ambiguous = 0
+        for l in range(1, L + 1):
+            for j in range(n_off[l], n_off[l] + sizes[l]):
+                n_ambiguous += ambiguous_relu(acts[l - 1], z[j], e_z[j])
+        ambiguous += n_ambiguous
         for l in range(L, 0, -1):
             code = acts[l - 1]
             if l == L and (layout.loss != SQUARED or code == SOFTMAX):
@@ -473,10 +506,9 @@ def gradient_rounding(theta, layout, X, T, u, lam, bound):
                 continue
             for j in range(n_off[l], n_off[l] + sizes[l]):
                 fp = fprime(code, z[j], y[j])
-                e_fp = (fprime_slope(code, y[j]) * e_y[j] + e_y[j] * e_y[j]
-                        + 2.0 * u * (abs(fp) + y[j] * y[j]))
-                if ambiguous_relu(code, z[j], e_z[j]):
-                    e_fp = 1.0
+                e_fp = 0.0 if code == RELU else (fprime_slope(code, y[j]) * e_y[j]
+                                                 + e_y[j] * e_y[j]
+                                                 + 2.0 * u * (abs(fp) + y[j] * y[j]))
                 if l == L:
                     t = T[s, j - n_off[L]]
                     r = y[j] - t
@@ -491,7 +523,14 @@ def gradient_rounding(theta, layout, X, T, u, lam, bound):
                         size += abs(d_k * w[j - n_off[l], k])
                     e_r += (gamma(sizes[l + 1], u, lam) + u) * size
                 delta[j] = r * fp
-                e_delta[j] = abs(fp) * e_r + abs(r) * e_fp + e_r * e_fp + u * abs(delta[j])
+                slope = abs(fp)
+                if ambiguous_relu(code, z[j], e_z[j]):
+                    if n_ambiguous > 1:
+                        e_fp = 1.0  # mixed branches: outside the one-sided range (see above)
+                    else:
+                        slope = 1.0  # the other branch passes s_j's rounding on with slope 1
+                        flipped[l] += (abs(r) + e_r) * abs(z[j])
+                e_delta[j] = slope * e_r + abs(r) * e_fp + e_r * e_fp + u * abs(delta[j])
         for l in range(L):
             gw, ew = weights_of(magnitude, layout, l), weights_of(carried, layout, l)
             gb, eb = biases_of(magnitude, layout, l), biases_of(carried, layout, l)
@@ -507,6 +546,12 @@ def gradient_rounding(theta, layout, X, T, u, lam, bound):
     g = gamma(n, u, lam) + 2.0 * u
     for p in range(theta.shape[0]):
         bound[p] = (carried[p] + g * magnitude[p]) / n
+    reached = 0.0  # Σ of flipped over the neuron layers l + 1 … L
+    for l in range(L - 1, -1, -1):
+        reached += flipped[l + 1]
+        weights_of(flips, layout, l)[:] = reached / n
+        biases_of(flips, layout, l)[:] = reached / n
+    return ambiguous
 
 
 @jit

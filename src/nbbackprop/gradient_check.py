@@ -19,7 +19,8 @@ truncation is measured: D(2h) − D(h) ≈ 3·(h²/6)·C'''. An entry passes whe
 rounding error of the supplied g_p in its own precision, so a float32 gradient is judged
 with float32 tolerances). Samples whose ReLU units change state within the steps give
 one-sided derivatives instead, and such an entry passes when g_p lies, within its
-tolerance, in the range they span (``finite_differences.add_sample``).
+tolerance, in the range spanned by C's left and right derivatives and the values of
+backpropagation with relu'(0) = 0 and = 1 (``_judge``; docs/gradcheck.md, "ReLU kinks").
 """
 
 import dataclasses
@@ -63,9 +64,9 @@ class Entry:
     ``numeric``: the finite-difference value; ``analytic``: the value checked;
     ``abs_err = |numeric − analytic|``; ``rel_err = abs_err / max(|numeric|, |analytic|, tol)``;
     ``tol``: the tolerance derived for this entry; ``ok``: ``abs_err ≤ tol``.
-    At a ReLU kink (``kink``): ``left`` and ``right`` are the one-sided derivatives,
-    ``[low, high]`` the range they allow, sample by sample, and ``numeric`` is the point
-    of that range nearest to ``analytic``.
+    At a ReLU kink (``kink``): ``left`` and ``right`` are C's one-sided derivatives,
+    ``[low, high]`` the accepted range (they and the values of relu'(0) = 0 and = 1; see
+    ``_judge``), and ``numeric`` is the point of that range nearest to ``analytic``.
     """
 
     name: str
@@ -97,6 +98,8 @@ class GradcheckReport:
     ``worst`` (the entry farthest outside, or nearest to, its tolerance), ``failures``
     (failing entries, worst first), ``entries`` (all, in parameter order), ``precision``
     (the dtype the supplied gradient was judged in), ``mode``, ``seed`` (fast mode),
+    ``suspects`` (fast mode, on failure: the arrays, e.g. ``"weights[1]"``, whose entries
+    alone already fail along the same directions; None otherwise),
     ``step`` and ``tolerance`` (the formulas used, with their numbers), ``hint``.
     ``print(report)`` shows a table, worst first, and a one-line verdict;
     ``report.to_dict()`` is JSON-ready.
@@ -119,6 +122,7 @@ class GradcheckReport:
         self._score = np.where(np.isnan(score), np.inf, score)
         self._order = np.argsort(-self._score, kind="stable")  # worst first
         self.hint = _scale_hint(numeric, analytic, tol, kink, self._ok, differentiated)
+        self.suspects = None  # fast mode, on failure: the arrays whose own directions fail
 
     # --- the verdict ---------------------------------------------------------------------
 
@@ -185,9 +189,13 @@ class GradcheckReport:
             head = (f"FAILED: {self.n_failed} of {self.n_checked} {what} disagree{kinks}; "
                     f"worst {worst.name}: analytic {worst.analytic:.6g}, numeric "
                     f"{worst.numeric:.6g}")
-            if self.mode == "fast":
-                head += (" (the gradient is wrong somewhere; run the same check with "
-                         "mode='full' to find which entries)")
+            if self.mode == "fast" and self.suspects:
+                head += (f" (wrong entries in {', '.join(self.suspects)}: the same directions "
+                         "restricted to each array fail there; run the same check with "
+                         "mode='full' to name the entries)")
+            elif self.mode == "fast":
+                head += (" (the gradient is wrong somewhere, though no array alone fails: "
+                         "run the same check with mode='full' to find which entries)")
         return (f"{head}. Step {self.step}; tolerance {self.tolerance}; "
                 f"{self.precision} gradients.")
 
@@ -240,7 +248,7 @@ class GradcheckReport:
             "max_abs_error": _json_value(self.max_abs_error),
             "max_rel_error": _json_value(self.max_rel_error),
             "step": self.step, "tolerance": self.tolerance, "seed": self.seed,
-            "hint": self.hint, "verdict": self.verdict(),
+            "hint": self.hint, "suspects": self.suspects, "verdict": self.verdict(),
             "worst": self.worst.to_dict() if self.worst else None,
             "failures": [e.to_dict() for e in self.failures],
         }
@@ -360,8 +368,9 @@ def _check_network_gradient(net, X, T, grad, dtype, mode, n_directions, seed, ra
                            "check (are the weights or data very large?)")
     u = _unit_roundoff(dtype)
     eps_c = fd.error_rounding(theta, layout, X, T, U64, LAMBDA)
-    e_grad = np.empty_like(theta)
-    fd.gradient_rounding(theta, layout, X, T, u, LAMBDA, e_grad)
+    e_grad, flips = np.empty_like(theta), np.empty_like(theta)
+    # Units within rounding of a kink may take either branch sample by sample.
+    per_sample = fd.gradient_rounding(theta, layout, X, T, u, LAMBDA, e_grad, flips) > 0
     size = np.where(np.isfinite(grad), np.abs(grad), 0.0)  # NaN and inf fail by themselves
     # The final rounding of each entry to its dtype, and underflow in that dtype.
     e_grad += 2 * u * size + max(UNDERFLOW, float(np.finfo(dtype).tiny))
@@ -374,7 +383,7 @@ def _check_network_gradient(net, X, T, grad, dtype, mode, n_directions, seed, ra
         rows = np.empty((theta.size, fd.ROW))
         fd.central_differences(theta, layout, X, T, h, rows)
         rho = _rounding(eps_c, rows, net, n) / h
-        report = _judge(rows, h, n, grad, e_grad, rho, mode="full",
+        report = _judge(rows, h, n, grad, e_grad + flips / h, rho, per_sample, mode="full",
                         subject=f"{theta.size} weights and biases of a {subject}",
                         precision=dtype.name, describe=network_names(net),
                         differentiated=differentiated,
@@ -384,24 +393,57 @@ def _check_network_gradient(net, X, T, grad, dtype, mode, n_directions, seed, ra
         if seed is None:
             seed = int(np.random.SeedSequence().entropy % 2**32)
         U = _directions(theta, n_directions, seed)
-        rows = np.empty((n_directions, fd.ROW))
-        fd.directional_differences(theta, layout, X, T, U, STEP, rows)
-        absU = np.abs(U)
-        with np.errstate(invalid="ignore"):
-            analytic = U @ grad
-        # Rounding of the directional sum, and of θ_p + t·u_p when the kernel forms it.
-        e_dir = absU @ e_grad + _gamma(theta.size, U64) * (absU @ size)
-        rho = (_rounding(eps_c, rows, net, n)
-               + U64 * (size * (np.abs(theta) + 3 * STEP * absU)).sum(axis=1)) / STEP
-        report = _judge(rows, np.full(n_directions, STEP), n, analytic, e_dir, rho,
-                        mode="fast", subject=f"{n_directions} random directions of a {subject}",
-                        precision=dtype.name, seed=seed, differentiated=differentiated,
-                        describe=lambda d: (f"direction {d}", None, "direction", d, None),
-                        step=f"t = ε^(1/3) = {STEP:.3g} along unit directions",
-                        tolerance=f"|D(2t) − D(t)| + 3·ε_C/t + e_g with ε_C = {eps_c:.2g}")
+
+        def judge(U, **report):
+            return _judge_directions(net, X, T, grad, U, e_grad, flips, size, eps_c, per_sample,
+                                     precision=dtype.name, seed=seed,
+                                     differentiated=differentiated, **report)
+
+        report = judge(U, subject=f"{n_directions} random directions of a {subject}")
+        if not report.ok:
+            # Localise: the same directions restricted to each array's entries.
+            suspects = []
+            for name, part in _arrays(net):
+                restricted = np.zeros_like(U)
+                restricted[:, part] = U[:, part]
+                if not judge(restricted, subject=name).ok:
+                    suspects.append(name)
+            report.suspects = suspects
     if raise_on_failure and not report.ok:
         raise GradcheckError(report)
     return report
+
+
+def _judge_directions(net, X, T, grad, U, e_grad, flips, size, eps_c, per_sample, **report):
+    """Fast mode's report for the directions U (rows), from directional differences."""
+    theta, n = net.parameters, X.shape[0]
+    rows = np.empty((U.shape[0], fd.ROW))
+    fd.directional_differences(theta, net.layout, X, T, U, STEP, rows)
+    absU = np.abs(U)
+    with np.errstate(invalid="ignore"):
+        analytic = U @ grad
+    # Rounding of the directional sum, and of θ_p + t·u_p when the kernel forms it.
+    # A ReLU unit on the other branch moves uᵀg by less than Σ_j |s_j z_j| / t unless
+    # the steps cross its kink (see finite_differences.gradient_rounding).
+    e_dir = (absU @ e_grad + _gamma(theta.size, U64) * (absU @ size)
+             + (flips.max() if flips.size else 0.0) / STEP)
+    rho = (_rounding(eps_c, rows, net, n)
+           + U64 * (size * (np.abs(theta) + 3 * STEP * absU)).sum(axis=1)) / STEP
+    return _judge(rows, np.full(U.shape[0], STEP), n, analytic, e_dir, rho, per_sample,
+                  mode="fast",
+                  describe=lambda d: (f"direction {d}", None, "direction", d, None),
+                  step=f"t = ε^(1/3) = {STEP:.3g} along unit directions",
+                  tolerance=f"|D(2t) − D(t)| + 3·ε_C/t + e_g with ε_C = {eps_c:.2g}", **report)
+
+
+def _arrays(net):
+    """(name, slice of θ) for every weight matrix and bias vector, in θ's order."""
+    out = []
+    for l in range(len(net.sizes) - 1):
+        start, n_w = int(net.layout.w_off[l]), net.sizes[l] * net.sizes[l + 1]
+        out.append((f"weights[{l}]", slice(start, start + n_w)))
+        out.append((f"biases[{l}]", slice(start + n_w, start + n_w + net.sizes[l + 1])))
+    return out
 
 
 def _rounding(eps_c, rows, net, n):
@@ -434,9 +476,15 @@ def network_names(net):
     return describe
 
 
-def _judge(rows, h, n, analytic, e_analytic, rho, **report):
+def _judge(rows, h, n, analytic, e_analytic, rho, per_sample=False, **report):
     """Numeric values, tolerances and kink ranges from the rows of differences (see
-    finite_differences.add_sample); rho bounds the rounding error of D(h)."""
+    finite_differences.add_sample); rho bounds the rounding error of D(h).
+
+    The range at a kink: the values backpropagation gives with relu'(0) = 0 (frozen)
+    and = 1 (≈ left + right − frozen: one-sided derivatives are frozen plus the units
+    they turn on), and C's one-sided derivatives left and right, all summed over samples;
+    ``per_sample`` (units within rounding of z = 0, which may take either branch sample by
+    sample): the sum of each sample's range instead."""
     with np.errstate(invalid="ignore", divide="ignore"):
         central = rows[:, fd.ALL_H] / (2 * h * n)
         d1 = rows[:, fd.SMOOTH_H] / (2 * h * n)
@@ -448,8 +496,13 @@ def _judge(rows, h, n, analytic, e_analytic, rho, **report):
         truncation = np.abs(d2 - d1) + rows[:, fd.KINK_TRUNCATION] / n
         rounding = np.where(kink, 7.0, 1.0) * rho + 2 * U64 * np.abs(central)
         tol = truncation + 3 * rounding + e_analytic
-        low, high = d1 + rows[:, fd.KINK_LOW] / n, d1 + rows[:, fd.KINK_HIGH] / n
         left, right = d1 + rows[:, fd.KINK_LEFT] / n, d1 + rows[:, fd.KINK_RIGHT] / n
+        if per_sample:
+            low, high = d1 + rows[:, fd.KINK_LOW] / n, d1 + rows[:, fd.KINK_HIGH] / n
+        else:
+            frozen = d1 + rows[:, fd.KINK_FROZEN] / n
+            ends = np.stack([left, right, frozen, left + right - frozen])
+            low, high = ends.min(axis=0), ends.max(axis=0)
         nearest = np.clip(analytic, low, high)
         numeric = np.where(kink & np.isfinite(analytic), nearest, central)
     return GradcheckReport(numeric=numeric, analytic=np.asarray(analytic, dtype=np.float64),
