@@ -1,6 +1,7 @@
 """The package imports no peer framework (PyTorch, JAX, scikit-learn, matplotlib) except
-through its adapters in ``nbbackprop.interop``, and those only when they are used: read
-from the source of every module, and seen in a fresh process."""
+through its adapters in ``nbbackprop.interop`` and matplotlib in ``nbbackprop.plot`` (inside
+its functions), and those only when they are used: read from the source of every module,
+and seen in a fresh process."""
 
 import ast
 import json
@@ -12,6 +13,8 @@ SOURCE = Path(__file__).resolve().parents[1] / "src" / "nbbackprop"
 INTEROP = SOURCE / "interop"
 PEERS = {"torch", "jax", "jaxlib", "sklearn", "scikit-learn", "scikit_learn", "matplotlib"}
 ADAPTERS = {"nbbackprop.interop.torch", "nbbackprop.interop.jax"}
+# Modules outside interop that may import one peer, inside their functions only.
+LAZY_PEERS = {"nbbackprop.plot": "matplotlib"}
 
 
 def module_name(path):
@@ -87,9 +90,17 @@ def test_no_module_outside_interop_imports_a_peer_framework():
     assert len(modules) > 10 and SOURCE / "cli.py" in modules, "the package was not found"
     offending = [f"src/nbbackprop/{path.relative_to(SOURCE)}:{line}: imports {name}"
                  for path, found in modules.items() if INTEROP not in path.parents
-                 for line, name, _ in found if is_peer(name)]
-    assert not offending, ("only nbbackprop.interop may import a peer framework:\n"
+                 for line, name, at_module_level in found if is_peer(name)
+                 and (at_module_level or name.split(".")[0] != LAZY_PEERS.get(module_name(path)))]
+    assert not offending, ("only nbbackprop.interop may import a peer framework, and "
+                           "nbbackprop.plot matplotlib inside its functions:\n"
                            + "\n".join(offending))
+
+
+def test_plot_imports_matplotlib_and_only_inside_functions():
+    found = package_imports()[SOURCE / "plot.py"]
+    assert any(name.startswith("matplotlib") for _, name, _ in found), "the check sees nothing"
+    assert not [name for _, name, level in found if is_peer(name) and level]
 
 
 def test_the_adapters_are_imported_only_inside_functions():
@@ -104,7 +115,7 @@ def test_the_adapters_are_imported_only_inside_functions():
 
 FRESH = f"""
 import json, sys
-import nbbackprop, nbbackprop.cli, nbbackprop.interop
+import nbbackprop, nbbackprop.cli, nbbackprop.interop, nbbackprop.plot
 print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in {sorted(PEERS)!r})))
 """
 
