@@ -288,3 +288,105 @@ def test_without_matplotlib_the_error_names_the_extra(monkeypatch):
                  lambda: plot.decision_regions(nb.Network([2, 1]), [[0.0, 0.0]], [0])):
         with pytest.raises(ImportError, match=re.escape('pip install "nbbackprop[plot]"')):
             call()
+
+
+# --- save and `nbbackprop trace --plot` ----------------------------------------------------
+
+
+def run(capsys, *args):
+    from nbbackprop import cli
+
+    try:
+        code = cli.main(list(args))
+    except SystemExit as exit:
+        code = exit.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+MAGIC = {"png": b"\x89PNG", "svg": b"<?xml", "pdf": b"%PDF"}
+
+
+@pytest.mark.parametrize("fmt", plot.FORMATS)
+def test_trace_plot_saves_the_network_with_the_trace_in_the_names_format(tmp_path, capsys,
+                                                                         monkeypatch, fmt):
+    drawn = []
+    real_network = plot.network
+    monkeypatch.setattr(plot, "network", lambda net, tr: drawn.append((net, tr))
+                        or real_network(net, tr))
+    path = tmp_path / f"step.{fmt.upper() if fmt == 'pdf' else fmt}"
+    code, out, err = run(capsys, "trace", "--example", "mazur", "--plot", str(path))
+    assert code == 0, err
+    assert path.read_bytes().startswith(MAGIC[fmt])
+    assert f"drew the step to {path}" in err
+    assert out == run(capsys, "trace", "--example", "mazur")[1]  # the printed trace unchanged
+    ((net, tr),) = drawn
+    assert tr.to_dict() == nb.worked_example("mazur").trace().to_dict()
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]  # no temporary file left
+
+
+def test_trace_plot_replaces_a_file_only_once_the_picture_is_whole(tmp_path, capsys,
+                                                                   monkeypatch):
+    path = tmp_path / "step.png"
+    path.write_bytes(b"old")
+    code, _, err = run(capsys, "trace", "--example", "mazur", "--plot", str(path))
+    assert code == 0 and path.read_bytes().startswith(MAGIC["png"])
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    path.write_bytes(b"old")
+    monkeypatch.setattr(Figure, "savefig", broken)
+    with pytest.raises(RuntimeError, match="disk full"):
+        plot.save(plot.network(nb.Network([2, 1])), path)
+    assert path.read_bytes() == b"old"
+    assert [p.name for p in tmp_path.iterdir()] == ["step.png"]
+
+
+@pytest.mark.parametrize(("args", "words"), [
+    (["--plot", "step.jpg"], ["--plot must end with .png, .svg or .pdf", "'step.jpg'"]),
+    (["--plot", "step"], ["--plot must end with .png, .svg or .pdf", "'step'"]),
+    (["--plot", "missing/step.png"], ["cannot save to missing/step.png", "does not exist"]),
+])
+def test_trace_plot_refuses_a_bad_file_name_before_printing(tmp_path, capsys, monkeypatch,
+                                                            args, words):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, "trace", "--example", "mazur", *args)
+    assert code == 2 and out == ""
+    for word in words:
+        assert word in err
+
+
+def test_trace_plot_of_a_wide_model_is_refused(tmp_path, capsys):
+    nb.Network([101, 2]).save(tmp_path / "m.npz")
+    code, out, err = run(capsys, "trace", "--model", str(tmp_path / "m.npz"), "--x",
+                         *["0"] * 101, "--t", "0", "1", "--plot", str(tmp_path / "s.png"))
+    assert code == 2 and out == ""
+    assert "network draws layers of at most 100 units" in err
+    assert not (tmp_path / "s.png").exists()
+
+
+def test_trace_plot_without_matplotlib_names_the_extra(tmp_path, capsys, monkeypatch):
+    for name in [m for m in sys.modules if m == "matplotlib" or m.startswith("matplotlib.")]:
+        monkeypatch.setitem(sys.modules, name, None)
+    code, out, err = run(capsys, "trace", "--example", "mazur", "--plot",
+                         str(tmp_path / "s.png"))
+    assert code == 2 and out == ""
+    assert 'nbbackprop trace: error: --plot nbbackprop.plot needs matplotlib: pip install ' \
+           '"nbbackprop[plot]"' in err
+
+
+@pytest.mark.parametrize(("call", "error", "words"), [
+    (lambda p: plot.save("fig", p / "a.png"), nb.InvalidType,
+     "fig must be a matplotlib Figure, got str"),
+    (lambda p: plot.save(Figure(), p / "a.gif"), nb.InvalidValue,
+     "path must end with .png, .svg or .pdf (the picture's format), got"),
+    (lambda p: plot.save(Figure(), 3), nb.InvalidType,
+     "path must be a file name (str or os.PathLike), got int"),
+    (lambda p: plot.save(Figure(), p / "a.png", dpi=0), nb.InvalidValue,
+     "dpi must be an integer ≥ 10 and ≤ 1200, got 0"),
+])
+def test_save_refuses_what_it_cannot_write(tmp_path, call, error, words):
+    with pytest.raises(error) as err:
+        call(tmp_path)
+    assert words in str(err.value)

@@ -239,13 +239,30 @@ def trace(args):
         eta = 0.5 if args.eta is None else args.eta
         convention = args.convention or "note"
         train_biases = not args.fixed_biases
+    if args.plot is not None:  # a wrong name or a missing matplotlib, before any work
+        plot = _plot_module()
+        plot.figure_format(args.plot, "--plot")
     tr = net.trace(x, t, eta=eta, convention=convention, train_biases=train_biases)
+    if args.plot is not None:
+        plot.save(plot.network(net, tr), args.plot)
+        print(f"drew the step to {args.plot}", file=sys.stderr)
     if args.format == "json":
         print(json.dumps(tr.to_dict(), indent=1))
     elif args.format == "markdown":
         print(_naming("--full", tr.to_markdown, full=args.full, digits=args.digits), end="")
     else:
         print(_naming("--full", tr.to_text, full=args.full, digits=args.digits))
+
+
+def _plot_module():
+    """nbbackprop.plot, once matplotlib is known to import (else a one-line error)."""
+    from . import plot
+
+    try:
+        plot._matplotlib()
+    except ImportError as err:
+        raise InvalidValue(f"--plot {err}") from None
+    return plot
 
 
 def example(args):
@@ -415,6 +432,8 @@ def parser():
     tr.add_argument("--fixed-biases", action="store_true", help="do not update the biases")
     _add_print_options(tr)
     tr.add_argument("--format", choices=("text", "markdown", "json"), default="text")
+    tr.add_argument("--plot", metavar="FILE", help="also draw the step (nodes with z, y, δ; "
+                    "edges with w, Δw) to a .png, .svg or .pdf file (needs matplotlib)")
     tr.set_defaults(run=trace)
     ex = commands.add_parser("example", help="worked examples from the literature, checked")
     ex.add_argument("name", nargs="?", type=_example, help="the example to show")

@@ -9,12 +9,16 @@
 
 Each returns a ``matplotlib.figure.Figure`` made without pyplot (no global state, no
 window, works headless: ``fig.savefig("curve.png")``); given ``ax=``, each draws into that
-Axes instead and returns its figure. matplotlib is imported only when one is called.
+Axes instead and returns its figure. ``save(fig, path)`` writes a figure atomically in the
+format its name ends with. matplotlib is imported only when one is called.
 """
+
+import os
 
 import numpy as np
 
 from . import _validate as check
+from . import storage
 from .exceptions import InvalidType, InvalidValue
 from .trace import Trace, _Numbers, _sub
 
@@ -56,6 +60,34 @@ def _network(net):
     if not isinstance(net, Network):
         raise InvalidType(f"net must be an nbbackprop Network, got {type(net).__name__}")
     return net
+
+
+# The formats save() writes, by the file name's ending.
+FORMATS = ("png", "svg", "pdf")
+
+
+def save(fig, path, dpi=150):
+    """Write ``fig`` to ``path`` in the format its name ends with (.png, .svg or .pdf),
+    atomically (a temporary file renamed over the target, as models are saved)."""
+    fmt = figure_format(path)
+    Figure, _ = _matplotlib()
+    if not isinstance(fig, Figure):
+        raise InvalidType(f"fig must be a matplotlib Figure, got {type(fig).__name__}")
+    dpi = check.integer(dpi, "dpi", minimum=10, maximum=1200)
+    storage.write_file(path, lambda file: fig.savefig(file, format=fmt, dpi=dpi))
+
+
+def figure_format(path, name="path"):
+    """The format a picture's file name asks for: png, svg or pdf (checked before any
+    work is done, so a wrong name is refused first)."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise InvalidType(f"{name} must be a file name (str or os.PathLike), got "
+                          f"{type(path).__name__}")
+    fmt = os.path.splitext(os.fsdecode(path))[1].lstrip(".").lower()
+    if fmt not in FORMATS:
+        raise InvalidValue(f"{name} must end with .png, .svg or .pdf (the picture's format), "
+                           f"got {os.fsdecode(path)!r}")
+    return fmt
 
 
 # --- learning_curve ----------------------------------------------------------------------
@@ -311,4 +343,4 @@ def _node_text(l, j, net, trace, s):
     return "\n".join(lines)
 
 
-__all__ = ["decision_regions", "learning_curve", "network"]
+__all__ = ["decision_regions", "figure_format", "learning_curve", "network", "save"]

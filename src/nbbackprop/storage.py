@@ -5,7 +5,8 @@
 with ``allow_pickle=False`` after refusing object arrays from their header, and never
 unpickles. ``write_npz`` writes atomically: a temporary file in the same directory,
 flushed and fsynced, renamed over the target, then the directory fsynced, so a crash
-mid-save leaves the old file intact; the target keeps its permissions.
+mid-save leaves the old file intact; the target keeps its permissions (``write_file``
+does the same for any file, e.g. a picture).
 
 ``read_model`` and ``write_model`` add the model file's format (version 2; version 1
 files, which have no ``loss`` and no training state, are read as ``loss="squared"``):
@@ -254,6 +255,13 @@ def write_model(path, model):
 def write_npz(path, arrays):
     """Write the dict of arrays to ``path`` as an .npz archive (the name is used as given:
     no suffix is added), atomically; an existing file's permissions are kept."""
+    write_file(path, lambda file: np.savez(file, **arrays))
+
+
+def write_file(path, write):
+    """Call ``write(file)`` on a new binary file and put it at ``path`` atomically (a
+    temporary file in the same directory, fsynced, renamed over the target); an existing
+    file's permissions are kept, and a failed ``write`` leaves the target as it was."""
     path = _path(path)
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
@@ -269,7 +277,7 @@ def write_npz(path, arrays):
                               f"files in {directory}", path) from None
     try:
         with os.fdopen(fd, "wb") as file:
-            np.savez(file, **arrays)
+            write(file)
             file.flush()
             os.fsync(file.fileno())
         os.chmod(tmp, mode)
