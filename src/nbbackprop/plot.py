@@ -247,7 +247,7 @@ def network(net, trace=None, ax=None, digits=4):
         ax.text(gap * l, top, name + activation, ha="center", va="bottom", fontsize=9,
                 fontweight="bold")
     ax.set_xlim(-0.3 * gap, gap * (len(sizes) - 1 + 0.3))
-    ax.set_ylim(-top, top + (0.3 * step if labelled else 0.3))
+    ax.set_ylim(-top, top + (0.3 * step if labelled else 1.0))  # room for the layer names
     ax.set_title(_title(net, trace, s, labelled), fontsize=9)
     return fig
 
@@ -276,7 +276,9 @@ def _title(net, trace, s, labelled):
     if trace is None:
         return shape
     sign = "+" if trace.convention == "note" else "−"
-    return (f"{shape}: one online step, η = {s.num(trace.eta)}, E = {s.num(trace.error)}\n"
+    biases = "" if trace.train_biases else ", biases not trained"
+    return (f"{shape}: one online step, η = {s.num(trace.eta)}{biases}, "
+            f"E = {s.num(trace.error)}\n"
             f"δ as in convention {trace.convention!r}: δ_k = {trace._output_delta_formula()}, "
             f"Δw_ij = {sign}η δ_j y_i")
 
