@@ -51,7 +51,7 @@ def _axes(ax, figsize):
         return fig, fig.add_subplot()
     if not isinstance(ax, Axes):
         raise InvalidType(f"ax must be a matplotlib Axes or None, got {type(ax).__name__}")
-    return ax.get_figure(root=True), ax
+    return ax.get_figure(), ax
 
 
 def _network(net):
