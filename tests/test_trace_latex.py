@@ -199,11 +199,26 @@ def test_the_document_is_a_complete_article():
     assert mazur().to_latex() in doc
 
 
+LATEX_CASES = {  # every kind of line to_latex writes, in both conventions
+    "softmax, squared, note": ([3, 4, 3], "tanh", "softmax", "squared", "note", False),
+    "softmax, cross-entropy, gradient": ([3, 4, 3], "relu", "softmax", "cross_entropy",
+                                         "gradient", False),
+    "sigmoid, cross-entropy": ([3, 2, 1], "linear", "sigmoid", "cross_entropy", "note", False),
+    "abbreviated layers": ([8, 7, 2], "sigmoid", "sigmoid", "squared", "gradient", False),
+    "every neuron": ([8, 7, 2], "sigmoid", "linear", "squared", "note", True),
+}
+
+
 @pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex is not installed")
-@pytest.mark.parametrize("loss", ["squared", "cross_entropy"])
-def test_pdflatex_compiles_the_document(tmp_path, loss):
-    net = nb.Network([3, 4, 3], "tanh", output_activation="softmax", loss=loss, seed=0)
-    doc = net.trace([1.0, -2e-7, 0.5], [0, 0, 1], convention="gradient").to_latex(document=True)
+@pytest.mark.parametrize("case", LATEX_CASES)
+def test_pdflatex_compiles_the_document(tmp_path, case):
+    sizes, activation, output, loss, convention, full = LATEX_CASES[case]
+    net = nb.Network(sizes, activation, output_activation=output, loss=loss, seed=0)
+    x = np.linspace(-1, 1, sizes[0])
+    x[0] = 1e-7  # numbers with exponents: x_1 and its Δw_1j
+    t = nb.one_hot([sizes[-1] - 1], sizes[-1])[0] if sizes[-1] > 1 else [1.0]
+    doc = net.trace(x, t, convention=convention).to_latex(full=full, document=True)
+    assert r"\times 10^{-7}" in doc and (r"\vdots" in doc) == (not full and max(sizes) > 6)
     (tmp_path / "trace.tex").write_text(doc, encoding="utf-8")
     result = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error",
                              "trace.tex"], cwd=tmp_path, capture_output=True, text=True,
