@@ -30,7 +30,7 @@ def numbers(text):
 
 def blocks(latex):
     """[(heading, {left-hand side: right-hand side})] of each align* block; a line that
-    starts with '&=' continues the line before it."""
+    starts with '&=' or '&\\quad' continues the line before it."""
     found = []
     for heading, body in re.findall(r"\\noindent ([^\n]*):\n\\begin\{align\*\}\n(.*?)\n"
                                     r"\\end\{align\*\}", latex, flags=re.S):
@@ -38,7 +38,7 @@ def blocks(latex):
         last = None
         for line in body.split(" \\\\\n"):
             line = line.strip()
-            if line.startswith("&="):
+            if line.startswith(("&=", "&\\quad")):  # a long line, continued
                 rows[last] += " " + line[1:]
             elif line != r"&\vdots":
                 last, _, rhs = line.partition(" &")
@@ -194,7 +194,8 @@ def test_to_latex_refuses_bad_options(options, words):
 
 def test_the_document_is_a_complete_article():
     doc = mazur().to_latex(document=True)
-    assert doc.startswith("\\documentclass{article}\n\\usepackage{amsmath}\n\\begin{document}\n")
+    assert doc.startswith("\\documentclass{article}\n\\usepackage{amsmath}\n")
+    assert "\n\\begin{document}\n" in doc
     assert doc.endswith("\\end{document}\n") and balanced(doc)
     assert mazur().to_latex() in doc
 
@@ -206,6 +207,8 @@ LATEX_CASES = {  # every kind of line to_latex writes, in both conventions
     "sigmoid, cross-entropy": ([3, 2, 1], "linear", "sigmoid", "cross_entropy", "note", False),
     "abbreviated layers": ([8, 7, 2], "sigmoid", "sigmoid", "squared", "gradient", False),
     "every neuron": ([8, 7, 2], "sigmoid", "linear", "squared", "note", True),
+    "ten units, many pages": ([10, 10, 10], "tanh", "sigmoid", "cross_entropy", "gradient",
+                              True),
 }
 
 
@@ -225,3 +228,5 @@ def test_pdflatex_compiles_the_document(tmp_path, case):
                             timeout=120)
     assert result.returncode == 0, result.stdout[-2000:]
     assert (tmp_path / "trace.pdf").stat().st_size > 0
+    log = (tmp_path / "trace.log").read_text(encoding="utf-8", errors="replace")
+    assert "Overfull \\hbox" not in log and "Overfull \\vbox" not in log  # fits the pages

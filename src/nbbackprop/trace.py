@@ -23,6 +23,7 @@ from 0 where the texts count from 1: ``layers[l].z[j - 1]`` is z_j and
 """
 
 import dataclasses
+import re
 
 import numpy as np
 
@@ -184,7 +185,9 @@ class Trace:
         layer), δ_j, Δw_ij and the new w_ij (and Δb_j, the new b_j when biases are trained),
         in the trace's convention, indices from 1. Large layers show their first and last
         neurons (with ⋯ and ⋮) unless ``full=True``; numbers have ``digits`` significant
-        digits. ``document=True`` wraps it in a complete article that ``pdflatex`` compiles.
+        digits; long lines are broken to fit a page. ``document=True`` wraps it in a
+        complete article that ``pdflatex`` compiles (with ``\\allowdisplaybreaks``, which
+        lets a long block continue on the next page).
         """
         full = check.flag(full, "full")
         document = check.flag(document, "document")
@@ -206,12 +209,14 @@ class Trace:
             else:
                 lines += [*self._latex_hidden_deltas(s, full, l)]
             lines += [*self._latex_update(s, full, l, layer, sign)]
+            lines = [part for line in lines for part in _wrapped(line)]
             out += ["", rf"\noindent {layer.name} ({layer.activation}):", r"\begin{align*}",
                     " \\\\\n".join(f"  {line}" for line in lines), r"\end{align*}"]
         text = "\n".join(out) + "\n"
         if document:
-            text = ("\\documentclass{article}\n\\usepackage{amsmath}\n\\begin{document}\n"
-                    + text + "\\end{document}\n")
+            text = ("\\documentclass{article}\n\\usepackage{amsmath}\n"
+                    "\\allowdisplaybreaks  % long blocks may continue on the next page\n"
+                    "\\begin{document}\n" + text + "\\end{document}\n")
         return text
 
     def _latex_forward(self, s, full, l, layer):
@@ -564,6 +569,36 @@ class _LatexNumbers(_Numbers):
     def num(self, value):
         mantissa, _, exponent = super().num(value).partition("e")
         return mantissa + (rf" \times 10^{{{int(exponent)}}}" if exponent else "")
+
+
+# A line of to_latex's align* blocks shows at most about this many characters (commands,
+# braces and sub/superscript marks not counted), so that it fits the width of a page of
+# LaTeX's article class; longer ones are broken before a top-level " = " or " + ".
+LATEX_WIDTH = 48
+_SEPARATORS = re.compile(r" = | \+ ")
+
+
+def _wrapped(line):
+    """An align* line as one or more lines of at most about LATEX_WIDTH visible characters,
+    continued with "&= …" or "&\\quad + …" (never inside braces, e.g. of a fraction)."""
+    pieces, start = [], 0
+    for m in _SEPARATORS.finditer(line):
+        if line.count("{", 0, m.start()) == line.count("}", 0, m.start()):  # not in braces
+            pieces.append(line[start:m.start()])
+            start = m.start()
+    pieces.append(line[start:])
+    lines = [pieces[0]]
+    for piece in pieces[1:]:
+        if _visible(lines[-1] + piece) > LATEX_WIDTH and _visible(lines[-1]) > 0:
+            lines.append(("&" if piece.startswith(" = ") else r"&\quad") + piece)
+        else:
+            lines[-1] += piece
+    return [line.replace("& = ", "&= ", 1) for line in lines]
+
+
+def _visible(text):
+    """Roughly how many characters a line of LaTeX shows."""
+    return len(re.sub(r"\\[a-zA-Z]+|\\.|[{}_^&\s]", "", text))  # math mode drops spaces
 
 
 _LATEX_F = {"sigmoid": r"\sigma({})", "tanh": r"\tanh({})", "relu": r"\max(0, {})"}
