@@ -74,7 +74,7 @@ def save(fig, path, dpi=150):
     if not isinstance(fig, Figure):
         raise InvalidType(f"fig must be a matplotlib Figure, got {type(fig).__name__}")
     dpi = check.integer(dpi, "dpi", minimum=10, maximum=1200)
-    storage.write_file(path, lambda file: fig.savefig(file, format=fmt, dpi=dpi))
+    storage.write_atomically(path, lambda file: fig.savefig(file, format=fmt, dpi=dpi))
 
 
 def figure_format(path, name="path"):

@@ -5,8 +5,8 @@
 with ``allow_pickle=False`` after refusing object arrays from their header, and never
 unpickles. ``write_npz`` writes atomically: a temporary file in the same directory,
 flushed and fsynced, renamed over the target, then the directory fsynced, so a crash
-mid-save leaves the old file intact; the target keeps its permissions (``write_file``
-does the same for any file, e.g. a picture).
+mid-save leaves the old file intact; the target keeps its permissions.
+``write_atomically`` is that write for any content (the command line's CSV files use it).
 
 ``read_model`` and ``write_model`` add the model file's format (version 2; version 1
 files, which have no ``loss`` and no training state, are read as ``loss="squared"``):
@@ -102,12 +102,12 @@ class PathNotWritable(PermissionError):
 # --- reading ---------------------------------------------------------------------------------
 
 
-def read_npz(path, what, keys=None, *, exact=True):
+def read_npz(path, what, keys=None, *, exact=True, optional=()):
     """The arrays of the ``.npz`` archive at ``path``, as a dict from name to array.
 
     ``what`` names the file in messages ("data file"). ``keys``: the names it must hold
     (None: read whatever it holds); with ``exact=False`` it may hold others, which are
-    then not read at all.
+    then not read at all, except those named in ``optional``: read when it holds them.
     """
     path = _path(path)
     try:
@@ -130,7 +130,7 @@ def read_npz(path, what, keys=None, *, exact=True):
             raise InvalidValue(f"{unreadable}: it is a damaged or cut short zip archive "
                                f"({err})") from None
         with archive:
-            members = _members(archive, path, what, keys, exact)
+            members = _members(archive, path, what, keys, exact, optional)
             arrays = {}
             for key, info in members.items():
                 try:
@@ -159,7 +159,7 @@ def _not_a_zip(head):
     return f"it is not {EXPECTED}: it starts with {head[:12]!r}"
 
 
-def _members(archive, path, what, keys, exact):
+def _members(archive, path, what, keys, exact, optional):
     """The zip members to read, by array name (the member's name without ``.npy``)."""
     members = {}
     for info in archive.infolist():
@@ -182,7 +182,7 @@ def _members(archive, path, what, keys, exact):
     if missing:
         raise InvalidValue(f"{path} is not a valid {what}: it must hold the arrays "
                            f"{sorted(keys)}; missing {missing} (it holds {sorted(members)})")
-    return {key: members[key] for key in sorted(keys)}
+    return {key: members[key] for key in sorted(set(keys) | (set(optional) & set(members)))}
 
 
 def _array(archive, info, member):
@@ -255,13 +255,13 @@ def write_model(path, model):
 def write_npz(path, arrays):
     """Write the dict of arrays to ``path`` as an .npz archive (the name is used as given:
     no suffix is added), atomically; an existing file's permissions are kept."""
-    write_file(path, lambda file: np.savez(file, **arrays))
+    write_atomically(path, lambda file: np.savez(file, **arrays))
 
 
-def write_file(path, write):
-    """Call ``write(file)`` on a new binary file and put it at ``path`` atomically (a
-    temporary file in the same directory, fsynced, renamed over the target); an existing
-    file's permissions are kept, and a failed ``write`` leaves the target as it was."""
+def write_atomically(path, write):
+    """Call write(file) on a new binary file that then replaces ``path`` in one rename: a
+    crash leaves the old file or the new one, never a mix; an existing file's permissions
+    are kept."""
     path = _path(path)
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
