@@ -1,7 +1,8 @@
 """The package imports no peer framework (PyTorch, JAX, scikit-learn, matplotlib) except
-through its adapters in ``nbbackprop.interop`` and its scikit-learn estimators in
-``nbbackprop.sklearn`` (which import scikit-learn only), and those only when they are used:
-read from the source of every module, and seen in a fresh process."""
+through its adapters in ``nbbackprop.interop``, its scikit-learn estimators in
+``nbbackprop.sklearn`` (which import scikit-learn only), tqdm in ``nbbackprop.monitor`` and
+matplotlib in ``nbbackprop.plot`` (inside their functions), and those only when they are
+used: read from the source of every module, and seen in a fresh process."""
 
 import ast
 import json
@@ -11,14 +12,13 @@ import processes
 
 SOURCE = Path(__file__).resolve().parents[1] / "src" / "nbbackprop"
 INTEROP = SOURCE / "interop"
-# Optional libraries that are not frameworks: each imported by one module of the package,
-# only inside its functions (so only when that feature is used).
-LAZY = {"tqdm": "nbbackprop.monitor"}
-PEERS = {"torch", "jax", "jaxlib", "sklearn", "scikit-learn", "scikit_learn", "matplotlib",
-         *LAZY}
+# Optional libraries each imported by one module of the package outside interop, only
+# inside its functions (so only when that feature is used).
+LAZY = {"tqdm": "nbbackprop.monitor", "matplotlib": "nbbackprop.plot"}
+PEERS = {"torch", "jax", "jaxlib", "sklearn", "scikit-learn", "scikit_learn", *LAZY}
 ADAPTERS = {"nbbackprop.interop.torch", "nbbackprop.interop.jax", "nbbackprop.sklearn"}
-# Outside nbbackprop.interop, the one module allowed a peer, and which: the estimators
-# subclass scikit-learn's base classes, so they import it at module level.
+# Outside nbbackprop.interop, the one module allowed a peer at module level, and which: the
+# estimators subclass scikit-learn's base classes.
 SANCTIONED = {SOURCE / "sklearn.py": "sklearn"}
 
 
@@ -98,11 +98,19 @@ def test_no_module_outside_interop_imports_a_peer_framework():
                  for line, name, at_module_level in found
                  if is_peer(name) and name.split(".")[0] != SANCTIONED.get(path)
                  and (at_module_level or LAZY.get(name.split(".")[0]) != module_name(path))]
-    assert not offending, ("only nbbackprop.interop (and nbbackprop.sklearn, scikit-learn) "
-                           "may import a peer framework:\n" + "\n".join(offending))
+    assert not offending, ("only nbbackprop.interop may import a peer framework (and "
+                           "nbbackprop.sklearn scikit-learn, nbbackprop.monitor tqdm and "
+                           "nbbackprop.plot matplotlib inside their functions):\n"
+                           + "\n".join(offending))
     # the sanctioned module does import its peer, so the exception above is not idle
     for path, peer in SANCTIONED.items():
         assert any(name.split(".")[0] == peer for _, name, _ in modules[path])
+
+
+def test_plot_imports_matplotlib_and_only_inside_functions():
+    found = package_imports()[SOURCE / "plot.py"]
+    assert any(name.startswith("matplotlib") for _, name, _ in found), "the check sees nothing"
+    assert not [name for _, name, level in found if is_peer(name) and level]
 
 
 def test_the_adapters_are_imported_only_inside_functions():
@@ -117,7 +125,7 @@ def test_the_adapters_are_imported_only_inside_functions():
 
 FRESH = f"""
 import json, sys
-import nbbackprop, nbbackprop.cli, nbbackprop.interop
+import nbbackprop, nbbackprop.cli, nbbackprop.interop, nbbackprop.plot
 print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in {sorted(PEERS)!r})))
 """
 

@@ -32,6 +32,7 @@ from .datasets import xor
 from .exceptions import InputError, InvalidValue, TrainingDiverged, TrainingInterrupted
 from .monitor import has_tqdm, is_classifier
 from .network import Network, load
+from .storage import check_writable
 from .trace import CONVENTIONS
 from .worked_examples import EXAMPLES, worked_example
 
@@ -95,6 +96,12 @@ def train(args):
         if args.progress:
             raise InvalidValue('--progress needs tqdm: pip install "nbbackprop[progress]"')
         progress = False  # the default in a terminal: no bar rather than no training
+    if args.plot is not None:  # a wrong name or a missing matplotlib, before any work
+        plot = _plot_module()
+        plot.figure_format(args.plot, "--plot")
+    for path in (args.out, args.plot):  # where the results go, before training for them
+        if path is not None:
+            check_writable(path)
     data = read_data(args.data, args.target)
     X, T = data.X, data.T
     validation = None
@@ -116,7 +123,7 @@ def train(args):
     eta = args.schedule or (0.5 if args.eta is None else args.eta)
     print(f"training {net} on {len(X)} samples for {args.epochs} epochs (Ctrl-C stops"
           f"{' and saves' if args.out else ''})", flush=True)
-    outcome, code = "", 0
+    outcome, code, history = "", 0, None
     try:
         history = net.fit(X, T, epochs=args.epochs, eta=eta, batch_size=args.batch_size,
                           momentum=args.momentum, seed=args.seed, target_error=args.target_error,
@@ -126,8 +133,11 @@ def train(args):
         for warning in history.warnings:
             print(f"warning: {warning}")  # stdout: stderr is for a failure's one line
     except (TrainingInterrupted, TrainingDiverged) as stop:
-        outcome = str(stop)
+        outcome, history = str(stop), stop.history
         code = 130 if isinstance(stop, TrainingInterrupted) else 1
+    if args.plot is not None and history is not None and history.epochs:
+        plot.save(plot.learning_curve(history), args.plot)
+        print(f"drew the learning curve to {args.plot}")
     if args.out is not None:
         net.save(args.out)
         if code:
@@ -322,13 +332,30 @@ def trace(args):
         eta = 0.5 if args.eta is None else args.eta
         convention = args.convention or "note"
         train_biases = not args.fixed_biases
+    if args.plot is not None:  # a wrong name or a missing matplotlib, before any work
+        plot = _plot_module()
+        plot.figure_format(args.plot, "--plot")
     tr = net.trace(x, t, eta=eta, convention=convention, train_biases=train_biases)
+    if args.plot is not None:
+        plot.save(plot.network(net, tr), args.plot)
+        print(f"drew the step to {args.plot}", file=sys.stderr)
     if args.format == "json":
         print(json.dumps(tr.to_dict(), indent=1))
     elif args.format == "markdown":
         print(_naming("--full", tr.to_markdown, full=args.full, digits=args.digits), end="")
     else:
         print(_naming("--full", tr.to_text, full=args.full, digits=args.digits))
+
+
+def _plot_module():
+    """nbbackprop.plot, once matplotlib is known to import (else a one-line error)."""
+    from . import plot
+
+    try:
+        plot._matplotlib()
+    except ImportError as err:
+        raise InvalidValue(f"--plot {err}") from None
+    return plot
 
 
 def example(args):
@@ -480,15 +507,17 @@ def parser():
     t.add_argument("--seed", type=_seed, help="a new network's initial weights (default 0); "
                    "given, it also restarts the shuffle order (else training continues it)")
     t.add_argument("--target-error", type=_nonnegative_float, help="stop once C is at most this")
-    t.add_argument("--val", metavar="VAL_DATA", help="validation data, in any form DATA takes (a .csv"
-                   " with the same --target): its error after every epoch; the summary gives "
-                   "its error and accuracy")
+    t.add_argument("--val", metavar="VAL_DATA", help="validation data, in any form DATA takes "
+                   "(a .csv with the same --target): its error after every epoch; the summary "
+                   "gives its error and accuracy")
     t.add_argument("--patience", type=_positive_int, help="with --val: stop after this many "
                    "epochs without a better validation error, keeping the best epoch's weights")
     t.add_argument("--progress", action=argparse.BooleanOptionalAction,
                    help="a progress bar on stderr (default: when stderr is a terminal; needs "
                    "tqdm)")
     t.add_argument("--out", help="save the trained network here (also on Ctrl-C)")
+    t.add_argument("--plot", metavar="FILE", help="also draw the learning curve (training and "
+                   "validation error per epoch) to a .png, .svg or .pdf file (needs matplotlib)")
     t.set_defaults(run=train)
     tr = _add_command(commands, "trace", "one training step, every formula with its numbers")
     source = tr.add_mutually_exclusive_group(required=True)
@@ -505,6 +534,8 @@ def parser():
     tr.add_argument("--fixed-biases", action="store_true", help="do not update the biases")
     _add_print_options(tr)
     tr.add_argument("--format", choices=("text", "markdown", "json"), default="text")
+    tr.add_argument("--plot", metavar="FILE", help="also draw the step (nodes with z, y, δ; "
+                    "edges with w, Δw) to a .png, .svg or .pdf file (needs matplotlib)")
     tr.set_defaults(run=trace)
     ex = _add_command(commands, "example", "worked examples from the literature, checked")
     ex.add_argument("name", nargs="?", type=_example, help="the example to show")

@@ -258,10 +258,9 @@ def write_npz(path, arrays):
     write_atomically(path, lambda file: np.savez(file, **arrays))
 
 
-def write_atomically(path, write):
-    """Call write(file) on a new binary file that then replaces ``path`` in one rename: a
-    crash leaves the old file or the new one, never a mix; an existing file's permissions
-    are kept."""
+def check_writable(path):
+    """Refuse, before any work, a path a file cannot be saved to: its directory is missing
+    or it names a directory. Returns the path as a str."""
     path = _path(path)
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
@@ -269,6 +268,15 @@ def write_atomically(path, write):
                            "not exist", path)
     if os.path.isdir(path):
         raise PathIsADirectory(errno.EISDIR, f"cannot save to {path}: it is a directory", path)
+    return path
+
+
+def write_atomically(path, write):
+    """Call write(file) on a new binary file that then replaces ``path`` in one rename: a
+    crash leaves the old file or the new one, never a mix; an existing file's permissions
+    are kept."""
+    path = check_writable(path)
+    directory = os.path.dirname(os.path.abspath(path))
     mode = os.stat(path).st_mode & 0o777 if os.path.exists(path) else 0o644
     try:
         fd, tmp = tempfile.mkstemp(prefix=".nbbackprop-", suffix=".tmp", dir=directory)

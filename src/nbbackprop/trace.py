@@ -23,6 +23,7 @@ from 0 where the texts count from 1: ``layers[l].z[j - 1]`` is z_j and
 """
 
 import dataclasses
+import re
 
 import numpy as np
 
@@ -101,7 +102,8 @@ class Trace:
 
     ``print(trace)`` shows every quantity with its formula and the numbers substituted;
     ``to_text``, ``to_markdown`` and ``to_dict`` give the same as text, Markdown or plain
-    Python lists and floats (JSON-ready).
+    Python lists and floats (JSON-ready); ``to_latex`` the formulas with their numbers as
+    LaTeX, an ``align*`` block per layer.
     """
 
     sizes: tuple
@@ -175,6 +177,170 @@ class Trace:
                 for layer in self.layers
             ],
         }
+
+    def to_latex(self, full=False, digits=9, document=False):
+        r"""The trace's formulas with the numbers substituted, as LaTeX: a line of text
+        (the network, η and the sign convention) then, for each layer, an ``align*`` block
+        (package amsmath) with z_j = Σ_i w_ij y_i + b_j, y_j = f(z_j), the error E (output
+        layer), δ_j, Δw_ij and the new w_ij (and Δb_j, the new b_j when biases are trained),
+        in the trace's convention, indices from 1. Large layers show their first and last
+        neurons (with ⋯ and ⋮) unless ``full=True``; numbers have ``digits`` significant
+        digits; long lines are broken to fit a page. ``document=True`` wraps it in a
+        complete article that ``pdflatex`` compiles (with ``\\allowdisplaybreaks``, which
+        lets a long block continue on the next page).
+        """
+        full = check.flag(full, "full")
+        document = check.flag(document, "document")
+        s = _LatexNumbers(check.integer(digits, "digits", minimum=1, maximum=17))
+        sign = "" if self.convention == "note" else "-"
+        out = [r"\noindent One online training step on one sample: network "
+               f"{'-'.join(map(str, self.sizes))} ({', '.join(self.activations)}), "
+               rf"$\eta = {s.num(self.eta)}$, "
+               f"biases {'trained' if self.train_biases else 'not trained'}; "
+               + (r"$\delta$ as in the study note, $\Delta w_{ij} = +\eta\, \delta_j\, y_i$."
+                  if self.convention == "note" else
+                  r"$\delta = \partial E / \partial z$, $\Delta w_{ij} = -\eta\, \delta_j\, "
+                  "y_i$.")
+               + " Indices count from 1."]
+        for l, layer in enumerate(self.layers):
+            lines = [*self._latex_forward(s, full, l, layer)]
+            if l == len(self.layers) - 1:
+                lines += [*self._latex_error(s, full), *self._latex_output_deltas(s, full)]
+            else:
+                lines += [*self._latex_hidden_deltas(s, full, l)]
+            lines += [*self._latex_update(s, full, l, layer, sign)]
+            lines = [part for line in lines for part in _wrapped(line)]
+            out += ["", rf"\noindent {layer.name} ({layer.activation}):", r"\begin{align*}",
+                    " \\\\\n".join(f"  {line}" for line in lines), r"\end{align*}"]
+        text = "\n".join(out) + "\n"
+        if document:
+            text = ("\\documentclass{article}\n\\usepackage{amsmath}\n"
+                    "\\allowdisplaybreaks  % long blocks may continue on the next page\n"
+                    "\\begin{document}\n" + text + "\\end{document}\n")
+        return text
+
+    def _latex_forward(self, s, full, l, layer):
+        symbol, y_i = self._below(l)
+        rows = _shown(len(y_i), full)
+        if layer.activation == "softmax":
+            top = float(np.max(layer.z))
+            total = float(np.sum(np.exp(layer.z - top)))
+        for j in _shown(len(layer.z), full):
+            if j is None:
+                yield r"&\vdots"
+                continue
+            n = j + 1
+            terms = " + ".join(r"\cdots" if i is None else
+                               f"w_{{{_sub(i + 1, n)}}} {symbol}_{{{i + 1}}}" for i in rows)
+            values = " + ".join(r"\cdots" if i is None else
+                                rf"{s.factor(layer.w[i, j])} \cdot {s.factor(y_i[i])}"
+                                for i in rows)
+            yield f"z_{{{n}}} &= {terms} + b_{{{n}}}"
+            yield f"&= {values} + {s.factor(layer.b[j])} = {s.num(layer.z[j])}"
+            z = s.num(layer.z[j])
+            if layer.activation == "softmax":
+                yield (rf"y_{{{n}}} &= \frac{{e^{{z_{{{n}}}}}}}{{\sum_m e^{{z_m}}}} = "
+                       rf"\frac{{e^{{z_{{{n}}} - \max z}}}}{{\sum_m e^{{z_m - \max z}}}} = "
+                       rf"\frac{{\exp({z} - {s.factor(top)})}}{{{s.num(total)}}} = "
+                       f"{s.num(layer.y[j])}")
+            elif layer.activation == "linear":
+                yield f"y_{{{n}}} &= z_{{{n}}} = {s.num(layer.y[j])}"
+            else:
+                f = _LATEX_F[layer.activation]
+                yield (f"y_{{{n}}} &= {f.format(f'z_{{{n}}}')} = {f.format(z)} = "
+                       f"{s.num(layer.y[j])}")
+
+    def _latex_error(self, s, full):
+        y, t = self.layers[-1].y, self.t
+        shown = _shown(len(y), full)
+        if self.loss == "squared":
+            yield r"E &= \tfrac{1}{2} \textstyle\sum_k (t_k - y_k)^2"
+            terms = " + ".join(r"\cdots" if k is None else f"({s.num(t[k])} - {s.num(y[k])})^2"
+                               for k in shown)
+            yield rf"&= \tfrac{{1}}{{2}} \bigl[{terms}\bigr] = {s.num(self.error)}"
+        elif self.activations[-1] == "softmax":
+            yield r"E &= -\textstyle\sum_k t_k \ln y_k"
+            terms = " + ".join(r"\cdots" if k is None else
+                               rf"{s.factor(t[k])} \cdot \ln {s.factor(y[k])}" for k in shown)
+            yield rf"&= -\bigl({terms}\bigr) = {s.num(self.error)}"
+        else:
+            yield r"E &= -\textstyle\sum_k \bigl[t_k \ln y_k + (1 - t_k) \ln(1 - y_k)\bigr]"
+            terms = " + ".join(
+                r"\cdots" if k is None else
+                rf"[{s.factor(t[k])} \cdot \ln {s.factor(y[k])} + (1 - {s.num(t[k])}) "
+                rf"\cdot \ln(1 - {s.num(y[k])})]" for k in shown)
+            yield rf"&= -\bigl({terms}\bigr) = {s.num(self.error)}"
+
+    def _latex_output_deltas(self, s, full):
+        layer, t = self.layers[-1], self.t
+        y, d = layer.y, layer.delta
+        a, b = ("t", "y") if self.convention == "note" else ("y", "t")
+        shown = _shown(len(y), full)
+        softmax_squared = self.loss == "squared" and layer.activation == "softmax"
+        if softmax_squared:  # the softmax Jacobian's sum, Σ_m (a_m − b_m) y_m
+            r = (t - y) if self.convention == "note" else (y - t)
+            total = s.num(float(r @ y))
+            terms = " + ".join(r"\cdots" if m is None else rf"{s.factor(r[m])} \cdot "
+                               f"{s.factor(y[m])}" for m in shown)
+            yield rf"\textstyle\sum_m ({a}_m - {b}_m)\, y_m &= {terms} = {total}"
+        for k in shown:
+            if k is None:
+                yield r"&\vdots"
+                continue
+            n = k + 1
+            pair = (s.num(t[k]), s.num(y[k]))[:: 1 if a == "t" else -1]
+            if self.loss == "cross_entropy":
+                yield (rf"\delta_{{{n}}} &= {a}_{{{n}}} - {b}_{{{n}}} = {pair[0]} - {pair[1]}"
+                       f" = {s.num(d[k])}")
+            elif softmax_squared:
+                yield (rf"\delta_{{{n}}} &= y_{{{n}}} \bigl[({a}_{{{n}}} - {b}_{{{n}}}) - "
+                       rf"\textstyle\sum_m ({a}_m - {b}_m)\, y_m\bigr] = {s.factor(y[k])} "
+                       rf"\cdot [({pair[0]} - {pair[1]}) - {s.factor(float(r @ y))}] = "
+                       f"{s.num(d[k])}")
+            else:
+                yield (rf"\delta_{{{n}}} &= ({a}_{{{n}}} - {b}_{{{n}}})\, f'(z_{{{n}}}) = "
+                       rf"({pair[0]} - {pair[1]}) \cdot {s.factor(layer.fprime[k])} = "
+                       f"{s.num(d[k])}")
+
+    def _latex_hidden_deltas(self, s, full, l):
+        layer, above = self.layers[l], self.layers[l + 1]
+        for j in _shown(len(layer.z), full):
+            if j is None:
+                yield r"&\vdots"
+                continue
+            n = j + 1
+            terms = " + ".join(r"\cdots" if k is None else
+                               rf"{s.factor(above.delta[k])} \cdot {s.factor(above.w[j, k])}"
+                               for k in _shown(len(above.delta), full))
+            yield (rf"\delta_{{{n}}} &= f'(z_{{{n}}}) \textstyle\sum_k \delta_k "
+                   f"w_{{{_sub(n, 'k')}}}")
+            yield (rf"&= {s.factor(layer.fprime[j])} \cdot \bigl({terms}\bigr) = "
+                   f"{s.num(layer.delta[j])}")
+
+    def _latex_update(self, s, full, l, layer, sign):
+        symbol, y_i = self._below(l)
+        eta = f"{sign}{s.num(self.eta)}"
+        for j in _shown(len(layer.z), full):
+            if j is None:
+                yield r"&\vdots"
+                continue
+            n, delta = j + 1, s.factor(layer.delta[j])
+            for i in _shown(len(y_i), full):
+                if i is None:
+                    yield r"&\vdots"
+                    continue
+                w = f"w_{{{_sub(i + 1, n)}}}"
+                yield (rf"\Delta {w} &= {sign}\eta\, \delta_{{{n}}}\, {symbol}_{{{i + 1}}} = "
+                       rf"{eta} \cdot {delta} \cdot {s.factor(y_i[i])} = "
+                       f"{s.num(layer.delta_w[i, j])}")
+                yield (rf"{w}^{{+}} &= {w} + \Delta {w} = {s.num(layer.w[i, j])} + "
+                       f"{s.factor(layer.delta_w[i, j])} = {s.num(layer.new_w[i, j])}")
+            if self.train_biases:
+                yield (rf"\Delta b_{{{n}}} &= {sign}\eta\, \delta_{{{n}}} = {eta} \cdot "
+                       f"{delta} = {s.num(layer.delta_b[j])}")
+                yield (rf"b_{{{n}}}^{{+}} &= b_{{{n}}} + \Delta b_{{{n}}} = "
+                       f"{s.num(layer.b[j])} + {s.factor(layer.delta_b[j])} = "
+                       f"{s.num(layer.new_b[j])}")
 
     # --- printing ----------------------------------------------------------------------
 
@@ -395,6 +561,47 @@ class _Numbers:
         """A number inside a product or sum: negative ones in parentheses."""
         text = self.num(value)
         return f"({text})" if text.startswith("-") else text
+
+
+class _LatexNumbers(_Numbers):
+    """Numbers as LaTeX: 1.5e-05 becomes 1.5 \\times 10^{-5}."""
+
+    def num(self, value):
+        mantissa, _, exponent = super().num(value).partition("e")
+        return mantissa + (rf" \times 10^{{{int(exponent)}}}" if exponent else "")
+
+
+# A line of to_latex's align* blocks shows at most about this many characters (commands,
+# braces and sub/superscript marks not counted), so that it fits the width of a page of
+# LaTeX's article class; longer ones are broken before a top-level " = " or " + ".
+LATEX_WIDTH = 48
+_SEPARATORS = re.compile(r" = | \+ ")
+
+
+def _wrapped(line):
+    """An align* line as one or more lines of at most about LATEX_WIDTH visible characters,
+    continued with "&= …" or "&\\quad + …" (never inside braces, e.g. of a fraction)."""
+    pieces, start = [], 0
+    for m in _SEPARATORS.finditer(line):
+        if line.count("{", 0, m.start()) == line.count("}", 0, m.start()):  # not in braces
+            pieces.append(line[start:m.start()])
+            start = m.start()
+    pieces.append(line[start:])
+    lines = [pieces[0]]
+    for piece in pieces[1:]:
+        if _visible(lines[-1] + piece) > LATEX_WIDTH and _visible(lines[-1]) > 0:
+            lines.append(("&" if piece.startswith(" = ") else r"&\quad") + piece)
+        else:
+            lines[-1] += piece
+    return [line.replace("& = ", "&= ", 1) for line in lines]
+
+
+def _visible(text):
+    """Roughly how many characters a line of LaTeX shows."""
+    return len(re.sub(r"\\[a-zA-Z]+|\\.|[{}_^&\s]", "", text))  # math mode drops spaces
+
+
+_LATEX_F = {"sigmoid": r"\sigma({})", "tanh": r"\tanh({})", "relu": r"\max(0, {})"}
 
 
 def _shown(n, full):
