@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 import nbbackprop as nb
@@ -20,11 +20,13 @@ from oracle import gradient
 XOR = nb.xor()
 
 
-def python_loop(sizes, activation, X, T, seeds, *, epochs, target_error, init="auto", **fit):
+def python_loop(sizes, activation, X, T, seeds, *, epochs, target_error, init="auto",
+                output_activation=None, loss="squared", **fit):
     """The reference: one Network and one fit per run, as a user would write them."""
     nets, histories = [], []
     for s in seeds:
-        net = nb.Network(sizes, activation, seed=int(s), init=init)
+        net = nb.Network(sizes, activation, output_activation, loss=loss, seed=int(s),
+                         init=init)
         histories.append(net.fit(X, T, epochs=epochs, seed=int(s), target_error=target_error,
                                  on_divergence="stop", **fit))
         nets.append(net)
@@ -44,10 +46,17 @@ def settings_of_runs(draw):
     L = draw(st.integers(1, 3), label="layers of weights")
     sizes = draw(st.lists(st.integers(1, 5), min_size=L + 1, max_size=L + 1), label="sizes")
     activation = draw(st.sampled_from(nb.ACTIVATIONS), label="activation")
+    output = draw(st.sampled_from([None, "sigmoid", "softmax"]), label="output_activation")
+    if output == "softmax":
+        sizes[-1] = max(sizes[-1], 2)
+    loss = draw(st.sampled_from(["squared", "cross_entropy"] if output else ["squared"]),
+                label="loss")
     n = draw(st.integers(1, 6), label="samples")
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1), label="data seed"))
     X = rng.normal(size=(n, sizes[0]))
     T = rng.uniform(size=(n, sizes[-1]))
+    if output == "softmax":
+        T /= T.sum(axis=1, keepdims=True)
     fit = {
         "eta": draw(st.sampled_from([0.01, 0.5, 3.0, 50.0]), label="eta"),  # 50: divergence
         "batch_size": draw(st.integers(1, n), label="batch_size"),
@@ -60,19 +69,23 @@ def settings_of_runs(draw):
     target = draw(st.sampled_from([None, 0.0, 0.05, 0.2]), label="target_error")
     seeds = draw(st.lists(st.integers(0, 2**64 - 1), min_size=1, max_size=4), label="seeds")
     epochs = draw(st.integers(1, 30), label="epochs")
-    return sizes, activation, init, X, T, fit, target, seeds, epochs
+    network = {"output_activation": output, "loss": loss, "init": init}
+    return sizes, activation, network, X, T, fit, target, seeds, epochs
 
 
 @given(settings_of_runs())
 def test_one_compiled_call_equals_a_python_loop_of_fits(case):
-    sizes, activation, init, X, T, fit, target, seeds, epochs = case
+    sizes, activation, network, X, T, fit, target, seeds, epochs = case
     nets, histories = python_loop(sizes, activation, X, T, seeds, epochs=epochs,
-                                  target_error=target, init=init, **fit)
-    initial = np.array([nb.Network(sizes, activation, seed=s, init=init).parameters
+                                  target_error=target, **network, **fit)
+    initial = np.array([nb.Network(sizes, activation, network["output_activation"],
+                                   loss=network["loss"], seed=s, init=network["init"]).parameters
                         for s in seeds])
     done = runs.train_many(nets[0].layout, X, T, initial, seeds, epochs=epochs,
                            target_error=target, **fit)
     assert_same_runs(done, nets, histories)
+    for history in histories:
+        event(history.stop_reason)
 
 
 def test_the_threaded_error_pass_of_large_data_is_taken_and_gives_the_same_runs():

@@ -1,11 +1,23 @@
 """Many independent training runs of one architecture in one compiled call.
 
-A restart of XOR is a few thousand 4-sample epochs; building a ``Network``, validating
-and entering compiled code for each of a thousand restarts is pure overhead. ``train_runs``
-trains a whole batch of networks that share a ``Layout`` and the data, each with its own
-parameters, sample order, shuffle stream, velocity and stopping, by calling the epoch
-driver ``training.train_epochs`` once per run with an unlimited budget. Row r of every
-per-run array is run r's state, so the result of run r is, bit for bit, what
+A restart of XOR is a few thousand 4-sample epochs. ``train_many`` trains a whole batch
+of networks that share a ``Layout`` and the data, each with its own parameters, sample
+order, shuffle stream, velocity and stopping, in one compiled call; row r of every
+per-run array is run r's state. Two drivers:
+
+- ``train_small_runs`` (small data: every data set whose error pass ``fit`` keeps on one
+  thread): the epoch of ``training.train_epochs``, written for networks of a few neurons.
+  For them the cost of a step is not the arithmetic but the kernels' calls and array views
+  (a view costs reference counting: for XOR 2-2-1 over 90 % of ``fit``'s time per epoch).
+  Here every formula is a loop over the flat buffers, indexed through the ``Layout``
+  offsets, inlined, with no view per sample. The arithmetic is the reference kernels',
+  operation for operation and in the same order (``formulas.forward_layer``,
+  ``loss_delta``, ``hidden_delta``, ``descend_layer`` and ``descend``; the epoch's error
+  summed in sample order), so the numbers are the same bits.
+- ``train_runs`` (large data): ``training.train_epochs`` once per run, with an unlimited
+  budget, returning to Python when the error pass wants the threads.
+
+Either way the result of run r is, bit for bit, what
 
     net = Network(sizes, ..., seed=s_r)
     net.fit(X, T, epochs, eta, ..., seed=s_r, target_error=..., on_divergence="stop")
@@ -14,17 +26,24 @@ leaves in ``net`` and its ``History`` (tests/test_runs.py proves it).
 """
 
 import dataclasses
+import math
 
 import numpy as np
 
 from . import fast
 from ._jit import jit
+from .activations import CROSS_ENTROPY, SOFTMAX, f, fprime
+from .formulas import softplus
 from .training import (
     DIVERGED,
     EPOCHS_DONE,
     ERRORS_WANTED,
+    EXPLOSION_FACTOR,
     FILLED,
+    RAN_ALL_EPOCHS,
     REACHED_TARGET,
+    all_finite,
+    shuffle,
     train_epochs,
 )
 
@@ -61,6 +80,224 @@ def train_runs(
     return thetas.shape[0]
 
 
+# --- small networks: every formula on the flat buffers ----------------------------------
+# Layer l's w_ij is theta[w_off[l] + i·n_j + j] and its b_j theta[w_off[l] + n_i·n_j + j];
+# neuron j of neuron layer l is z[n_off[l] + j] (likewise y, δ); layer 0 holds the inputs.
+
+
+@jit(inline="always")
+def forward_flat(theta, sizes, acts, w_off, n_off, X, s, z, y):
+    """``formulas.forward`` of sample X[s]:  z_j = Σ_i w_ij y_i + b_j (z_j from 0, the terms
+    in the order i = 1, 2, …, then b_j),  y_j = f(z_j) (softmax on a softmax layer)."""
+    for i in range(X.shape[1]):
+        y[i] = X[s, i]
+    for l in range(sizes.shape[0] - 1):
+        n_i, n_j, w, below, at = (sizes[l], sizes[l + 1], w_off[l],
+                                  n_off[l], n_off[l + 1])
+        for j in range(n_j):
+            z[at + j] = 0.0
+        for i in range(n_i):
+            y_i = y[below + i]
+            for j in range(n_j):
+                z[at + j] += theta[w + i * n_j + j] * y_i
+        code = acts[l]
+        for j in range(n_j):
+            z[at + j] += theta[w + n_i * n_j + j]
+            y[at + j] = f(code, z[at + j])
+        if code == SOFTMAX:  # activations.activate: exp(z_k − max z) / Σ_m exp(z_m − max z)
+            top = z[at]
+            for m in range(1, n_j):
+                top = max(top, z[at + m])
+            total = 0.0
+            for m in range(n_j):
+                y[at + m] = math.exp(z[at + m] - top)
+                total += y[at + m]
+            for k in range(n_j):
+                y[at + k] /= total
+
+
+@jit(inline="always")
+def error_flat(sizes, acts, n_off, loss, T, s, z, y):
+    """``formulas.loss_error`` of sample s after ``forward_flat``: ½ Σ_k (t_k − y_k)², or
+    the cross-entropy from z (``softmax_cross_entropy``, ``sigmoid_cross_entropy``)."""
+    L = sizes.shape[0] - 1
+    out, n_k = n_off[L], sizes[L]
+    e = 0.0
+    if loss == CROSS_ENTROPY:
+        if acts[L - 1] == SOFTMAX:
+            top = z[out]
+            for m in range(1, n_k):
+                top = max(top, z[out + m])
+            total = 0.0
+            for m in range(n_k):
+                total += math.exp(z[out + m] - top)
+            lse = top + math.log(total)
+            for k in range(n_k):
+                e += T[s, k] * (lse - z[out + k])
+            return e
+        for k in range(n_k):
+            e += T[s, k] * softplus(-z[out + k]) + (1.0 - T[s, k]) * softplus(z[out + k])
+        return e
+    for k in range(n_k):
+        e += (T[s, k] - y[out + k]) ** 2
+    return 0.5 * e
+
+
+@jit(inline="always")
+def backward_flat(theta, sizes, acts, w_off, n_off, loss, T, s, z, y, delta):
+    """``formulas.backward``: δ_k of the output (``loss_delta``), then
+    δ_j = f'(z_j) Σ_k δ_k w_jk down the layers, with the weights before the step."""
+    L = sizes.shape[0] - 1
+    out, n_k, code = n_off[L], sizes[L], acts[L - 1]
+    if loss == CROSS_ENTROPY:  # δ_k = y_k − t_k
+        for k in range(n_k):
+            delta[out + k] = y[out + k] - T[s, k]
+    elif code == SOFTMAX:  # δ_k = y_k [(y_k − t_k) − Σ_m (y_m − t_m) y_m]
+        total = 0.0
+        for m in range(n_k):
+            total += (y[out + m] - T[s, m]) * y[out + m]
+        for k in range(n_k):
+            delta[out + k] = y[out + k] * ((y[out + k] - T[s, k]) - total)
+    else:  # δ_k = (y_k − t_k) f'(z_k)
+        for k in range(n_k):
+            delta[out + k] = (y[out + k] - T[s, k]) * fprime(code, z[out + k], y[out + k])
+    for l in range(L - 1, 0, -1):
+        n_j, n_k, w = sizes[l], sizes[l + 1], w_off[l]
+        at, above, code = n_off[l], n_off[l + 1], acts[l - 1]
+        for j in range(n_j):
+            total = 0.0
+            for k in range(n_k):
+                total += delta[above + k] * theta[w + j * n_k + k]
+            delta[at + j] = fprime(code, z[at + j], y[at + j]) * total
+
+
+@jit(inline="always")
+def online_step_flat(theta, sizes, w_off, n_off, y, delta, eta, train_biases, weight_decay):
+    """``formulas.descend_layer`` for every layer:  Δw_ij = −η (δ_j y_i + λ w_ij),
+    Δb_j = −η δ_j; for λ = 0 the fused step of ``fast.online_steps``, −η (δ_j y_i)."""
+    for l in range(sizes.shape[0] - 1):
+        n_i, n_j, w = sizes[l], sizes[l + 1], w_off[l]
+        below, at = n_off[l], n_off[l + 1]
+        for i in range(n_i):
+            y_i = y[below + i]
+            for j in range(n_j):
+                p = w + i * n_j + j
+                if weight_decay == 0.0:
+                    theta[p] -= eta * (delta[at + j] * y_i)
+                else:
+                    theta[p] -= eta * (delta[at + j] * y_i + weight_decay * theta[p])
+        if train_biases:
+            for j in range(n_j):
+                theta[w + n_i * n_j + j] -= eta * delta[at + j]
+
+
+@jit(inline="always")
+def add_gradient_flat(sizes, w_off, n_off, y, delta, grad):
+    """``formulas.accumulate_gradient`` for every layer:  ∂E/∂w_ij += δ_j y_i,
+    ∂E/∂b_j += δ_j."""
+    for l in range(sizes.shape[0] - 1):
+        n_i, n_j, w = sizes[l], sizes[l + 1], w_off[l]
+        below, at = n_off[l], n_off[l + 1]
+        for i in range(n_i):
+            y_i = y[below + i]
+            for j in range(n_j):
+                grad[w + i * n_j + j] += delta[at + j] * y_i
+        for j in range(n_j):
+            grad[w + n_i * n_j + j] += delta[at + j]
+
+
+@jit(inline="always")
+def batch_step_flat(theta, sizes, w_off, grad, velocity, eta, alpha, m, train_biases,
+                    weight_decay):
+    """``formulas.descend``: the step with the batch's mean gradient g (+ λ w_ij for the
+    weights): θ ← θ − η g, or with momentum v ← α v − η g, θ ← θ + v."""
+    one_over_m, exact = 1.0 / m, m & (m - 1) == 0
+    for l in range(sizes.shape[0] - 1):
+        start = w_off[l]
+        weights_end = start + sizes[l] * sizes[l + 1]
+        stop = weights_end + sizes[l + 1] if train_biases else weights_end
+        for p in range(start, stop):
+            g = grad[p] * one_over_m if exact else grad[p] / m
+            if p < weights_end:
+                g = g + weight_decay * theta[p]
+            if alpha == 0.0:
+                theta[p] -= eta * g
+            else:
+                velocity[p] = alpha * velocity[p] - eta * g
+                theta[p] += velocity[p]
+
+
+@jit(inline="always")
+def copy_into(targets, sources):
+    """``training.copy_state`` as element loops (no slice views)."""
+    for p in range(sources[0].shape[0]):
+        targets[0][p] = sources[0][p]
+        targets[1][p] = sources[1][p]
+    for s in range(sources[2].shape[0]):
+        targets[2][s] = sources[2][s]
+    targets[3][0] = sources[3][0]
+
+
+@jit
+def train_small_runs(
+    thetas, layout, X, T, orders, rngs, do_shuffle, epochs, eta, alpha, velocities,
+    batch_size, train_biases, weight_decay, target_error, error_scale, errors, done, reasons,
+):  # fmt: skip
+    """Train every run r (``thetas[r]``, ``orders[r]``, ``rngs[r]``, ``velocities[r]``) for
+    up to ``epochs`` epochs as ``training.train_epochs`` does: an epoch shuffles the order
+    (if asked), takes the steps (online: ``online_step_flat`` after each sample; else
+    ``batch_step_flat`` after each batch), then measures C = (1/n) Σ_x E_x into
+    ``errors[r, e]``; a diverged epoch (C not finite, C > EXPLOSION_FACTOR · max(best C,
+    error_scale), or a parameter not finite) is undone. ``done[r]``: epochs completed;
+    ``reasons[r]``: RAN_ALL_EPOCHS, REACHED_TARGET or DIVERGED."""
+    sizes, acts, w_off, n_off, loss = layout  # once: each access of a field costs
+    n, size = X.shape[0], n_off[-1] + sizes[-1]
+    z, y, delta = np.zeros(size), np.zeros(size), np.zeros(size)
+    grad = np.zeros(thetas.shape[1])
+    before = (np.empty(thetas.shape[1]), np.empty(thetas.shape[1]), np.empty(n, np.int64),
+              np.empty(1, np.uint64))
+    online = batch_size == 1 and alpha == 0.0
+    for r in range(thetas.shape[0]):
+        theta, order, rng, velocity = thetas[r], orders[r], rngs[r], velocities[r]
+        best, reasons[r], done[r] = np.inf, RAN_ALL_EPOCHS, 0
+        for e in range(epochs):
+            copy_into(before, (theta, velocity, order, rng))
+            if do_shuffle:
+                shuffle(order, rng)
+            for first in range(0, n, batch_size):
+                last = min(first + batch_size, n)
+                if not online:
+                    grad[:] = 0.0
+                for s in range(first, last):
+                    forward_flat(theta, sizes, acts, w_off, n_off, X, order[s], z, y)
+                    backward_flat(theta, sizes, acts, w_off, n_off, loss, T, order[s], z, y,
+                                  delta)
+                    if online:
+                        online_step_flat(theta, sizes, w_off, n_off, y, delta, eta,
+                                         train_biases, weight_decay)
+                    else:
+                        add_gradient_flat(sizes, w_off, n_off, y, delta, grad)
+                if not online:
+                    batch_step_flat(theta, sizes, w_off, grad, velocity, eta, alpha,
+                                    last - first, train_biases, weight_decay)
+            total = 0.0
+            for s in range(n):
+                forward_flat(theta, sizes, acts, w_off, n_off, X, s, z, y)
+                total += error_flat(sizes, acts, n_off, loss, T, s, z, y)
+            error = total / n
+            errors[r, e] = error
+            if not (math.isfinite(error) and error <= EXPLOSION_FACTOR * max(best, error_scale)
+                    and all_finite(theta)):
+                copy_into((theta, velocity, order, rng), before)
+                reasons[r] = DIVERGED
+                break
+            done[r] = e + 1
+            best = min(best, error)
+            if error <= target_error:
+                reasons[r] = REACHED_TARGET
+                break
+
+
 @dataclasses.dataclass
 class Runs:
     """What ``train_many`` did: run r's final parameters ``thetas[r]`` (laid out as
@@ -94,12 +331,19 @@ def train_many(layout, X, T, initial, seeds, *, epochs, eta, batch_size=1, momen
     E = np.empty(n)
     with np.errstate(over="ignore"):
         error_scale = 0.5 * float(np.sum(T * T)) / n  # (1/n) Σ_x ½ Σ_k t_k², as fit has it
-    first = 0
+    target = -1.0 if target_error is None else target_error
+    if not fast.wants_threads(layout, n):
+        train_small_runs(thetas, layout, X, T, orders, rngs, shuffle, epochs, eta, momentum,
+                         velocities, batch_size, train_biases, weight_decay, target,
+                         error_scale, errors, ats[:, EPOCHS_DONE], reasons)
+        first = R
+    else:
+        first = 0
     while first < R:
         first = train_runs(thetas, layout, X, T, orders, rngs, shuffle, epochs,
                            np.array([eta]), momentum, velocities, batch_size, train_biases,
-                           weight_decay, -1.0 if target_error is None else target_error,
-                           error_scale, errors, before, ats, sums, reasons, E, first)
+                           weight_decay, target, error_scale, errors, before, ats, sums,
+                           reasons, E, first)
         if first < R:  # ERRORS_WANTED: this run's error pass, on the threads
             fast.sample_errors_on_threads(thetas[first], layout, X, T, E)
             ats[first, FILLED] = n
