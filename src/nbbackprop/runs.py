@@ -83,148 +83,149 @@ def train_runs(
 # --- small networks: every formula on the flat buffers ----------------------------------
 # Layer l's w_ij is theta[w_off[l] + i·n_j + j] and its b_j theta[w_off[l] + n_i·n_j + j];
 # neuron j of neuron layer l is z[n_off[l] + j] (likewise y, δ); layer 0 holds the inputs.
+# One function for the whole epoch, the formulas as sections of it: a helper per formula,
+# even inlined, costs reference counting of its array arguments at every sample, which
+# measured more than the arithmetic of the 8-3-8 encoder's forward pass.
 
 
-@jit(inline="always")
-def forward_flat(theta, sizes, acts, w_off, n_off, X, s, z, y):
-    """``formulas.forward`` of sample X[s]:  z_j = Σ_i w_ij y_i + b_j (z_j from 0, the terms
-    in the order i = 1, 2, …, then b_j),  y_j = f(z_j) (softmax on a softmax layer)."""
-    for i in range(X.shape[1]):
-        y[i] = X[s, i]
-    for l in range(sizes.shape[0] - 1):
-        n_i, n_j, w, below, at = (sizes[l], sizes[l + 1], w_off[l],
-                                  n_off[l], n_off[l + 1])
-        for j in range(n_j):
-            z[at + j] = 0.0
-        for i in range(n_i):
-            y_i = y[below + i]
+@jit
+def small_epoch(theta, sizes, acts, w_off, n_off, loss, X, T, order, velocity, grad, z, y,
+                delta, eta, alpha, batch_size, train_biases, weight_decay):
+    """One epoch of ``training.train_epochs`` for a small data set: the steps on the samples
+    in ``order``, then C = (1/n) Σ_x E_x, which it returns.
+
+    Passes q = 0 … n − 1 train on sample order[q]: the forward pass, the deltas and (online:
+    batch_size 1, no momentum) the step, or (else) the gradient added to ``grad`` and the
+    step at the batch's end. Passes q = n … 2n − 1 measure E of sample q − n, in sample
+    order. Every formula is the reference kernel's, in its order of operations.
+    """
+    n, L = X.shape[0], sizes.shape[0] - 1
+    online = batch_size == 1 and alpha == 0.0
+    out, n_out, out_code = n_off[L], sizes[L], acts[L - 1]
+    total_error = 0.0
+    for q in range(2 * n):
+        training = q < n
+        s = order[q] if training else q - n
+        if training and not online and q % batch_size == 0:
+            grad[:] = 0.0
+        # forward (formulas.forward_layer):  z_j = Σ_i w_ij y_i + b_j  (from 0, i in order,
+        # then b_j),  y_j = f(z_j), or the softmax exp(z_k − max z) / Σ_m exp(z_m − max z)
+        for i in range(X.shape[1]):
+            y[i] = X[s, i]
+        for l in range(L):
+            n_i, n_j, w, below, at = sizes[l], sizes[l + 1], w_off[l], n_off[l], n_off[l + 1]
             for j in range(n_j):
-                z[at + j] += theta[w + i * n_j + j] * y_i
-        code = acts[l]
-        for j in range(n_j):
-            z[at + j] += theta[w + n_i * n_j + j]
-            y[at + j] = f(code, z[at + j])
-        if code == SOFTMAX:  # activations.activate: exp(z_k − max z) / Σ_m exp(z_m − max z)
-            top = z[at]
-            for m in range(1, n_j):
-                top = max(top, z[at + m])
-            total = 0.0
-            for m in range(n_j):
-                y[at + m] = math.exp(z[at + m] - top)
-                total += y[at + m]
-            for k in range(n_j):
-                y[at + k] /= total
-
-
-@jit(inline="always")
-def error_flat(sizes, acts, n_off, loss, T, s, z, y):
-    """``formulas.loss_error`` of sample s after ``forward_flat``: ½ Σ_k (t_k − y_k)², or
-    the cross-entropy from z (``softmax_cross_entropy``, ``sigmoid_cross_entropy``)."""
-    L = sizes.shape[0] - 1
-    out, n_k = n_off[L], sizes[L]
-    e = 0.0
-    if loss == CROSS_ENTROPY:
-        if acts[L - 1] == SOFTMAX:
-            top = z[out]
-            for m in range(1, n_k):
-                top = max(top, z[out + m])
-            total = 0.0
-            for m in range(n_k):
-                total += math.exp(z[out + m] - top)
-            lse = top + math.log(total)
-            for k in range(n_k):
-                e += T[s, k] * (lse - z[out + k])
-            return e
-        for k in range(n_k):
-            e += T[s, k] * softplus(-z[out + k]) + (1.0 - T[s, k]) * softplus(z[out + k])
-        return e
-    for k in range(n_k):
-        e += (T[s, k] - y[out + k]) ** 2
-    return 0.5 * e
-
-
-@jit(inline="always")
-def backward_flat(theta, sizes, acts, w_off, n_off, loss, T, s, z, y, delta):
-    """``formulas.backward``: δ_k of the output (``loss_delta``), then
-    δ_j = f'(z_j) Σ_k δ_k w_jk down the layers, with the weights before the step."""
-    L = sizes.shape[0] - 1
-    out, n_k, code = n_off[L], sizes[L], acts[L - 1]
-    if loss == CROSS_ENTROPY:  # δ_k = y_k − t_k
-        for k in range(n_k):
-            delta[out + k] = y[out + k] - T[s, k]
-    elif code == SOFTMAX:  # δ_k = y_k [(y_k − t_k) − Σ_m (y_m − t_m) y_m]
-        total = 0.0
-        for m in range(n_k):
-            total += (y[out + m] - T[s, m]) * y[out + m]
-        for k in range(n_k):
-            delta[out + k] = y[out + k] * ((y[out + k] - T[s, k]) - total)
-    else:  # δ_k = (y_k − t_k) f'(z_k)
-        for k in range(n_k):
-            delta[out + k] = (y[out + k] - T[s, k]) * fprime(code, z[out + k], y[out + k])
-    for l in range(L - 1, 0, -1):
-        n_j, n_k, w = sizes[l], sizes[l + 1], w_off[l]
-        at, above, code = n_off[l], n_off[l + 1], acts[l - 1]
-        for j in range(n_j):
-            total = 0.0
-            for k in range(n_k):
-                total += delta[above + k] * theta[w + j * n_k + k]
-            delta[at + j] = fprime(code, z[at + j], y[at + j]) * total
-
-
-@jit(inline="always")
-def online_step_flat(theta, sizes, w_off, n_off, y, delta, eta, train_biases, weight_decay):
-    """``formulas.descend_layer`` for every layer:  Δw_ij = −η (δ_j y_i + λ w_ij),
-    Δb_j = −η δ_j; for λ = 0 the fused step of ``fast.online_steps``, −η (δ_j y_i)."""
-    for l in range(sizes.shape[0] - 1):
-        n_i, n_j, w = sizes[l], sizes[l + 1], w_off[l]
-        below, at = n_off[l], n_off[l + 1]
-        for i in range(n_i):
-            y_i = y[below + i]
+                z[at + j] = 0.0
+            for i in range(n_i):
+                y_i = y[below + i]
+                for j in range(n_j):
+                    z[at + j] += theta[w + i * n_j + j] * y_i
+            code = acts[l]
             for j in range(n_j):
-                p = w + i * n_j + j
-                if weight_decay == 0.0:
-                    theta[p] -= eta * (delta[at + j] * y_i)
-                else:
-                    theta[p] -= eta * (delta[at + j] * y_i + weight_decay * theta[p])
-        if train_biases:
-            for j in range(n_j):
-                theta[w + n_i * n_j + j] -= eta * delta[at + j]
-
-
-@jit(inline="always")
-def add_gradient_flat(sizes, w_off, n_off, y, delta, grad):
-    """``formulas.accumulate_gradient`` for every layer:  ∂E/∂w_ij += δ_j y_i,
-    ∂E/∂b_j += δ_j."""
-    for l in range(sizes.shape[0] - 1):
-        n_i, n_j, w = sizes[l], sizes[l + 1], w_off[l]
-        below, at = n_off[l], n_off[l + 1]
-        for i in range(n_i):
-            y_i = y[below + i]
-            for j in range(n_j):
-                grad[w + i * n_j + j] += delta[at + j] * y_i
-        for j in range(n_j):
-            grad[w + n_i * n_j + j] += delta[at + j]
-
-
-@jit(inline="always")
-def batch_step_flat(theta, sizes, w_off, grad, velocity, eta, alpha, m, train_biases,
-                    weight_decay):
-    """``formulas.descend``: the step with the batch's mean gradient g (+ λ w_ij for the
-    weights): θ ← θ − η g, or with momentum v ← α v − η g, θ ← θ + v."""
-    one_over_m, exact = 1.0 / m, m & (m - 1) == 0
-    for l in range(sizes.shape[0] - 1):
-        start = w_off[l]
-        weights_end = start + sizes[l] * sizes[l + 1]
-        stop = weights_end + sizes[l + 1] if train_biases else weights_end
-        for p in range(start, stop):
-            g = grad[p] * one_over_m if exact else grad[p] / m
-            if p < weights_end:
-                g = g + weight_decay * theta[p]
-            if alpha == 0.0:
-                theta[p] -= eta * g
+                z[at + j] += theta[w + n_i * n_j + j]
+                y[at + j] = f(code, z[at + j])
+            if code == SOFTMAX:
+                top = z[at]
+                for m in range(1, n_j):
+                    top = max(top, z[at + m])
+                total = 0.0
+                for m in range(n_j):
+                    y[at + m] = math.exp(z[at + m] - top)
+                    total += y[at + m]
+                for k in range(n_j):
+                    y[at + k] /= total
+        if not training:
+            # E (formulas.loss_error): ½ Σ_k (t_k − y_k)², or the cross-entropy from z
+            # (softmax_cross_entropy, sigmoid_cross_entropy); C sums them in sample order
+            e = 0.0
+            if loss == CROSS_ENTROPY and out_code == SOFTMAX:
+                top = z[out]
+                for m in range(1, n_out):
+                    top = max(top, z[out + m])
+                total = 0.0
+                for m in range(n_out):
+                    total += math.exp(z[out + m] - top)
+                lse = top + math.log(total)
+                for k in range(n_out):
+                    e += T[s, k] * (lse - z[out + k])
+            elif loss == CROSS_ENTROPY:
+                for k in range(n_out):
+                    e += T[s, k] * softplus(-z[out + k]) + (1.0 - T[s, k]) * softplus(z[out + k])
             else:
-                velocity[p] = alpha * velocity[p] - eta * g
-                theta[p] += velocity[p]
+                for k in range(n_out):
+                    e += (T[s, k] - y[out + k]) ** 2
+                e = 0.5 * e
+            total_error += e
+            continue
+        # output delta (formulas.loss_delta): y_k − t_k for the cross-entropy; through the
+        # softmax Jacobian y_k [(y_k − t_k) − Σ_m (y_m − t_m) y_m]; else (y_k − t_k) f'(z_k)
+        if loss == CROSS_ENTROPY:
+            for k in range(n_out):
+                delta[out + k] = y[out + k] - T[s, k]
+        elif out_code == SOFTMAX:
+            total = 0.0
+            for m in range(n_out):
+                total += (y[out + m] - T[s, m]) * y[out + m]
+            for k in range(n_out):
+                delta[out + k] = y[out + k] * ((y[out + k] - T[s, k]) - total)
+        else:
+            for k in range(n_out):
+                delta[out + k] = (y[out + k] - T[s, k]) * fprime(out_code, z[out + k],
+                                                                 y[out + k])
+        # hidden deltas (formulas.hidden_delta):  δ_j = f'(z_j) Σ_k δ_k w_jk, with the
+        # weights before this step
+        for l in range(L - 1, 0, -1):
+            n_j, n_k, w = sizes[l], sizes[l + 1], w_off[l]
+            at, above, code = n_off[l], n_off[l + 1], acts[l - 1]
+            for j in range(n_j):
+                total = 0.0
+                for k in range(n_k):
+                    total += delta[above + k] * theta[w + j * n_k + k]
+                delta[at + j] = fprime(code, z[at + j], y[at + j]) * total
+        for l in range(L):
+            n_i, n_j, w, below, at = sizes[l], sizes[l + 1], w_off[l], n_off[l], n_off[l + 1]
+            if online:
+                # the online step (formulas.descend_layer):  Δw_ij = −η (δ_j y_i + λ w_ij),
+                # Δb_j = −η δ_j; for λ = 0 fast.online_steps' −η (δ_j y_i)
+                for i in range(n_i):
+                    y_i = y[below + i]
+                    for j in range(n_j):
+                        p = w + i * n_j + j
+                        if weight_decay == 0.0:
+                            theta[p] -= eta * (delta[at + j] * y_i)
+                        else:
+                            theta[p] -= eta * (delta[at + j] * y_i + weight_decay * theta[p])
+                if train_biases:
+                    for j in range(n_j):
+                        theta[w + n_i * n_j + j] -= eta * delta[at + j]
+            else:
+                # the batch's gradient (formulas.accumulate_gradient):  ∂E/∂w_ij += δ_j y_i,
+                # ∂E/∂b_j += δ_j
+                for i in range(n_i):
+                    y_i = y[below + i]
+                    for j in range(n_j):
+                        grad[w + i * n_j + j] += delta[at + j] * y_i
+                for j in range(n_j):
+                    grad[w + n_i * n_j + j] += delta[at + j]
+        if online or (q + 1) % batch_size != 0 and q + 1 != n:
+            continue
+        # the batch's step (formulas.descend): g = (1/m) Σ_x ∂E_x/∂θ (+ λ w_ij for the
+        # weights); θ ← θ − η g, or with momentum v ← α v − η g, θ ← θ + v
+        m = q % batch_size + 1
+        one_over_m, exact = 1.0 / m, m & (m - 1) == 0
+        for l in range(L):
+            start = w_off[l]
+            weights_end = start + sizes[l] * sizes[l + 1]
+            for p in range(start, weights_end + sizes[l + 1] if train_biases else weights_end):
+                g = grad[p] * one_over_m if exact else grad[p] / m
+                if p < weights_end:
+                    g = g + weight_decay * theta[p]
+                if alpha == 0.0:
+                    theta[p] -= eta * g
+                else:
+                    velocity[p] = alpha * velocity[p] - eta * g
+                    theta[p] += velocity[p]
+    return total_error / n
 
 
 @jit(inline="always")
@@ -245,9 +246,8 @@ def train_small_runs(
 ):  # fmt: skip
     """Train every run r (``thetas[r]``, ``orders[r]``, ``rngs[r]``, ``velocities[r]``) for
     up to ``epochs`` epochs as ``training.train_epochs`` does: an epoch shuffles the order
-    (if asked), takes the steps (online: ``online_step_flat`` after each sample; else
-    ``batch_step_flat`` after each batch), then measures C = (1/n) Σ_x E_x into
-    ``errors[r, e]``; a diverged epoch (C not finite, C > EXPLOSION_FACTOR · max(best C,
+    (if asked), takes the steps and measures C = (1/n) Σ_x E_x into ``errors[r, e]``
+    (``small_epoch``); a diverged epoch (C not finite, C > EXPLOSION_FACTOR · max(best C,
     error_scale), or a parameter not finite) is undone. ``done[r]``: epochs completed;
     ``reasons[r]``: RAN_ALL_EPOCHS, REACHED_TARGET or DIVERGED."""
     sizes, acts, w_off, n_off, loss = layout  # once: each access of a field costs
@@ -256,7 +256,6 @@ def train_small_runs(
     grad = np.zeros(thetas.shape[1])
     before = (np.empty(thetas.shape[1]), np.empty(thetas.shape[1]), np.empty(n, np.int64),
               np.empty(1, np.uint64))
-    online = batch_size == 1 and alpha == 0.0
     for r in range(thetas.shape[0]):
         theta, order, rng, velocity = thetas[r], orders[r], rngs[r], velocities[r]
         best, reasons[r], done[r] = np.inf, RAN_ALL_EPOCHS, 0
@@ -264,27 +263,9 @@ def train_small_runs(
             copy_into(before, (theta, velocity, order, rng))
             if do_shuffle:
                 shuffle(order, rng)
-            for first in range(0, n, batch_size):
-                last = min(first + batch_size, n)
-                if not online:
-                    grad[:] = 0.0
-                for s in range(first, last):
-                    forward_flat(theta, sizes, acts, w_off, n_off, X, order[s], z, y)
-                    backward_flat(theta, sizes, acts, w_off, n_off, loss, T, order[s], z, y,
-                                  delta)
-                    if online:
-                        online_step_flat(theta, sizes, w_off, n_off, y, delta, eta,
-                                         train_biases, weight_decay)
-                    else:
-                        add_gradient_flat(sizes, w_off, n_off, y, delta, grad)
-                if not online:
-                    batch_step_flat(theta, sizes, w_off, grad, velocity, eta, alpha,
-                                    last - first, train_biases, weight_decay)
-            total = 0.0
-            for s in range(n):
-                forward_flat(theta, sizes, acts, w_off, n_off, X, s, z, y)
-                total += error_flat(sizes, acts, n_off, loss, T, s, z, y)
-            error = total / n
+            error = small_epoch(theta, sizes, acts, w_off, n_off, loss, X, T, order, velocity,
+                                grad, z, y, delta, eta, alpha, batch_size, train_biases,
+                                weight_decay)
             errors[r, e] = error
             if not (math.isfinite(error) and error <= EXPLOSION_FACTOR * max(best, error_scale)
                     and all_finite(theta)):
