@@ -413,12 +413,14 @@ class Sweep:
         return _needs("pandas", "pandas").DataFrame(self.table)
 
     def __str__(self):
-        heads = [*self.names, "success", "95 % interval", "median epochs", "diverged"]
+        failures = ("plateau", "saturated", "stopped", "diverged")
+        heads = [*self.names, "success", "95 % interval", "median epochs", *failures]
         rows = [[*(_shown(row[name]) for name in self.names),
                  f"{100 * row['success_rate']:.1f} %",
                  f"{100 * row['low']:.1f}–{100 * row['high']:.1f} %",
                  "–" if math.isnan(row["median_epochs"]) else f"{row['median_epochs']:.0f}",
-                 f"{100 * row['divergence_rate']:.1f} %"] for row in self.table]
+                 *(f"{100 * row[name] / row['runs']:.1f} %" for name in failures)]
+                for row in self.table]
         return _format_table(heads, rows)
 
     def __repr__(self):
