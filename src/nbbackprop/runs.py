@@ -114,16 +114,14 @@ def small_epoch(theta, sizes, acts, w_off, n_off, loss, X, T, order, velocity, g
             y[i] = X[s, i]
         for l in range(L):
             n_i, n_j, w, below, at = sizes[l], sizes[l + 1], w_off[l], n_off[l], n_off[l + 1]
-            for j in range(n_j):
-                z[at + j] = 0.0
-            for i in range(n_i):
-                y_i = y[below + i]
-                for j in range(n_j):
-                    z[at + j] += theta[w + i * n_j + j] * y_i
             code = acts[l]
-            for j in range(n_j):
-                z[at + j] += theta[w + n_i * n_j + j]
-                y[at + j] = f(code, z[at + j])
+            for j in range(n_j):  # z_j in a register: the same sum, fewer loads and stores
+                z_j = 0.0
+                for i in range(n_i):
+                    z_j += theta[w + i * n_j + j] * y[below + i]
+                z_j += theta[w + n_i * n_j + j]
+                z[at + j] = z_j
+                y[at + j] = f(code, z_j)
             if code == SOFTMAX:
                 top = z[at]
                 for m in range(1, n_j):
