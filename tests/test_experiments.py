@@ -140,12 +140,14 @@ def test_results_do_not_depend_on_the_chunking(n, chunk_size, seed):
     assert np.array_equal(longer.final_errors[:n], whole.final_errors)
 
 
-def test_results_do_not_depend_on_the_number_of_processes():
+@settings(max_examples=4)  # a pool of processes, started once and reused
+@given(n_jobs=st.sampled_from([2, -1, None]), chunk_size=st.sampled_from([None, 1, 3, 10]))
+def test_results_do_not_depend_on_the_number_of_processes(n_jobs, chunk_size):
     pytest.importorskip("joblib")
     X, T = XOR
     args = dict(n=10, seed=2, max_epochs=300, target_error=0.05, eta=3.0)
     local = ex.restarts([2, 2, 1], X, T, **args)
-    pooled = ex.restarts([2, 2, 1], X, T, n_jobs=2, chunk_size=3, **args)
+    pooled = ex.restarts([2, 2, 1], X, T, n_jobs=n_jobs, chunk_size=chunk_size, **args)
     for name in ("seeds", "outcomes", "epochs", "final_errors"):
         assert np.array_equal(getattr(local, name), getattr(pooled, name)), name
 
@@ -271,6 +273,13 @@ def test_sweep_points_are_restarts_with_the_same_seeds():
     assert (row["low"], row["high"]) == sw.results[3].interval
     text = str(sw).splitlines()
     assert text[0].split()[:2] == ["eta", "sizes"] and len(text) == 5
+
+
+def test_a_grid_of_numpy_values_is_a_grid_of_their_floats():
+    X, T = XOR
+    sw = ex.sweep([2, 2, 1], X, T, grid={"eta": np.array([0.5, 2.0])}, repeats=2, max_epochs=50)
+    assert [p["eta"] for p in sw.points] == [0.5, 2.0]
+    assert type(sw.points[0]["eta"]) is float
 
 
 def test_sweep_to_dataframe():

@@ -77,8 +77,8 @@ def _n_jobs(value, name):
 
 
 EXPERIMENT_PARAMETERS = {
-    "n": check.Integer(minimum=1),
-    "repeats": check.Integer(minimum=1),
+    "n": check.Integer(minimum=1, maximum=10**8),  # 25 bytes of results per run
+    "repeats": check.Integer(minimum=1, maximum=10**8),
     "seed": check.Integer(minimum=0),
     "target_error": check.Real("a finite float ≥ 0", lambda v: v >= 0),
     "max_epochs": check.Integer(minimum=1),
@@ -86,7 +86,7 @@ EXPERIMENT_PARAMETERS = {
     "n_jobs": lambda value, name, limits: _n_jobs(value, name),
     "chunk_size": check.Optional(check.Integer(minimum=1)),
     "progress": check.Flag(),
-    "steps": check.Integer(minimum=1),
+    "steps": check.Integer(minimum=1, maximum=10**6),
     "eta_min": check.Real("a positive finite float", lambda v: v > 0),
     "eta_max": check.Real("a positive finite float", lambda v: v > 0),
     "init": NETWORK_PARAMETERS["init"],
@@ -139,6 +139,7 @@ def _spec(sizes, activation, X, T, target_error, max_epochs, options, caller):
     network = {name: options[name] for name in NETWORK_OPTIONS if name in options}
     template = Network(sizes, activation, seed=0, **network)
     X, T = template.check_data(X, T)
+    template.error(X, T)  # data so large that C overflows: refused here, naming X and T
     fit = {**_FIT_DEFAULTS, **{name: options[name] for name in FIT_OPTIONS if name in options}}
     if callable(fit["eta"]):
         raise InvalidType(f"eta must be a positive finite float in {caller} (a schedule is "
@@ -158,9 +159,12 @@ def _spec(sizes, activation, X, T, target_error, max_epochs, options, caller):
 def _saturated(theta, layout, X):
     """Whether some hidden or output unit has f'(z) < SATURATION · max f' on every sample
     (a forward pass in NumPy: a diagnosis, not training arithmetic)."""
-    ws, bs = split(layout, theta)
-    y = X
-    for w, b, code in zip(ws, bs, layout.acts):
+    with np.errstate(over="ignore", invalid="ignore"):  # exp(−z) = inf is σ(z) = 0, saturated
+        return _any_unit_saturated(*split(layout, theta), layout.acts, X)
+
+
+def _any_unit_saturated(ws, bs, acts, y):
+    for w, b, code in zip(ws, bs, acts):
         z = y @ w + b
         if code == SIGMOID:
             y = 1.0 / (1.0 + np.exp(-z))
@@ -215,6 +219,8 @@ def _run_chunk(spec, X, T, seed, start, stop):
         for r in range(len(part)):
             e, theta = int(done.epochs[r]), done.thetas[r]
             initial_error = float(mean_error(initial[r], layout, X, T))
+            check.finite_result(initial_error, f"the error C of run {start + first + r}'s "
+                                "starting weights", X=X, T=T, net=nets[r])
             epochs[first + r] = e
             final[first + r] = done.errors[r, e - 1] if e else initial_error
             outcome[first + r] = _outcome(
@@ -441,8 +447,9 @@ def _format_table(heads, rows):
 
 def sweep(sizes, X, T, grid, repeats=50, seed=0, target_error=0.01, max_epochs=5000,
           activation="sigmoid", n_jobs=1, *, chunk_size=None, progress=False, **fit_kwargs):
-    """``restarts(n=repeats)`` at every point of ``grid`` (a dict: setting name → list of
-    values, any of GRID_NAMES), the points in ``itertools.product`` order; a ``Sweep``.
+    """``restarts(n=repeats)`` at every point of ``grid`` (a dict: setting name → list, or
+    1-D array, of values, any of GRID_NAMES), the points in ``itertools.product`` order;
+    a ``Sweep``.
 
     Every point uses the same run seeds (seed, 0) … (seed, repeats − 1), so two points
     that differ only in η start from the same weights: a paired comparison. All points'
@@ -454,6 +461,8 @@ def sweep(sizes, X, T, grid, repeats=50, seed=0, target_error=0.01, max_epochs=5
     if not isinstance(grid, dict) or not grid:
         raise InvalidType(f"grid must be a non-empty dict of setting name → list of values, "
                           f"got {check.shown(grid)}")
+    grid = {name: values.tolist() if isinstance(values, np.ndarray) and values.ndim == 1
+            else values for name, values in grid.items()}  # e.g. np.geomspace(0.1, 10, 5)
     for name, values in grid.items():
         if name not in GRID_NAMES:
             raise InvalidValue(f"grid may vary {', '.join(GRID_NAMES)}, got {name!r}")
@@ -518,9 +527,19 @@ def gradient_profile(sizes, activation, X, T, seed=0, init="auto", n=20):
     X, T = template.check_data(X, T)
     norms = np.empty((n, len(template.sizes) - 1))
     for r, s in enumerate(run_seeds(seed, 0, n)):
-        gw, _ = Network(sizes, activation, init=init, seed=int(s)).gradient(X, T)
-        norms[r] = [np.sqrt(np.sum(g * g)) for g in gw]
+        net = Network(sizes, activation, init=init, seed=int(s))
+        norms[r] = [_norm(g) for g in net.gradient(X, T)[0]]
+        check.finite_result(norms[r], f"‖∂C/∂w‖ of network {r}", X=X, T=T, net=net)
     return GradientProfile(template.sizes, activation, init, norms)
+
+
+def _norm(g):
+    """The Frobenius norm √(Σ g²), scaled by the largest |g| so that no square overflows."""
+    top = float(np.max(np.abs(g)))
+    if top == 0.0:
+        return 0.0
+    with np.errstate(over="ignore"):
+        return top * float(np.sqrt(np.sum((g / top) ** 2)))
 
 
 @dataclasses.dataclass(repr=False)
