@@ -43,6 +43,8 @@ def all_finite(result):
         return all(all_finite(r) for r in result)
     if dataclasses.is_dataclass(result):  # a Trace and its LayerTraces
         return all(all_finite(getattr(result, f.name)) for f in dataclasses.fields(result))
+    if isinstance(result, np.ndarray) and result.dtype.kind not in "biufc":
+        return True  # names (an experiment's outcomes), not numbers
     if isinstance(result, (float, np.ndarray)):
         return bool(np.isfinite(result).all())
     return True

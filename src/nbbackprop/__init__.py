@@ -6,7 +6,7 @@ loop in ``nbbackprop.formulas``; ``Network`` is the Python shell around them.
 
 from importlib.metadata import PackageNotFoundError, version
 
-from . import datasets, schedules
+from . import datasets, experiments, schedules
 from .activations import ACTIVATIONS, LOSSES, OUTPUT_ACTIVATIONS
 from .datasets import one_hot, xor
 from .exceptions import (
@@ -34,4 +34,4 @@ __all__ = ["ACTIVATIONS", "History", "Network", "TrainingDiverged", "load", "xor
            "NonFiniteResult", "TrainingInterrupted", "GradcheckError", "GradcheckReport",
            "check_function", "compare_gradients", "gradcheck", "InputError", "InvalidType",
            "InvalidValue", "one_hot", "LOSSES", "OUTPUT_ACTIVATIONS",
-           "datasets", "schedules", "EpochInfo"]
+           "datasets", "experiments", "schedules", "EpochInfo"]

@@ -1,0 +1,80 @@
+"""Many training runs: one compiled call (``nb.experiments``' driver) against a Python loop
+over ``Network(...).fit`` on the same runs, on one core.
+
+    python scripts/bench_experiments.py [--runs R] [--epochs E]
+
+For XOR 2-2-1 and the 8-3-8 encoder (sigmoid, online SGD, η as stated): R runs seeded
+as ``nb.experiments.restarts`` seeds them, each trained to the target error or E epochs.
+Both sides build the networks from the same seeds; the script checks that every run's
+weights, errors, epoch count and stop reason are the same bits, then prints runs per
+second on one core and the ratio (best of three of each, interleaved).
+"""
+
+import argparse
+import os
+import time
+
+os.environ.setdefault("NUMBA_NUM_THREADS", "1")  # one core: the figure is per core
+
+import numpy as np  # noqa: E402
+
+import nbbackprop as nb  # noqa: E402
+from nbbackprop import experiments, runs  # noqa: E402
+
+PROBLEMS = {  # name: (sizes, X, T, eta, target error)
+    "XOR 2-2-1": ((2, 2, 1), *nb.xor(), 0.5, 0.01),
+    "encoder 8-3-8": ((8, 3, 8), np.eye(8), np.eye(8), 0.5, 0.01),
+}
+
+
+def python_loop(sizes, X, T, seeds, epochs, eta, target):
+    nets, histories = [], []
+    for s in seeds:
+        net = nb.Network(sizes, seed=int(s))
+        histories.append(net.fit(X, T, epochs=epochs, eta=eta, seed=int(s),
+                                 target_error=target, on_divergence="stop"))
+        nets.append(net)
+    return nets, histories
+
+
+def one_call(sizes, X, T, seeds, epochs, eta, target):
+    initial = np.array([nb.Network(sizes, seed=int(s)).parameters for s in seeds])
+    return runs.train_many(nb.Network(sizes).layout, X, T, initial, seeds, epochs=epochs,
+                           eta=eta, target_error=target)
+
+
+def same(done, nets, histories):
+    return all(np.array_equal(done.thetas[r], net.parameters)
+               and done.epochs[r] == h.epochs and done.stop_reasons[r] == h.stop_reason
+               and np.array_equal(done.errors[r, : h.epochs], h.errors)
+               for r, (net, h) in enumerate(zip(nets, histories)))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", type=int, default=100)
+    parser.add_argument("--epochs", type=int, default=5000)
+    args = parser.parse_args()
+    print(f"{args.runs} runs each, up to {args.epochs} epochs, one core")
+    print(f"  {'problem':<15}{'mean epochs':>12}{'loop runs/s':>13}{'one call runs/s':>17}"
+          f"{'ratio':>8}  same bits")
+    for name, (sizes, X, T, eta, target) in PROBLEMS.items():
+        seeds = experiments.run_seeds(0, 0, args.runs)
+        call = (sizes, X, T, seeds, args.epochs, eta, target)
+        python_loop(*call[:3], seeds[:2], *call[4:])  # compile and warm both
+        one_call(*call[:3], seeds[:2], *call[4:])
+        loop_times, call_times = [], []
+        for _ in range(3):
+            tic = time.perf_counter()
+            nets, histories = python_loop(*call)
+            loop_times.append(time.perf_counter() - tic)
+            tic = time.perf_counter()
+            done = one_call(*call)
+            call_times.append(time.perf_counter() - tic)
+        loop_rate, call_rate = args.runs / min(loop_times), args.runs / min(call_times)
+        print(f"  {name:<15}{np.mean(done.epochs):>12.0f}{loop_rate:>13.1f}{call_rate:>17.1f}"
+              f"{call_rate / loop_rate:>7.1f}×  {same(done, nets, histories)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,330 @@
+"""Many independent training runs of one architecture in one compiled call.
+
+A restart of XOR is a few thousand 4-sample epochs. ``train_many`` trains a whole batch
+of networks that share a ``Layout`` and the data, each with its own parameters, sample
+order, shuffle stream, velocity and stopping, in one compiled call; row r of every
+per-run array is run r's state. Two drivers:
+
+- ``train_small_runs`` (small data: every data set whose error pass ``fit`` keeps on one
+  thread): the epoch of ``training.train_epochs``, written for networks of a few neurons.
+  For them the cost of a step is not the arithmetic but the kernels' calls and array views
+  (a view costs reference counting: for XOR 2-2-1 over 90 % of ``fit``'s time per epoch).
+  Here every formula is a loop over the flat buffers, indexed through the ``Layout``
+  offsets, inlined, with no view per sample. The arithmetic is the reference kernels',
+  operation for operation and in the same order (``formulas.forward_layer``,
+  ``loss_delta``, ``hidden_delta``, ``descend_layer`` and ``descend``; the epoch's error
+  summed in sample order), so the numbers are the same bits.
+- ``train_runs`` (large data): ``training.train_epochs`` once per run, with an unlimited
+  budget, returning to Python when the error pass wants the threads.
+
+Either way the result of run r is, bit for bit, what
+
+    net = Network(sizes, ..., seed=s_r)
+    net.fit(X, T, epochs, eta, ..., seed=s_r, target_error=..., on_divergence="stop")
+
+leaves in ``net`` and its ``History`` (tests/test_runs.py proves it).
+"""
+
+import dataclasses
+import math
+
+import numpy as np
+
+from . import fast
+from ._jit import jit
+from .activations import CROSS_ENTROPY, SOFTMAX, f, fprime
+from .formulas import softplus
+from .training import (
+    DIVERGED,
+    EPOCHS_DONE,
+    ERRORS_WANTED,
+    EXPLOSION_FACTOR,
+    FILLED,
+    RAN_ALL_EPOCHS,
+    REACHED_TARGET,
+    all_finite,
+    shuffle,
+    train_epochs,
+)
+
+# train_epochs pauses after this many samples; larger than any run can take.
+_UNLIMITED = 2**62
+# Network.fit's stop reasons, by train_epochs' return codes.
+STOP_REASONS = {REACHED_TARGET: "target_error", DIVERGED: "diverged"}
+
+
+@jit
+def train_runs(
+    thetas, layout, X, T, orders, rngs, do_shuffle, epochs, etas, alpha, velocities,
+    batch_size, train_biases, weight_decay, target_error, error_scale, errors, before, ats,
+    sums, reasons, E, first,
+):  # fmt: skip
+    """``train_epochs`` for the runs r = first, first + 1, …: run r trains ``thetas[r]``
+    with its own ``orders[r]``, ``rngs[r]``, ``velocities[r]``, ``errors[r]``, ``ats[r]``
+    and ``sums[r]``, and its reason to stop goes to ``reasons[r]``.
+
+    Returns the number of runs finished. When a run's error pass asks for the threads
+    (ERRORS_WANTED, large data sets only) it returns that run's index with its state kept
+    (``before`` holds the state from the start of its epoch): the caller fills E and sets
+    ``ats[r, FILLED]``, then calls again from r.
+    """
+    for r in range(first, thetas.shape[0]):
+        reason = train_epochs(
+            thetas[r], layout, X, T, orders[r], rngs[r], do_shuffle, epochs, etas, alpha,
+            velocities[r], batch_size, train_biases, weight_decay, target_error, error_scale,
+            errors[r], before, ats[r], sums[r], E, _UNLIMITED,
+        )  # fmt: skip
+        if reason == ERRORS_WANTED:
+            return r
+        reasons[r] = reason
+    return thetas.shape[0]
+
+
+# --- small networks: every formula on the flat buffers ----------------------------------
+# Layer l's w_ij is theta[w_off[l] + i·n_j + j] and its b_j theta[w_off[l] + n_i·n_j + j];
+# neuron j of neuron layer l is z[n_off[l] + j] (likewise y, δ); layer 0 holds the inputs.
+# One function for the whole epoch, the formulas as sections of it: a helper per formula,
+# even inlined, costs reference counting of its array arguments at every sample, which
+# measured more than the arithmetic of the 8-3-8 encoder's forward pass.
+
+
+@jit
+def small_epoch(theta, sizes, acts, w_off, n_off, loss, X, T, order, velocity, grad, z, y,
+                delta, eta, alpha, batch_size, train_biases, weight_decay):
+    """One epoch of ``training.train_epochs`` for a small data set: the steps on the samples
+    in ``order``, then C = (1/n) Σ_x E_x, which it returns.
+
+    Passes q = 0 … n − 1 train on sample order[q]: the forward pass, the deltas and (online:
+    batch_size 1, no momentum) the step, or (else) the gradient added to ``grad`` and the
+    step at the batch's end. Passes q = n … 2n − 1 measure E of sample q − n, in sample
+    order. Every formula is the reference kernel's, in its order of operations.
+    """
+    n, L = X.shape[0], sizes.shape[0] - 1
+    online = batch_size == 1 and alpha == 0.0
+    out, n_out, out_code = n_off[L], sizes[L], acts[L - 1]
+    total_error = 0.0
+    for q in range(2 * n):
+        training = q < n
+        s = order[q] if training else q - n
+        if training and not online and q % batch_size == 0:
+            grad[:] = 0.0
+        # forward (formulas.forward_layer):  z_j = Σ_i w_ij y_i + b_j  (from 0, i in order,
+        # then b_j),  y_j = f(z_j), or the softmax exp(z_k − max z) / Σ_m exp(z_m − max z)
+        for i in range(X.shape[1]):
+            y[i] = X[s, i]
+        for l in range(L):
+            n_i, n_j, w, below, at = sizes[l], sizes[l + 1], w_off[l], n_off[l], n_off[l + 1]
+            code = acts[l]
+            for j in range(n_j):  # z_j in a register: the same sum, fewer loads and stores
+                z_j = 0.0
+                for i in range(n_i):
+                    z_j += theta[w + i * n_j + j] * y[below + i]
+                z_j += theta[w + n_i * n_j + j]
+                z[at + j] = z_j
+                y[at + j] = f(code, z_j)
+            if code == SOFTMAX:
+                top = z[at]
+                for m in range(1, n_j):
+                    top = max(top, z[at + m])
+                total = 0.0
+                for m in range(n_j):
+                    y[at + m] = math.exp(z[at + m] - top)
+                    total += y[at + m]
+                for k in range(n_j):
+                    y[at + k] /= total
+        if not training:
+            # E (formulas.loss_error): ½ Σ_k (t_k − y_k)², or the cross-entropy from z
+            # (softmax_cross_entropy, sigmoid_cross_entropy); C sums them in sample order
+            e = 0.0
+            if loss == CROSS_ENTROPY and out_code == SOFTMAX:
+                top = z[out]
+                for m in range(1, n_out):
+                    top = max(top, z[out + m])
+                total = 0.0
+                for m in range(n_out):
+                    total += math.exp(z[out + m] - top)
+                lse = top + math.log(total)
+                for k in range(n_out):
+                    e += T[s, k] * (lse - z[out + k])
+            elif loss == CROSS_ENTROPY:
+                for k in range(n_out):
+                    e += T[s, k] * softplus(-z[out + k]) + (1.0 - T[s, k]) * softplus(z[out + k])
+            else:
+                for k in range(n_out):
+                    e += (T[s, k] - y[out + k]) ** 2
+                e = 0.5 * e
+            total_error += e
+            continue
+        # output delta (formulas.loss_delta): y_k − t_k for the cross-entropy; through the
+        # softmax Jacobian y_k [(y_k − t_k) − Σ_m (y_m − t_m) y_m]; else (y_k − t_k) f'(z_k)
+        if loss == CROSS_ENTROPY:
+            for k in range(n_out):
+                delta[out + k] = y[out + k] - T[s, k]
+        elif out_code == SOFTMAX:
+            total = 0.0
+            for m in range(n_out):
+                total += (y[out + m] - T[s, m]) * y[out + m]
+            for k in range(n_out):
+                delta[out + k] = y[out + k] * ((y[out + k] - T[s, k]) - total)
+        else:
+            for k in range(n_out):
+                delta[out + k] = (y[out + k] - T[s, k]) * fprime(out_code, z[out + k],
+                                                                 y[out + k])
+        # hidden deltas (formulas.hidden_delta):  δ_j = f'(z_j) Σ_k δ_k w_jk, with the
+        # weights before this step
+        for l in range(L - 1, 0, -1):
+            n_j, n_k, w = sizes[l], sizes[l + 1], w_off[l]
+            at, above, code = n_off[l], n_off[l + 1], acts[l - 1]
+            for j in range(n_j):
+                total = 0.0
+                for k in range(n_k):
+                    total += delta[above + k] * theta[w + j * n_k + k]
+                delta[at + j] = fprime(code, z[at + j], y[at + j]) * total
+        for l in range(L):
+            n_i, n_j, w, below, at = sizes[l], sizes[l + 1], w_off[l], n_off[l], n_off[l + 1]
+            if online:
+                # the online step (formulas.descend_layer):  Δw_ij = −η (δ_j y_i + λ w_ij),
+                # Δb_j = −η δ_j; for λ = 0 fast.online_steps' −η (δ_j y_i)
+                for i in range(n_i):
+                    y_i = y[below + i]
+                    for j in range(n_j):
+                        p = w + i * n_j + j
+                        if weight_decay == 0.0:
+                            theta[p] -= eta * (delta[at + j] * y_i)
+                        else:
+                            theta[p] -= eta * (delta[at + j] * y_i + weight_decay * theta[p])
+                if train_biases:
+                    for j in range(n_j):
+                        theta[w + n_i * n_j + j] -= eta * delta[at + j]
+            else:
+                # the batch's gradient (formulas.accumulate_gradient):  ∂E/∂w_ij += δ_j y_i,
+                # ∂E/∂b_j += δ_j
+                for i in range(n_i):
+                    y_i = y[below + i]
+                    for j in range(n_j):
+                        grad[w + i * n_j + j] += delta[at + j] * y_i
+                for j in range(n_j):
+                    grad[w + n_i * n_j + j] += delta[at + j]
+        if online or (q + 1) % batch_size != 0 and q + 1 != n:
+            continue
+        # the batch's step (formulas.descend): g = (1/m) Σ_x ∂E_x/∂θ (+ λ w_ij for the
+        # weights); θ ← θ − η g, or with momentum v ← α v − η g, θ ← θ + v
+        m = q % batch_size + 1
+        one_over_m, exact = 1.0 / m, m & (m - 1) == 0
+        for l in range(L):
+            start = w_off[l]
+            weights_end = start + sizes[l] * sizes[l + 1]
+            for p in range(start, weights_end + sizes[l + 1] if train_biases else weights_end):
+                g = grad[p] * one_over_m if exact else grad[p] / m
+                if p < weights_end:
+                    g = g + weight_decay * theta[p]
+                if alpha == 0.0:
+                    theta[p] -= eta * g
+                else:
+                    velocity[p] = alpha * velocity[p] - eta * g
+                    theta[p] += velocity[p]
+    return total_error / n
+
+
+@jit(inline="always")
+def copy_into(targets, sources):
+    """``training.copy_state`` as element loops (no slice views)."""
+    for p in range(sources[0].shape[0]):
+        targets[0][p] = sources[0][p]
+        targets[1][p] = sources[1][p]
+    for s in range(sources[2].shape[0]):
+        targets[2][s] = sources[2][s]
+    targets[3][0] = sources[3][0]
+
+
+@jit
+def train_small_runs(
+    thetas, layout, X, T, orders, rngs, do_shuffle, epochs, eta, alpha, velocities,
+    batch_size, train_biases, weight_decay, target_error, error_scale, errors, done, reasons,
+):  # fmt: skip
+    """Train every run r (``thetas[r]``, ``orders[r]``, ``rngs[r]``, ``velocities[r]``) for
+    up to ``epochs`` epochs as ``training.train_epochs`` does: an epoch shuffles the order
+    (if asked), takes the steps and measures C = (1/n) Σ_x E_x into ``errors[r, e]``
+    (``small_epoch``); a diverged epoch (C not finite, C > EXPLOSION_FACTOR · max(best C,
+    error_scale), or a parameter not finite) is undone. ``done[r]``: epochs completed;
+    ``reasons[r]``: RAN_ALL_EPOCHS, REACHED_TARGET or DIVERGED."""
+    sizes, acts, w_off, n_off, loss = layout  # once: each access of a field costs
+    n, size = X.shape[0], n_off[-1] + sizes[-1]
+    z, y, delta = np.zeros(size), np.zeros(size), np.zeros(size)
+    grad = np.zeros(thetas.shape[1])
+    before = (np.empty(thetas.shape[1]), np.empty(thetas.shape[1]), np.empty(n, np.int64),
+              np.empty(1, np.uint64))
+    for r in range(thetas.shape[0]):
+        theta, order, rng, velocity = thetas[r], orders[r], rngs[r], velocities[r]
+        best, reasons[r], done[r] = np.inf, RAN_ALL_EPOCHS, 0
+        for e in range(epochs):
+            copy_into(before, (theta, velocity, order, rng))
+            if do_shuffle:
+                shuffle(order, rng)
+            error = small_epoch(theta, sizes, acts, w_off, n_off, loss, X, T, order, velocity,
+                                grad, z, y, delta, eta, alpha, batch_size, train_biases,
+                                weight_decay)
+            errors[r, e] = error
+            if not (math.isfinite(error) and error <= EXPLOSION_FACTOR * max(best, error_scale)
+                    and all_finite(theta)):
+                copy_into((theta, velocity, order, rng), before)
+                reasons[r] = DIVERGED
+                break
+            done[r] = e + 1
+            best = min(best, error)
+            if error <= target_error:
+                reasons[r] = REACHED_TARGET
+                break
+
+
+@dataclasses.dataclass
+class Runs:
+    """What ``train_many`` did: run r's final parameters ``thetas[r]`` (laid out as
+    ``Network.parameters``), its errors ``errors[r, :epochs[r]]`` (``History.errors``), its
+    epoch count ``epochs[r]`` and its ``stop_reasons[r]`` (as ``History.stop_reason``)."""
+
+    thetas: np.ndarray
+    errors: np.ndarray
+    epochs: np.ndarray
+    stop_reasons: list
+
+
+def train_many(layout, X, T, initial, seeds, *, epochs, eta, batch_size=1, momentum=0.0,
+               shuffle=True, train_biases=True, weight_decay=0.0, target_error=None):
+    """Train the runs whose initial parameters are the rows of ``initial`` (R × P), run r's
+    shuffle stream seeded with ``seeds[r]`` as ``fit(seed=seeds[r])`` seeds it. The
+    arguments are those of ``Network.fit``, already checked (``eta`` a float); X and T are
+    checked float64 arrays. Divergence stops a run (``on_divergence="stop"``)."""
+    R, n = initial.shape[0], X.shape[0]
+    thetas = np.array(initial, dtype=np.float64, order="C", copy=True)
+    velocities = np.zeros_like(thetas)
+    orders = np.tile(np.arange(n, dtype=np.int64), (R, 1))
+    rngs = np.array([np.random.SeedSequence(int(s)).generate_state(1, dtype=np.uint64)
+                     for s in seeds], dtype=np.uint64).reshape(R, 1)
+    before = (np.empty(thetas.shape[1]), np.empty(thetas.shape[1]), np.empty(n, np.int64),
+              np.empty(1, np.uint64))
+    errors = np.empty((R, epochs))
+    ats = np.zeros((R, 4), dtype=np.int64)
+    sums = np.tile(np.array([0.0, np.inf]), (R, 1))
+    reasons = np.zeros(R, dtype=np.int64)
+    E = np.empty(n)
+    with np.errstate(over="ignore"):
+        error_scale = 0.5 * float(np.sum(T * T)) / n  # (1/n) Σ_x ½ Σ_k t_k², as fit has it
+    target = -1.0 if target_error is None else target_error
+    if not fast.wants_threads(layout, n):
+        train_small_runs(thetas, layout, X, T, orders, rngs, shuffle, epochs, eta, momentum,
+                         velocities, batch_size, train_biases, weight_decay, target,
+                         error_scale, errors, ats[:, EPOCHS_DONE], reasons)
+        first = R
+    else:
+        first = 0
+    while first < R:
+        first = train_runs(thetas, layout, X, T, orders, rngs, shuffle, epochs,
+                           np.array([eta]), momentum, velocities, batch_size, train_biases,
+                           weight_decay, target, error_scale, errors, before, ats, sums,
+                           reasons, E, first)
+        if first < R:  # ERRORS_WANTED: this run's error pass, on the threads
+            fast.sample_errors_on_threads(thetas[first], layout, X, T, E)
+            ats[first, FILLED] = n
+    return Runs(thetas, errors, ats[:, EPOCHS_DONE].copy(),
+                [STOP_REASONS.get(int(r), "epochs") for r in reasons])
