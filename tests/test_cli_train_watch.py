@@ -73,17 +73,43 @@ def test_patience_stops_early_and_keeps_the_best_epoch(files, capsys):
 @pytest.mark.parametrize(("which", "args", "words"), [
     ("val", ["--val", "{path}/bad.npz"], ["--val", "bad.npz", "X must have shape", "(5, 2)"]),
     ("data", [], ["X must have shape (4,) or (n, 4)", "(5, 2)"]),
-    ("patience", ["--patience", "2"], ["--patience needs --val"]),
+    ("patience", ["--patience", "2"], ["--patience needs --val or --val-split"]),
+    ("both", ["--val", "{path}/val.npz", "--val-split", "0.2"],
+     ["give either --val", "or --val-split", "not both"]),
+    ("fraction", ["--val-split", "1.5"],
+     ["--val-split", "must be a fraction between 0 and 1", "got 1.5"]),
+    ("fraction", ["--val-split", "a"], ["--val-split", "must be a fraction", "got a"]),
 ])
 def test_bad_data_is_refused_before_training_is_announced(files, which, args, words, capsys):
     path, _, _ = files
     np.savez(path / "bad.npz", X=np.ones((5, 2)), T=np.zeros(5, dtype=np.int64))
     data = path / ("bad.npz" if which == "data" else "train.npz")
-    code = cli.main(["train", str(data), *[a.format(path=path) for a in args], *CLASSIFIER])
+    try:
+        code = cli.main(["train", str(data), *[a.format(path=path) for a in args], *CLASSIFIER])
+    except SystemExit as exit:  # argparse's own errors
+        code = exit.code
     captured = capsys.readouterr()
     assert code == 2 and captured.out == "" and captured.err.count("\n") == 1
     for word in words:
         assert word in captured.err, (word, captured.err)
+
+
+@pytest.mark.parametrize("seed", [None, 3])
+def test_val_split_holds_out_the_rows_datasets_split_holds_out(files, seed, capsys):
+    path, (X, y), _ = files
+    out = path / "model.npz"
+    seeding = [] if seed is None else ["--seed", str(seed)]
+    assert cli.main(["train", str(path / "train.npz"), "--val-split", "0.25", *CLASSIFIER,
+                     *seeding, "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    X_train, y_train, X_val, y_val = nb.datasets.split(X, y, 0.25, seed=seed or 0)
+    net = nb.Network([4, 5, 3], "tanh", output_activation="softmax", loss="cross_entropy",
+                     seed=seed or 0)
+    net.fit(X_train, y_train, epochs=30, eta=0.1, seed=seed)
+    np.testing.assert_array_equal(nb.load(out).parameters, net.parameters)
+    assert f"on {len(X_train)} samples" in printed
+    assert (f"\nvalidation: error C = {net.error(X_val, y_val):.6g}, validation accuracy "
+            f"{net.accuracy(X_val, y_val):.2%}\n") in printed
 
 
 def test_warnings_are_printed_after_the_summary(files, capsys):

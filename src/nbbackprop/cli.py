@@ -18,6 +18,7 @@ traceback and exits 1.
 
 import argparse
 import json
+import math
 import os
 import sys
 import textwrap
@@ -28,7 +29,7 @@ import numpy as np
 from . import __version__, schedules
 from .activations import LOSSES, OUTPUT_ACTIVATIONS
 from .data_files import check_prediction_path, check_width, read_data, write_predictions
-from .datasets import xor
+from .datasets import split, xor
 from .exceptions import InputError, InvalidValue, TrainingDiverged, TrainingInterrupted
 from .monitor import has_tqdm, is_classifier
 from .network import Network, load
@@ -89,8 +90,12 @@ def train(args):
                            f"({len(args.sizes) - 1} for --sizes "
                            f"{','.join(map(str, args.sizes))}), got {len(activation)}: "
                            f"{','.join(activation)}")
-    if args.patience is not None and args.val is None:
-        raise InvalidValue("--patience needs --val: early stopping watches the validation error")
+    if args.val is not None and args.val_split is not None:
+        raise InvalidValue("give either --val (validation data) or --val-split (a part of DATA "
+                           "held out), not both")
+    if args.patience is not None and args.val is None and args.val_split is None:
+        raise InvalidValue("--patience needs --val or --val-split: early stopping watches the "
+                           "validation error")
     progress = sys.stderr.isatty() if args.progress is None else args.progress
     if progress and not has_tqdm():
         if args.progress:
@@ -108,6 +113,9 @@ def train(args):
     if args.val is not None:
         val = read_data(args.val, args.target)
         validation = (val.X, val.T)
+    if args.val_split is not None:  # the same rows held out for the same --seed
+        X, T, *validation = split(X, T, test_size=args.val_split,
+                                  seed=0 if args.seed is None else args.seed)
     if args.model is not None:
         net = load(args.model)
     else:
@@ -214,6 +222,17 @@ def _summary(net, history, X, T, validation):
     if validation is not None:
         summary += f"\nvalidation: {scores('validation', validation)}"
     return summary
+
+
+def _fraction(text):
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"must be a fraction between 0 and 1 such as 0.2, got "
+                                         f"{text}")
+    return value
 
 
 def _sizes(text):
@@ -510,8 +529,12 @@ def parser():
     t.add_argument("--val", metavar="VAL_DATA", help="validation data, in any form DATA takes "
                    "(a .csv with the same --target): its error after every epoch; the summary "
                    "gives its error and accuracy")
-    t.add_argument("--patience", type=_positive_int, help="with --val: stop after this many "
-                   "epochs without a better validation error, keeping the best epoch's weights")
+    t.add_argument("--val-split", metavar="FRACTION", type=_fraction, help="hold out this "
+                   "fraction of DATA's samples (shuffled by --seed, default 0) as the "
+                   "validation data")
+    t.add_argument("--patience", type=_positive_int, help="with --val or --val-split: stop "
+                   "after this many epochs without a better validation error, keeping the best "
+                   "epoch's weights")
     t.add_argument("--progress", action=argparse.BooleanOptionalAction,
                    help="a progress bar on stderr (default: when stderr is a terminal; needs "
                    "tqdm)")
