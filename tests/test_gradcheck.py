@@ -17,6 +17,7 @@ import oracle
 from clear_errors import assert_clear_error
 from nbbackprop import finite_differences as fd
 from nbbackprop import gradient_check as gc
+from nbbackprop.layout import describe as describe_parameter
 from oracle import networks_and_data
 
 
@@ -115,13 +116,14 @@ def test_float32_gradients_are_judged_with_float32_tolerances(case):
 @given(networks_and_data(), st.data())
 def test_kernel_differences_equal_plain_ones(case, data):
     """The kernel recomputes only what a parameter reaches; its quotient must equal the
-    plain one from net.error at θ ± h, up to the rounding bound of the two evaluations."""
+    plain one from net.error at θ ± h, up to the rounding bounds of the four evaluations:
+    ε_C each for the plain ones, ε_C plus the row's EXTRA_ROUNDING / n for the kernel's."""
     net, X, T = network(case)
     theta = net.parameters
     p = data.draw(st.integers(0, theta.size - 1), label="p")
     h = gc.STEP * np.maximum(1.0, np.abs(theta))
     rows = np.empty((theta.size, fd.ROW))
-    fd.central_differences(theta, net.layout, X, T, h, rows)
+    fd.central_differences(theta, net.layout, X, T, h, rows, gc.LAMBDA)
     before = theta.copy()
     old = theta[p]
     theta[p] = old + h[p]
@@ -133,8 +135,47 @@ def test_kernel_differences_equal_plain_ones(case, data):
     plain = (up - down) / span
     eps_c = fd.error_rounding(theta, net.layout, X, T, gc.U64, gc.LAMBDA)
     kernel = rows[p, fd.ALL_H] / (2 * h[p] * len(X))
-    assert abs(kernel - plain) <= 2 * eps_c / h[p] + 4 * gc.EPS * abs(plain)
+    extra = rows[p, fd.EXTRA_ROUNDING] / len(X)
+    assert abs(kernel - plain) <= (2 * eps_c + extra) / h[p] + 4 * gc.EPS * abs(plain)
     np.testing.assert_array_equal(theta, before)  # θ was never written
+
+
+def extended_moved_error(weights, biases, activations, X, T, l, index, step):
+    """C with weights[l][index] moved by step (biases[l] when index is a 1-tuple), computed in
+    x87 extended precision (64-bit significand, 2^11 times finer than float64): a reference
+    whose own rounding is far below the float64 bounds checked against it."""
+    ws = [W.astype(np.longdouble) for W in weights]
+    bs = [b.astype(np.longdouble) for b in biases]
+    (ws if len(index) == 2 else bs)[l][index] += np.longdouble(step)
+    Y = X.astype(np.longdouble)
+    for W, b, name in zip(ws, bs, activations, strict=True):
+        Z = Y @ W + b
+        Y = 1 / (1 + np.exp(-Z)) if name == "sigmoid" else Z
+    return np.mean(0.5 * ((T.astype(np.longdouble) - Y) ** 2).sum(axis=1))
+
+
+@pytest.mark.skipif(np.finfo(np.longdouble).nmant < 63, reason="needs x87 extended precision")
+@given(networks_and_data(activations=("sigmoid", "linear")), st.data())
+def test_incremental_evaluations_stay_within_their_rounding_bound(case, data):
+    """Where the kernel evaluates E from the unperturbed pass (sigmoid and linear units:
+    polynomial-shifted exponentials, ``neuron_block``), each evaluation of C must lie within
+    ε_C plus the row's EXTRA_ROUNDING / n of the exact C at the moved θ, so their difference
+    at ±h within twice that of the exact difference (taken in extended precision)."""
+    weights, biases, activations, X, T = case
+    net, X, T = network(case)
+    theta = net.parameters
+    p = data.draw(st.integers(0, theta.size - 1), label="p")
+    h = gc.STEP * np.maximum(1.0, np.abs(theta))
+    rows = np.empty((theta.size, fd.ROW))
+    fd.central_differences(theta, net.layout, X, T, h, rows, gc.LAMBDA)
+    l, kind, i, j = describe_parameter(net.layout, p)
+    index = (i, j) if kind == "w" else (j,)
+    up = extended_moved_error(weights, biases, activations, X, T, l, index, h[p])
+    down = extended_moved_error(weights, biases, activations, X, T, l, index, -h[p])
+    eps_c = fd.error_rounding(theta, net.layout, X, T, gc.U64, gc.LAMBDA)
+    n = len(X)
+    bound = 2 * (eps_c + rows[p, fd.EXTRA_ROUNDING] / n) + 2 * gc.UNDERFLOW
+    assert abs(rows[p, fd.ALL_H] / n - float(up - down)) <= bound
 
 
 def test_the_step_and_tolerance_are_in_the_report():

@@ -372,7 +372,7 @@ def _check_network_gradient(net, X, T, grad, dtype, mode, n_directions, seed, ra
     if mode == "full":
         h = STEP * np.maximum(1.0, np.abs(theta))
         rows = np.empty((theta.size, fd.ROW))
-        fd.central_differences(theta, layout, X, T, h, rows)
+        fd.central_differences(theta, layout, X, T, h, rows, LAMBDA)
         rho = _rounding(eps_c, rows, net, n) / h
         report = _judge(rows, h, n, grad, e_grad, rho, mode="full",
                         subject=f"{theta.size} weights and biases of a {subject}",
@@ -406,9 +406,11 @@ def _check_network_gradient(net, X, T, grad, dtype, mode, n_directions, seed, ra
 
 def _rounding(eps_c, rows, net, n):
     """ε_C per row: the bound at θ, and at least the final rounding of C at the moved θ
-    (which the bound at θ misses where C(θ) is 0 and C(θ ± h) is not)."""
+    (which the bound at θ misses where C(θ) is 0 and C(θ ± h) is not); plus what evaluating
+    C at the steps from the unperturbed pass may round beyond a forward pass (fd.EXTRA_ROUNDING)."""
     largest = rows[:, fd.LARGEST_E] / n
-    return np.maximum(eps_c, (_gamma(net.sizes[-1], U64) + 4 * U64) * largest) + UNDERFLOW
+    return (np.maximum(eps_c, (_gamma(net.sizes[-1], U64) + 4 * U64) * largest)
+            + rows[:, fd.EXTRA_ROUNDING] / n + UNDERFLOW)
 
 
 def _directions(theta, n_directions, seed):
