@@ -37,8 +37,9 @@ from .activations import (
     f,
     fprime,
 )
+from .fast import BLOCK, forward_batch, gather
 from .formulas import forward, forward_layer, loss_error, softplus
-from .layout import biases_of, neuron_buffer, neurons_of, weights_of
+from .layout import biases_of, neuron_buffer, neurons_of, samples_of, weights_of
 
 # Columns of a row of differences (one row per parameter or direction), all sums over samples.
 ALL_H = 0  # E(+h) − E(−h), every sample: n·2h·D(h)
@@ -467,7 +468,8 @@ def incremental_rounding(theta, layout, l, j, Zs, Ys, EZs, EYs, t, e0, d_max, dy
 @jit
 def directional_differences(theta, layout, X, T, U, t, rows):
     """rows[d]: the sums of ``add_sample`` over all samples for θ moved by ±t·U[d], ±2t·U[d],
-    ±3t·U[d], and frozen by ±t·U[d], ±2t·U[d] (whole forward passes: every parameter moves)."""
+    ±3t·U[d], and frozen by ±t·U[d], ±2t·U[d] (whole forward passes: every parameter moves;
+    ``fast.forward_batch``, the same numbers as ``forward``, BLOCK samples at a time)."""
     sizes, acts, n_off = layout.sizes, layout.acts, layout.n_off
     n = X.shape[0]
     L = sizes.shape[0] - 1
@@ -475,6 +477,7 @@ def directional_differences(theta, layout, X, T, U, t, rows):
     Z, Y, E = np.empty((n, width)), np.empty((n, width)), np.empty(n)
     forward_samples(theta, layout, X, T, Z, Y, E)
     z, y = neuron_buffer(layout), neuron_buffer(layout)
+    Zb, Yb = neuron_buffer(layout, BLOCK), neuron_buffer(layout, BLOCK)
     moved = np.empty_like(theta)
     e, kinks = np.empty((n, N_VALUES)), np.zeros((n, 6), dtype=np.bool_)
     rows[:] = 0.0
@@ -484,19 +487,26 @@ def directional_differences(theta, layout, X, T, U, t, rows):
                 break  # the other values only serve kinked samples
             for p in range(theta.shape[0]):
                 moved[p] = theta[p] + (STEPS[q % 6] * t) * U[d, p]
-            for s in range(n):
-                if q >= 6:
+            if q >= 6:  # frozen: sample by sample, only ever for ReLU networks at a kink
+                for s in range(n):
                     forward_frozen(moved, layout, X[s], Z[s], z, y)
-                else:
-                    forward(moved, layout, X[s], z, y)
-                e[s, q + 1] = loss_error(neurons_of(z, layout, L), neurons_of(y, layout, L),
-                                         T[s], acts[L - 1], layout.loss)
-                if q >= 6:
-                    continue
-                kinks[s, q] = False
-                for l in range(1, L + 1):
-                    for k in range(n_off[l], n_off[l] + sizes[l]):
-                        kinks[s, q] |= changed_state(acts[l - 1], z[k], Z[s, k])
+                    e[s, q + 1] = loss_error(neurons_of(z, layout, L), neurons_of(y, layout, L),
+                                             T[s], acts[L - 1], layout.loss)
+                continue
+            for start in range(0, n, BLOCK):  # BLOCK samples per sweep of the weights
+                m = min(BLOCK, n - start)
+                gather(X, np.arange(start, start + m), samples_of(Yb, layout, 0, m))
+                forward_batch(moved, layout, Zb, Yb, m)
+                for r in range(m):
+                    s = start + r
+                    e[s, q + 1] = loss_error(samples_of(Zb, layout, L, m)[r],
+                                             samples_of(Yb, layout, L, m)[r], T[s],
+                                             acts[L - 1], layout.loss)
+                    kinks[s, q] = False
+                    for l in range(1, L + 1):
+                        z_l = samples_of(Zb, layout, l, m)[r]
+                        for k in range(sizes[l]):
+                            kinks[s, q] |= changed_state(acts[l - 1], z_l[k], Z[s, n_off[l] + k])
         for s in range(n):
             e[s, 0] = E[s]
             add_sample(rows[d], e[s], kinks[s], t)
@@ -557,13 +567,19 @@ def forward_rounding(theta, layout, z, y, u, lam, e_z, e_y):
         b = biases_of(theta, layout, l)
         y_in, e_in = neurons_of(y, layout, l), neurons_of(e_y, layout, l)
         n_i, n_j, code = sizes[l], sizes[l + 1], acts[l]
+        # Σ_i |w_ij| e_y_i into e_z_j, |b_j| + Σ_i |w_ij y_i| into e_y_j (free until set
+        # below): i outside, j inside, as in forward_layer (each sum still in order of i).
+        carried, magnitude = neurons_of(e_z, layout, l + 1), neurons_of(e_y, layout, l + 1)
         for j in range(n_j):
-            magnitude, carried = abs(b[j]), 0.0
-            for i in range(n_i):
-                magnitude += abs(w[i, j] * y_in[i])
-                carried += abs(w[i, j]) * e_in[i]
+            carried[j], magnitude[j] = 0.0, abs(b[j])
+        for i in range(n_i):
+            y_i, e_i = y_in[i], e_in[i]
+            for j in range(n_j):
+                magnitude[j] += abs(w[i, j] * y_i)
+                carried[j] += abs(w[i, j]) * e_i
+        for j in range(n_j):
             k = n_off[l + 1] + j
-            e_z[k] = carried + (gamma(n_i + 1, u, lam) + u) * magnitude
+            e_z[k] = carried[j] + (gamma(n_i + 1, u, lam) + u) * magnitude[j]
             if code == SOFTMAX:
                 continue
             slope = 1.0 if ambiguous_relu(code, z[k], e_z[k]) else abs(fprime(code, z[k], y[k]))
