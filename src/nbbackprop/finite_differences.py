@@ -711,12 +711,15 @@ def gradient_rounding(theta, layout, X, T, u, lam, bound):
     sizes, acts, n_off = layout.sizes, layout.acts, layout.n_off
     n = X.shape[0]
     L = sizes.shape[0] - 1
-    z, y = neuron_buffer(layout), neuron_buffer(layout)
-    e_z, e_y = neuron_buffer(layout), neuron_buffer(layout)
-    delta, e_delta = neuron_buffer(layout), neuron_buffer(layout)
+    width = layout.n_off[-1] + sizes[-1]
+    z, e_z = neuron_buffer(layout), neuron_buffer(layout)
+    # Every sample's y, e_y, δ, e_δ, kept for the sums over samples below.
+    Ys, EYs, Ds, EDs = (np.empty((n, width)), np.empty((n, width)), np.empty((n, width)),
+                        np.empty((n, width)))
     carried = np.zeros_like(theta)  # Σ_x of the propagated errors
     magnitude = np.zeros_like(theta)  # Σ_x |δ_j y_i|
     for s in range(n):
+        y, e_y, delta, e_delta = Ys[s], EYs[s], Ds[s], EDs[s]
         forward(theta, layout, X[s], z, y)
         forward_rounding(theta, layout, z, y, u, lam, e_z, e_y)
         for l in range(L, 0, -1):
@@ -747,18 +750,24 @@ def gradient_rounding(theta, layout, X, T, u, lam, bound):
                     e_r += (gamma(sizes[l + 1], u, lam) + u) * size
                 delta[j] = r * fp
                 e_delta[j] = abs(fp) * e_r + abs(r) * e_fp + e_r * e_fp + u * abs(delta[j])
-        for l in range(L):
-            gw, ew = weights_of(magnitude, layout, l), weights_of(carried, layout, l)
-            gb, eb = biases_of(magnitude, layout, l), biases_of(carried, layout, l)
-            d, ed = neurons_of(delta, layout, l + 1), neurons_of(e_delta, layout, l + 1)
-            y_in, ey_in = neurons_of(y, layout, l), neurons_of(e_y, layout, l)
-            for i in range(sizes[l]):
+    # The sums over samples, in sample order for each entry; the samples loop inside the
+    # rows i of w, so that a row stays in cache while every sample adds to it.
+    for l in range(L):
+        gw, ew = weights_of(magnitude, layout, l), weights_of(carried, layout, l)
+        gb, eb = biases_of(magnitude, layout, l), biases_of(carried, layout, l)
+        below, above = n_off[l], n_off[l + 1]
+        for i in range(sizes[l]):
+            gw_i, ew_i = gw[i], ew[i]
+            for s in range(n):
+                y_i, ey_i = Ys[s, below + i], EYs[s, below + i]
+                d, ed = Ds[s, above : above + sizes[l + 1]], EDs[s, above : above + sizes[l + 1]]
                 for j in range(sizes[l + 1]):
-                    gw[i, j] += abs(d[j] * y_in[i])
-                    ew[i, j] += abs(d[j]) * ey_in[i] + abs(y_in[i]) * ed[j] + ed[j] * ey_in[i]
+                    gw_i[j] += abs(d[j] * y_i)
+                    ew_i[j] += abs(d[j]) * ey_i + abs(y_i) * ed[j] + ed[j] * ey_i
+        for s in range(n):
             for j in range(sizes[l + 1]):
-                gb[j] += abs(d[j])
-                eb[j] += ed[j]
+                gb[j] += abs(Ds[s, above + j])
+                eb[j] += EDs[s, above + j]
     g = gamma(n, u, lam) + 2.0 * u
     for p in range(theta.shape[0]):
         bound[p] = (carried[p] + g * magnitude[p]) / n
