@@ -340,10 +340,10 @@ def neuron_block(theta, layout, l, j, s, Zs, Ys, EZs, EYs, t, e0, steps_h, rows,
     z_j, y_j = Zs[n_off[l + 1] + j], Ys[n_off[l + 1] + j]
     y_in = Ys[n_off[l] : n_off[l] + n_i]
     m = n_i + 1
+    e_j = math.exp(-z_j) if code_j == SIGMOID else 0.0
     for q in range(4):  # dy[q, i]: y_j' at step q of entry i
         step = STEPS[q]
         if code_j == SIGMOID:
-            e_j = math.exp(-z_j)
             for i in range(n_i):
                 dy[q, i] = 1.0 / (1.0 + e_j * exp_small(-(step * (steps_h[i] * y_in[i]))))
             dy[q, n_i] = 1.0 / (1.0 + e_j * exp_small(-(step * steps_h[n_i])))
