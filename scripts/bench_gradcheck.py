@@ -1,17 +1,26 @@
 """How long a gradient check takes: nbbackprop against torch.autograd.gradcheck, same run.
 
-For each network (64-32-10 and 784-100-10, sigmoid, 32 samples of seeded random data) it
-times, warm, the median of --repeats runs of:
+For each network (64-32-10 and 784-100-10, sigmoid, squared error, 32 samples of seeded
+random data) it times, warm, the median of --repeats runs of:
 
 - ``nb.gradcheck(net, X, T)``: central differences for every weight and bias, with the
-  measured truncation (±2h) and the derived tolerances, plus the per-index report;
-- ``torch.autograd.gradcheck`` in float64 on the same parameters and data (its default
-  ``fast_mode=False``: the full numerical Jacobian, one pair of forward passes per
-  parameter), checking the gradient of the same C;
-- the quick variants: ``nb.gradcheck(mode="fast")`` (8 directions) and
-  ``torch.autograd.gradcheck(fast_mode=True)``.
+  measured truncation (±2h), the derived tolerances and the per-index report;
+- ``torch.autograd.gradcheck`` in float64 of the same C = (1/n) Σ_x ½ Σ_k (t_k − y_k)² as a
+  function of the same parameters (its default ``fast_mode=False``: the whole numerical
+  Jacobian, a pair of forward passes per parameter);
+- the quick variants: ``nb.gradcheck(mode="fast")`` with 8 directions and with 1 (±t, ±2t
+  each) and ``torch.autograd.gradcheck(fast_mode=True)`` (one direction, ±t);
 
-Run:  python scripts/bench_gradcheck.py [--repeats 5]
+with torch on one thread and on all of them (``torch.set_num_threads``). nbbackprop's
+check runs on one thread whatever the setting, so its times are measured once per network
+and divided by torch's at each thread count.
+
+torch's full check of 784-100-10 takes 15–100 s a run. ``--torch-subset M`` (and
+``--quick``) times it instead on M randomly chosen parameters (the function then takes
+those M entries as its input and the rest as constants) and scales the time by
+79,510 / M; the table says so. ``--skip-torch-full-large`` leaves it out.
+
+Run:  python scripts/bench_gradcheck.py [--repeats 5] [--quick]
 """
 
 import argparse
@@ -29,6 +38,7 @@ import nbbackprop as nb
 
 SIZES = ((64, 32, 10), (784, 100, 10))
 N_SAMPLES = 32
+LARGE = 10_000  # parameters above which torch's full check is the slow one
 
 
 def problem(sizes):
@@ -37,12 +47,8 @@ def problem(sizes):
     return net, rng.uniform(0, 1, (N_SAMPLES, sizes[0])), rng.uniform(0, 1, (N_SAMPLES, sizes[-1]))
 
 
-def torch_problem(net, X, T):
-    """The same C as a function of the parameters, for torch.autograd.gradcheck."""
-    params = []
-    for w, b in zip(net.weights, net.biases):
-        params += [torch.tensor(w, dtype=torch.float64, requires_grad=True),
-                   torch.tensor(b, dtype=torch.float64, requires_grad=True)]
+def torch_cost(net, X, T):
+    """C of net on X, T as a torch function of the per-layer (w, b) tensors, float64."""
     X_t, T_t = torch.from_numpy(X), torch.from_numpy(T)
 
     def cost(*params):
@@ -51,11 +57,42 @@ def torch_problem(net, X, T):
             y = torch.sigmoid(y @ params[l] + params[l + 1])
         return 0.5 * ((y - T_t) ** 2).sum(dim=1).mean()
 
-    return cost, tuple(params)
+    return cost
 
 
-def median_seconds(call, repeats):
-    call()  # warm: compiled kernels loaded, caches filled
+def torch_problem(net, X, T):
+    """The same C as a function of all the parameters, for torch.autograd.gradcheck."""
+    params = []
+    for w, b in zip(net.weights, net.biases):
+        params += [torch.tensor(w, dtype=torch.float64, requires_grad=True),
+                   torch.tensor(b, dtype=torch.float64, requires_grad=True)]
+    return torch_cost(net, X, T), tuple(params)
+
+
+def torch_subset_problem(net, X, T, m, seed=0):
+    """The same C as a function of m randomly chosen parameters (the others held fixed): a
+    full check of it costs m/P of the full check of all P, plus a scatter per call."""
+    cost = torch_cost(net, X, T)
+    theta = torch.from_numpy(net.parameters.copy())
+    chosen = torch.from_numpy(np.random.default_rng(seed).choice(theta.numel(), m, replace=False))
+    shapes = [(w.shape, b.shape) for w, b in zip(net.weights, net.biases)]
+
+    def subset_cost(values):
+        flat = theta.index_put((chosen,), values)
+        params, start = [], 0
+        for w_shape, b_shape in shapes:
+            for shape in (w_shape, b_shape):
+                size = int(np.prod(shape))
+                params.append(flat[start : start + size].reshape(shape))
+                start += size
+        return cost(*params)
+
+    return subset_cost, (theta[chosen].clone().requires_grad_(True),)
+
+
+def median_seconds(call, repeats, warm=True):
+    if warm:
+        call()  # warm: compiled kernels loaded, caches filled
     times = []
     for _ in range(repeats):
         tic = time.perf_counter()
@@ -73,50 +110,94 @@ def machine():
     except (OSError, StopIteration):
         pass
     return (f"{os.cpu_count()} cores (nproc), {model}; Python {platform.python_version()}, "
-            f"NumPy {np.__version__}, Numba {numba.__version__}, torch {torch.__version__} "
-            f"({torch.get_num_threads()} threads), nbbackprop {nb.__version__}")
+            f"NumPy {np.__version__}, Numba {numba.__version__}, torch {torch.__version__}, "
+            f"nbbackprop {nb.__version__} (its check runs on one thread)")
+
+
+def ours(sizes, args):
+    """nbbackprop's full and fast (8 and 1 directions) checks of one network: seconds."""
+    net, X, T = problem(sizes)
+    full, report = median_seconds(partial(nb.gradcheck, net, X, T), args.repeats)
+    assert report.ok, report
+    fast = {}
+    for n_directions in (8, 1):
+        fast[n_directions], report = median_seconds(
+            partial(nb.gradcheck, net, X, T, mode="fast", n_directions=n_directions, seed=0),
+            args.repeats)
+        assert report.ok, report
+    return full, fast
+
+
+def theirs(sizes, args):
+    """torch's full and fast_mode checks of one network, on its current threads: seconds
+    (full None when skipped) and how the full one was measured."""
+    net, X, T = problem(sizes)
+    gradcheck = torch.autograd.gradcheck
+    cost, params = torch_problem(net, X, T)
+    fast, ok = median_seconds(partial(gradcheck, cost, params, fast_mode=True), args.repeats)
+    assert ok
+    size = net.parameters.size
+    if size > LARGE and args.skip_torch_full_large:
+        return None, "skipped", fast
+    if size > LARGE and args.torch_subset:
+        m = min(args.torch_subset, size)
+        cost, params = torch_subset_problem(net, X, T, m)
+        seconds, ok = median_seconds(partial(gradcheck, cost, params), args.slow_repeats)
+        assert ok
+        return seconds * size / m, f"{m} random entries × {size / m:.1f}", fast
+    repeats = args.slow_repeats if size > LARGE else args.repeats
+    # torch compiles nothing, and its fast_mode check above has run the same function: the
+    # slow check is not run an extra time to warm up.
+    seconds, ok = median_seconds(partial(gradcheck, cost, params), repeats, warm=size <= LARGE)
+    assert ok
+    return seconds, "all entries", fast
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5, help="timed runs per figure (median)")
     parser.add_argument("--slow-repeats", type=int, default=3,
-                        help="timed runs of torch's full check of 784-100-10 (about 90 s each)")
-    parser.add_argument("--torch-threads", type=int, default=None,
-                        help="torch.set_num_threads (default: torch's own choice); nbbackprop's "
-                             "check runs on one thread")
+                        help="timed runs of torch's full check of 784-100-10")
+    parser.add_argument("--torch-subset", type=int, default=0, metavar="M",
+                        help="time torch's full check of 784-100-10 on M random parameters and "
+                             "extrapolate (0: all of them)")
+    parser.add_argument("--skip-torch-full-large", action="store_true",
+                        help="leave out torch's full check of 784-100-10")
+    parser.add_argument("--quick", action="store_true",
+                        help="3 repeats, 1 slow repeat, torch's large full check on 2000 entries")
     args = parser.parse_args()
-    if args.torch_threads:
-        torch.set_num_threads(args.torch_threads)
+    if args.quick:
+        args.repeats, args.slow_repeats = 3, 1
+        args.torch_subset = args.torch_subset or 2000
+    all_threads = torch.get_num_threads()
     print(machine())
     print(f"median of {args.repeats} warm runs ({args.slow_repeats} for torch's full check of "
-          f"784-100-10); {N_SAMPLES} samples\n")
-    print("| network | parameters | nbbackprop full | torch gradcheck | ratio "
-          "| nbbackprop fast (8 dirs) | torch fast_mode | ratio |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+          f"784-100-10); {N_SAMPLES} samples; torch on 1 and on {all_threads} threads\n")
+    print("| network | parameters | torch threads | nbbackprop full | torch full | ratio "
+          "| nb fast, 8 dirs | nb fast, 1 dir | torch fast_mode | ratio (8) | ratio (1) |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    notes = []
     for sizes in SIZES:
-        print(row(sizes, args), flush=True)
+        full, fast = ours(sizes, args)
+        for threads in sorted({1, all_threads}):
+            torch.set_num_threads(threads)
+            their_full, how, their_fast = theirs(sizes, args)
+            name = "-".join(map(str, sizes))
+            if how not in ("all entries", "skipped"):
+                notes.append(f"torch full, {name}, {threads} thread(s): timed on {how}")
+            torch_full = "—" if their_full is None else f"{their_full:.3f} s"
+            ratio = "—" if their_full is None else f"{their_full / full:.0f}×"
+            mark = "*" if how not in ("all entries", "skipped") else ""
+            print(f"| {name} | {problem(sizes)[0].parameters.size} | {threads} "
+                  f"| {full * 1e3:.1f} ms | {torch_full}{mark} | {ratio} "
+                  f"| {fast[8] * 1e3:.1f} ms | {fast[1] * 1e3:.1f} ms "
+                  f"| {their_fast * 1e3:.1f} ms | {their_fast / fast[8]:.2f}× "
+                  f"| {their_fast / fast[1]:.2f}× |", flush=True)
+        torch.set_num_threads(all_threads)
+    for note in notes:
+        print(f"* {note} (extrapolated)")
+    print("ratio: torch's time / nbbackprop's (above 1: nbbackprop is faster)")
 
-
-def row(sizes, args):
-    """One line of the table: both checkers, full and quick, on one network."""
-    net, X, T = problem(sizes)
-    cost, params = torch_problem(net, X, T)
-    gradcheck = torch.autograd.gradcheck
-    ours, report = median_seconds(partial(nb.gradcheck, net, X, T), args.repeats)
-    assert report.ok, report
-    slow = args.slow_repeats if sizes[0] > 100 else args.repeats
-    theirs, ok = median_seconds(partial(gradcheck, cost, params), slow)
-    assert ok
-    ours_fast, report = median_seconds(partial(nb.gradcheck, net, X, T, mode="fast", seed=0),
-                                       args.repeats)
-    assert report.ok, report
-    theirs_fast, ok = median_seconds(partial(gradcheck, cost, params, fast_mode=True),
-                                     args.repeats)
-    assert ok
-    return (f"| {'-'.join(map(str, sizes))} | {net.parameters.size} | {ours:.3f} s "
-            f"| {theirs:.3f} s | {theirs / ours:.0f}× | {ours_fast * 1e3:.1f} ms "
-            f"| {theirs_fast * 1e3:.1f} ms | {theirs_fast / ours_fast:.1f}× |")
 
 if __name__ == "__main__":
     main()

@@ -17,6 +17,7 @@ import oracle
 from clear_errors import assert_clear_error
 from nbbackprop import finite_differences as fd
 from nbbackprop import gradient_check as gc
+from nbbackprop.layout import describe as describe_parameter
 from oracle import networks_and_data
 
 
@@ -127,22 +128,27 @@ def test_float32_gradients_are_judged_with_float32_tolerances(case):
 # --- the finite differences themselves ------------------------------------------------------
 
 
-@given(networks_and_data(), st.integers(0, 2**16))
+@given(networks_and_data(), st.integers(0, 2**16), st.sampled_from([1.0, 1e4]))
 # Tiny tanh weights and T = the network's own output: C(θ) ≈ 0, so the rounding of C at
 # θ ± h (|y − t|·e_y, with y − t ≈ 1e-6) dwarfs the bound at θ.
 @example(([np.array([[6e-8, -6e-8]]), np.array([[6e-8], [1e-7]])],
           [np.array([0.5, -0.25]), np.array([0.125])], ["tanh", "tanh"],
-          np.array([[1.5]]), np.array([[0.12435300495672774]])), 4)
-def test_kernel_differences_equal_plain_ones(case, k):
+          np.array([[1.5]]), np.array([[0.12435300495672774]])), 4, 1.0)
+def test_kernel_differences_equal_plain_ones(case, k, scale):
     """The kernel recomputes only what a parameter reaches; its quotient must equal the
-    plain one from net.error at θ ± h, up to the rounding bounds of C at θ ± h (each
-    quotient is within (ε_C(θ + h) + ε_C(θ − h)) / span of the exact one)."""
+    plain one from net.error at θ ± h, up to the rounding bounds of the four evaluations:
+    ε_C(θ ± h) each for the plain ones, plus the row's EXTRA_ROUNDING / n for the kernel's
+    (so each quotient is within (ε_C(θ + h) + ε_C(θ − h) [+ 2·extra]) / span of the exact
+    one). Inputs scaled up make steps t·y_i too large for the polynomial-shifted
+    exponentials of ``neuron_block``, which then leaves the entries to
+    ``moved_sample_error``."""
     net, X, T = network(case)
+    X = X * scale
     theta = net.parameters
     p = k % theta.size
     h = gc.STEP * np.maximum(1.0, np.abs(theta))
     rows = np.empty((theta.size, fd.ROW))
-    fd.central_differences(theta, net.layout, X, T, h, rows)
+    fd.central_differences(theta, net.layout, X, T, h, rows, gc.LAMBDA)
     before = theta.copy()
     old = theta[p]
     eps_c = 0.0
@@ -156,8 +162,47 @@ def test_kernel_differences_equal_plain_ones(case, k):
     span = (old + h[p]) - (old - h[p])  # the step the plain quotient really took
     plain = (up - down) / span
     kernel = rows[p, fd.ALL_H] / (2 * h[p] * len(X))
-    assert abs(kernel - plain) <= 2 * eps_c / span + 4 * gc.EPS * abs(plain)
+    extra = rows[p, fd.EXTRA_ROUNDING] / len(X)
+    assert abs(kernel - plain) <= 2 * (eps_c + extra) / span + 4 * gc.EPS * abs(plain)
     np.testing.assert_array_equal(theta, before)  # θ was never written
+
+
+def extended_moved_error(weights, biases, activations, X, T, l, index, step):
+    """C with weights[l][index] moved by step (biases[l] when index is a 1-tuple), computed in
+    x87 extended precision (64-bit significand, 2^11 times finer than float64): a reference
+    whose own rounding is far below the float64 bounds checked against it."""
+    ws = [W.astype(np.longdouble) for W in weights]
+    bs = [b.astype(np.longdouble) for b in biases]
+    (ws if len(index) == 2 else bs)[l][index] += np.longdouble(step)
+    Y = X.astype(np.longdouble)
+    for W, b, name in zip(ws, bs, activations, strict=True):
+        Z = Y @ W + b
+        Y = 1 / (1 + np.exp(-Z)) if name == "sigmoid" else Z
+    return np.mean(0.5 * ((T.astype(np.longdouble) - Y) ** 2).sum(axis=1))
+
+
+@pytest.mark.skipif(np.finfo(np.longdouble).nmant < 63, reason="needs x87 extended precision")
+@given(networks_and_data(activations=("sigmoid", "linear")), st.data())
+def test_incremental_evaluations_stay_within_their_rounding_bound(case, data):
+    """Where the kernel evaluates E from the unperturbed pass (sigmoid and linear units:
+    polynomial-shifted exponentials, ``neuron_block``), each evaluation of C must lie within
+    ε_C plus the row's EXTRA_ROUNDING / n of the exact C at the moved θ, so their difference
+    at ±h within twice that of the exact difference (taken in extended precision)."""
+    weights, biases, activations, X, T = case
+    net, X, T = network(case)
+    theta = net.parameters
+    p = data.draw(st.integers(0, theta.size - 1), label="p")
+    h = gc.STEP * np.maximum(1.0, np.abs(theta))
+    rows = np.empty((theta.size, fd.ROW))
+    fd.central_differences(theta, net.layout, X, T, h, rows, gc.LAMBDA)
+    l, kind, i, j = describe_parameter(net.layout, p)
+    index = (i, j) if kind == "w" else (j,)
+    up = extended_moved_error(weights, biases, activations, X, T, l, index, h[p])
+    down = extended_moved_error(weights, biases, activations, X, T, l, index, -h[p])
+    eps_c = fd.error_rounding(theta, net.layout, X, T, gc.U64, gc.LAMBDA)
+    n = len(X)
+    bound = 2 * (eps_c + rows[p, fd.EXTRA_ROUNDING] / n) + 2 * gc.UNDERFLOW
+    assert abs(rows[p, fd.ALL_H] / n - float(up - down)) <= bound
 
 
 def test_the_step_and_tolerance_are_in_the_report():

@@ -3,9 +3,13 @@
 Finite differences. For every parameter θ_p and every sample x, the sample error E_x is
 evaluated at θ ± h_p e_p and θ ± 2h_p e_p by forward passes only. Moving one parameter
 of layer l moves one weighted input, z_j = Σ_i w_ij y_i + b_j, by t·y_i (by t for the
-bias), so only what that move reaches is recomputed: y_j, then the layer above from
-Δy_j (z_k + w_jk Δy_j), then whole layers with ``forward_layer``. θ is never written;
-the step t is applied exactly as t·y_i, so no rounding of θ_p + t enters the quotient.
+bias), so only what that move reaches is recomputed, from the sample's unperturbed pass,
+for all the entries that move one z_j together: in one vectorised block where z_j and the
+output are sigmoid or linear units (``neuron_block``), else entry by entry: y_j, then the
+layer above from Δy_j (z_k + w_jk Δy_j), then whole layers with ``forward_layer``
+(``moved_sample_error``). θ is never written; the step t is applied exactly as t·y_i, so no
+rounding of θ_p + t enters the quotient. What these evaluations may round beyond a
+forward pass is bounded per row (``incremental_rounding``, column EXTRA_ROUNDING).
 
 While doing so it notes, per sample, whether any ReLU unit changed state (z > 0) at any
 of the steps: that sample's E_x has a kink within ±2h_p, and it contributes one-sided
@@ -25,9 +29,21 @@ import math
 import numpy as np
 
 from ._jit import jit
-from .activations import CROSS_ENTROPY, RELU, SIGMOID, SOFTMAX, SQUARED, TANH, activate, f, fprime
+from .activations import (
+    CROSS_ENTROPY,
+    LINEAR,
+    RELU,
+    SIGMOID,
+    SOFTMAX,
+    SQUARED,
+    TANH,
+    activate,
+    f,
+    fprime,
+)
+from .fast import BLOCK, forward_batch, gather
 from .formulas import forward, forward_layer, loss_error, softplus
-from .layout import biases_of, neuron_buffer, neurons_of, weights_of
+from .layout import biases_of, neuron_buffer, neurons_of, samples_of, weights_of
 
 # Columns of a row of differences (one row per parameter or direction), all sums over samples.
 ALL_H = 0  # E(+h) − E(−h), every sample: n·2h·D(h)
@@ -40,7 +56,12 @@ N_KINKED = 8  # how many samples have a kink
 LARGEST_E = 9  # the largest E_x of the steps (±h, ±2h; a kinked sample: all its values),
 # whose rounding the bound at θ may miss
 KINK_FROZEN = 10  # a kinked sample's derivative with its ReLU units frozen in their state
-ROW = 11
+# What one evaluation of C at the steps may round beyond the forward pass's bound ε_C at θ,
+# times n (Σ_x): E_x is evaluated from the unperturbed pass, not by a whole forward pass
+# (``incremental_rounding``); the row's evaluations are within ε_C + EXTRA_ROUNDING/n.
+EXTRA_ROUNDING = 11
+ROW = 12
+U64 = 2.0**-53  # float64's unit roundoff
 STEPS = (1.0, -1.0, 2.0, -2.0, 3.0, -3.0)  # the steps, in units of h
 # A sample's E values, in this order: e[0] = E(θ), then E at the STEPS, then E at the first
 # four steps again with every ReLU unit frozen in its state at θ.
@@ -197,48 +218,272 @@ def moved_sample_error(theta, layout, l, j, dz, Zs, Ys, t, e0, z, y, frozen):
 
 
 @jit
-def central_differences(theta, layout, X, T, h, rows):
+def central_differences(theta, layout, X, T, h, rows, lam):
     """rows[p]: the sums of ``add_sample`` over all samples for θ_p moved by ±h[p], ±2h[p]
-    (and ±3h[p], and frozen, for the samples where those steps change a ReLU unit's state).
+    (and ±3h[p], and frozen, for the samples where those steps change a ReLU unit's state),
+    and EXTRA_ROUNDING (``incremental_rounding``, with λ = lam for the bounds at θ).
 
     The parameter of flat index p is w_ij of layer l (p = w_off[l] + i·n_j + j) or, taking
-    i = n_i, the bias b_j right after the weights: the same formula, with y_i = 1.
+    i = n_i, the bias b_j right after the weights: the same formula, with y_i = 1. The work
+    is organised by moved neuron: for each z_j of layer l + 1 and each sample, every entry
+    that moves it (the n_i + 1 entries w_ij, b_j) is evaluated from the same unperturbed
+    pass, in one vectorised block where ``neuron_block`` applies, entry by entry otherwise.
     """
-    sizes, w_off, n_off = layout.sizes, layout.w_off, layout.n_off
+    sizes, n_off = layout.sizes, layout.n_off
     n = X.shape[0]
+    L = sizes.shape[0] - 1
     width = n_off[-1] + sizes[-1]
     Z, Y, E = np.empty((n, width)), np.empty((n, width)), np.empty(n)
     forward_samples(theta, layout, X, T, Z, Y, E)
+    EZ, EY = np.empty((n, width)), np.empty((n, width))
+    for s in range(n):
+        forward_rounding(theta, layout, Z[s], Y[s], U64, lam, EZ[s], EY[s])
     z, y = neuron_buffer(layout), neuron_buffer(layout)
     e, kinks = np.empty(N_VALUES), np.zeros(6, dtype=np.bool_)
+    widest = 1
+    for l in range(L):
+        widest = max(widest, sizes[l] + 1)
+    steps_h, dy = np.empty(widest), np.empty((4, widest))
+    acc = np.empty((4, widest))
     rows[:] = 0.0
-    for l in range(sizes.shape[0] - 1):
+    for l in range(L):
         n_i, n_j = sizes[l], sizes[l + 1]
-        for i in range(n_i + 1):
-            for j in range(n_j):
-                p = w_off[l] + i * n_j + j
-                for s in range(n):
-                    y_i = 1.0 if i == n_i else Y[s, n_off[l] + i]
-                    if y_i == 0.0:  # θ_p does not reach this sample: E_x does not move
-                        continue
-                    dz = h[p] * y_i  # exact negation and doubling give the other steps
-                    e[0] = E[s]
-                    kinks[:] = False
-                    for q in range(10):
-                        if q == 4 and not kinks[:4].any():
-                            break  # the other values only serve kinked samples
-                        e[q + 1], k = moved_sample_error(
-                            theta, layout, l + 1, j, STEPS[q % 6] * dz,
-                            Z[s], Y[s], T[s], E[s], z, y, q >= 6)
-                        if q < 6:
-                            kinks[q] = k
-                    add_sample(rows[p], e, kinks, h[p])
+        block = block_applies(layout, l)
+        for j in range(n_j):
+            for i in range(n_i + 1):
+                steps_h[i] = h[layout.w_off[l] + i * n_j + j]
+            for s in range(n):
+                if block and neuron_block(theta, layout, l, j, s, Z[s], Y[s], EZ[s], EY[s],
+                                          T[s], E[s], steps_h, rows, dy, acc):
+                    continue
+                extra = incremental_rounding(theta, layout, l, j, Z[s], Y[s], EZ[s], EY[s],
+                                             T[s], E[s], step_bound(steps_h, Y[s], layout, l),
+                                             -1.0)
+                for i in range(n_i + 1):
+                    entry_sample(theta, layout, l, i, j, Z[s], Y[s], T[s], E[s], h, rows,
+                                 z, y, e, kinks)
+                    rows[layout.w_off[l] + i * n_j + j, EXTRA_ROUNDING] += extra
+
+
+@jit(inline="always")
+def entry_sample(theta, layout, l, i, j, Zs, Ys, t, e0, h, rows, z, y, e, kinks):
+    """Add one sample's E values for the entry w_ij of layer l (b_j for i = n_i) to its row,
+    each from ``moved_sample_error``."""
+    n_i, n_j = layout.sizes[l], layout.sizes[l + 1]
+    p = layout.w_off[l] + i * n_j + j
+    y_i = 1.0 if i == n_i else Ys[layout.n_off[l] + i]
+    if y_i == 0.0:  # θ_p does not reach this sample: E_x does not move
+        return
+    dz = h[p] * y_i  # exact negation and doubling give the other steps
+    e[0] = e0
+    kinks[:] = False
+    for q in range(10):
+        if q == 4 and not kinks[:4].any():
+            break  # the other values only serve kinked samples
+        e[q + 1], k = moved_sample_error(theta, layout, l + 1, j, STEPS[q % 6] * dz,
+                                         Zs, Ys, t, e0, z, y, q >= 6)
+        if q < 6:
+            kinks[q] = k
+    add_sample(rows[p], e, kinks, h[p])
+
+
+@jit(inline="always")
+def elementwise_smooth(code):
+    """Sigmoid or linear: no kink, and a cheap exact way to move z by a small step."""
+    return code == SIGMOID or code == LINEAR
+
+
+@jit(inline="always")
+def block_applies(layout, l):
+    """``neuron_block`` serves the entries of layer l when the loss is the squared error and
+    the neuron they move, and the output above it if it is not one, are sigmoid or linear."""
+    L = layout.sizes.shape[0] - 1
+    return (layout.loss == SQUARED and elementwise_smooth(layout.acts[l])
+            and (l + 1 == L or (l + 2 == L and elementwise_smooth(layout.acts[L - 1]))))
+
+
+# exp(a + x) = exp(a)·P(x) for |x| ≤ SHIFT_MAX, P the Taylor polynomial of degree 6: its
+# truncation, |x|⁷/7!·e^|x| < 3·10⁻²¹, is below 10⁻⁴ of float64's unit roundoff.
+SHIFT_MAX = 2.0**-8
+
+
+@jit(inline="always")
+def exp_small(x):
+    """e^x for |x| ≤ SHIFT_MAX (Horner; relative error below 2u)."""
+    return 1.0 + x * (1.0 + x * (0.5 + x * (1.0 / 6.0 + x * (1.0 / 24.0 + x * (
+        1.0 / 120.0 + x * (1.0 / 720.0))))))
+
+
+@jit(inline="always")
+def step_bound(steps_h, Ys, layout, l):
+    """max_i 2h_p|y_i| over the entries moving one neuron: the largest move of its z at the
+    steps ±h, ±2h."""
+    n_i = layout.sizes[l]
+    largest = steps_h[n_i]
+    for i in range(n_i):
+        largest = max(largest, abs(steps_h[i] * Ys[layout.n_off[l] + i]))
+    return 2.0 * largest
+
+
+# error_model="numpy": a float division is IEEE's (1/0 = inf) instead of checked for zero, a
+# branch that keeps the divisions below from vectorising (their denominators are ≥ 1 anyway).
+@jit(error_model="numpy")
+def neuron_block(theta, layout, l, j, s, Zs, Ys, EZs, EYs, t, e0, steps_h, rows, dy, acc):
+    """Add sample s's smooth central differences to the rows of every entry that moves z_j of
+    layer l + 1 (w_ij for each i, b_j), where ``block_applies``. Returns False, adding
+    nothing, when a step is too large for ``exp_small``.
+
+    Moving w_ij by t moves z_j by Δ = t·y_i (y_i = 1 for b_j), so y_j and, above it,
+    each output by x_k = w_jk·Δy_j (P: ``exp_small``):
+        y_j' = 1 / (1 + e^(−z_j)·P(−Δ))        (linear: z_j + Δ),   Δy_j = y_j' − y_j
+        y_k' = 1 / (1 + e^(−z_k)·P(−x_k))      (linear: z_k + x_k)
+        E' = ½ Σ_k (t_k − y_k')²,   or, j an output:  E' = E + ½[(t_j − y_j')² − (t_j − y_j)²]
+    with e^(−z_j), e^(−z_k) computed once per sample. Per entry and step that is one
+    polynomial of degree 6 and one division for z_j and for each of the n_k outputs, and n_k
+    multiply-adds for E, where a forward pass costs n_i·n_j + n_j·n_k multiply-adds and
+    n_j + n_k exponentials and divisions. The loops over the entries i are innermost and
+    branch-free, so they vectorise.
+    """
+    sizes, acts, n_off = layout.sizes, layout.acts, layout.n_off
+    L = sizes.shape[0] - 1
+    n_i, n_k = sizes[l], sizes[L]
+    code_j, code_k = acts[l], acts[L - 1]
+    d_max = step_bound(steps_h, Ys, layout, l)
+    if code_j == SIGMOID and d_max > SHIFT_MAX:
+        return False
+    z_j, y_j = Zs[n_off[l + 1] + j], Ys[n_off[l + 1] + j]
+    y_in = Ys[n_off[l] : n_off[l] + n_i]
+    m = n_i + 1
+    e_j = math.exp(-z_j) if code_j == SIGMOID else 0.0
+    for q in range(4):  # dy[q, i]: y_j' at step q of entry i
+        step = STEPS[q]
+        if code_j == SIGMOID:
+            for i in range(n_i):
+                dy[q, i] = 1.0 / (1.0 + e_j * exp_small(-(step * (steps_h[i] * y_in[i]))))
+            dy[q, n_i] = 1.0 / (1.0 + e_j * exp_small(-(step * steps_h[n_i])))
+        else:
+            for i in range(n_i):
+                dy[q, i] = z_j + step * (steps_h[i] * y_in[i])
+            dy[q, n_i] = z_j + step * steps_h[n_i]
+    if l + 1 == L:  # an output: E changes in one term of ½ Σ_k (t_k − y_k)²
+        t_j = t[j]
+        for q in range(4):
+            for i in range(m):
+                acc[q, i] = 2.0 * e0 + ((t_j - dy[q, i]) ** 2 - (t_j - y_j) ** 2)
+        return add_block(theta, layout, l, j, Zs, Ys, EZs, EYs, t, e0, d_max, -1.0, y_in, acc, rows)
+    for q in range(4):  # dy[q, i] = Δy_j
+        for i in range(m):
+            dy[q, i] -= y_j
+    w = weights_of(theta, layout, l + 1)
+    dy_max, w_max = 0.0, 0.0
+    for q in range(4):
+        for i in range(m):
+            dy_max = max(dy_max, abs(dy[q, i]))
+    for k in range(n_k):
+        w_max = max(w_max, abs(w[j, k]))
+    if code_k == SIGMOID and w_max * dy_max > SHIFT_MAX:
+        return False
+    acc[:, :m] = 0.0
+    for k in range(n_k):
+        w_jk, z_k, t_k = w[j, k], Zs[n_off[L] + k], t[k]
+        if code_k == SIGMOID:
+            e_k = math.exp(-z_k)
+            for q in range(4):
+                for i in range(m):
+                    r = t_k - 1.0 / (1.0 + e_k * exp_small(-(w_jk * dy[q, i])))
+                    acc[q, i] += r * r
+        else:
+            for q in range(4):
+                for i in range(m):
+                    r = t_k - (z_k + w_jk * dy[q, i])
+                    acc[q, i] += r * r
+    return add_block(theta, layout, l, j, Zs, Ys, EZs, EYs, t, e0, d_max, dy_max, y_in, acc, rows)
+
+
+@jit(inline="always")
+def add_block(theta, layout, l, j, Zs, Ys, EZs, EYs, t, e0, d_max, dy_max, y_in, acc, rows):
+    """Add the smooth central differences of a block (acc[q, i] = 2E at step q of entry i) to
+    the rows of its entries, with their EXTRA_ROUNDING; True."""
+    n_i, n_j = layout.sizes[l], layout.sizes[l + 1]
+    extra = incremental_rounding(theta, layout, l, j, Zs, Ys, EZs, EYs, t, e0, d_max, dy_max)
+    for i in range(n_i + 1):
+        if i < n_i and y_in[i] == 0.0:
+            continue  # θ_p does not reach this sample: E_x does not move
+        row = rows[layout.w_off[l] + i * n_j + j]
+        e1, e2, e3, e4 = 0.5 * acc[0, i], 0.5 * acc[1, i], 0.5 * acc[2, i], 0.5 * acc[3, i]
+        row[ALL_H] += e1 - e2
+        row[LARGEST_E] += max(e1, e2, e3, e4)
+        row[SMOOTH_H] += e1 - e2
+        row[SMOOTH_2H] += 0.5 * (e3 - e4)
+        row[EXTRA_ROUNDING] += extra
+    return True
+
+
+@jit
+def incremental_rounding(theta, layout, l, j, Zs, Ys, EZs, EYs, t, e0, d_max, dy_max):
+    """A bound on what E_x, evaluated from its unperturbed pass with z_j of layer l + 1 moved
+    by Δ (|Δ| ≤ d_max, at the steps ±h, ±2h), may round beyond the forward pass's bound e_E
+    at θ (EZs, EYs: that pass's e_z, e_y), for the evaluations of ``neuron_block`` and of
+    ``moved_sample_error`` where the moved neuron or the one above is the output, the
+    output is sigmoid or linear and the loss squared (0 elsewhere: not derived).
+
+    Moved neuron: z_j + Δ is rounded (or, from e^(−z_j)·P(−Δ), the sigmoid is within 7u
+    instead of the pass's 4u), and Δ = t·y_i once:
+        a_j = u(|z_j| + 2d),   ex_j = (f'_j + d)·a_j + 3u(|y_j| + d)  (linear: ex_j = a_j)
+    Output j (``moved_sample_error``: E' = E + ½[(t_j − y_j')² − (t_j − y_j)²]):
+        extra = (r + e_j + ½ex_j)·ex_j + u(4r² + 2E),  r = |y_j − t_j| + d,  e_j = e_y_j + u|t_j|
+    Output k above (z_k + w_jk·Δy_j): Δy_j carries the errors of y_j' and of y_j, one more
+    than the pass's bound of z_k holds, and the rounding of Δy_j and of the product:
+        a_k = |w_jk|(e_y_j + ex_j + 2u·dy) + u(|z_k| + x),   x = max_k |w_jk|·dy
+        ex_k = (f'_k + e_z_k + x)·a_k + ½a_k² + 3u(|y_k| + x)  (linear: ex_k = a_k)
+        extra = Σ_k (|y_k − t_k| + x + e_k + ½ex_k)·ex_k,   e_k = e_y_k + u|t_k|
+    (f' changes by at most |Δz| over the step, as |f''| ≤ 1; a Lipschitz constant of 1
+    bounds |Δy| by |Δz|). dy_max < 0: not known, taken as d_max.
+    """
+    sizes, acts, n_off = layout.sizes, layout.acts, layout.n_off
+    L = sizes.shape[0] - 1
+    u = U64
+    code_j = acts[l]
+    if layout.loss != SQUARED or not elementwise_smooth(code_j) or l + 1 < L - 1:
+        return 0.0
+    if l + 1 == L - 1 and not elementwise_smooth(acts[L - 1]):
+        return 0.0
+    d = d_max
+    z_j, y_j = Zs[n_off[l + 1] + j], Ys[n_off[l + 1] + j]
+    a_j = u * (abs(z_j) + 2.0 * d)
+    if code_j == SIGMOID:
+        ex_j = (y_j * (1.0 - y_j) + d) * a_j + 3.0 * u * (abs(y_j) + d)
+    else:
+        ex_j = a_j
+    if l + 1 == L:
+        r = abs(y_j - t[j]) + d
+        e_j = EYs[n_off[L] + j] + u * abs(t[j])
+        return (r + e_j + 0.5 * ex_j) * ex_j + u * (4.0 * r * r + 2.0 * e0)
+    dy = dy_max if dy_max >= 0.0 else d
+    w = weights_of(theta, layout, l + 1)
+    x = 0.0
+    for k in range(sizes[L]):
+        x = max(x, abs(w[j, k]) * dy)
+    code_k = acts[L - 1]
+    extra = 0.0
+    for k in range(sizes[L]):
+        c = n_off[L] + k
+        a_k = abs(w[j, k]) * (EYs[n_off[l + 1] + j] + ex_j + 2.0 * u * dy) + u * (abs(Zs[c]) + x)
+        if code_k == SIGMOID:
+            slope = Ys[c] * (1.0 - Ys[c]) + EZs[c] + x
+            ex_k = slope * a_k + 0.5 * a_k * a_k + 3.0 * u * (abs(Ys[c]) + x)
+        else:
+            ex_k = a_k
+        e_k = EYs[c] + u * abs(t[k])
+        extra += (abs(Ys[c] - t[k]) + x + e_k + 0.5 * ex_k) * ex_k
+    return extra
 
 
 @jit
 def directional_differences(theta, layout, X, T, U, t, rows):
     """rows[d]: the sums of ``add_sample`` over all samples for θ moved by ±t·U[d], ±2t·U[d],
-    ±3t·U[d], and frozen by ±t·U[d], ±2t·U[d] (whole forward passes: every parameter moves)."""
+    ±3t·U[d], and frozen by ±t·U[d], ±2t·U[d] (whole forward passes: every parameter moves;
+    ``fast.forward_batch``, the same numbers as ``forward``, BLOCK samples at a time)."""
     sizes, acts, n_off = layout.sizes, layout.acts, layout.n_off
     n = X.shape[0]
     L = sizes.shape[0] - 1
@@ -246,6 +491,7 @@ def directional_differences(theta, layout, X, T, U, t, rows):
     Z, Y, E = np.empty((n, width)), np.empty((n, width)), np.empty(n)
     forward_samples(theta, layout, X, T, Z, Y, E)
     z, y = neuron_buffer(layout), neuron_buffer(layout)
+    Zb, Yb = neuron_buffer(layout, BLOCK), neuron_buffer(layout, BLOCK)
     moved = np.empty_like(theta)
     e, kinks = np.empty((n, N_VALUES)), np.zeros((n, 6), dtype=np.bool_)
     rows[:] = 0.0
@@ -255,19 +501,26 @@ def directional_differences(theta, layout, X, T, U, t, rows):
                 break  # the other values only serve kinked samples
             for p in range(theta.shape[0]):
                 moved[p] = theta[p] + (STEPS[q % 6] * t) * U[d, p]
-            for s in range(n):
-                if q >= 6:
+            if q >= 6:  # frozen: sample by sample, only ever for ReLU networks at a kink
+                for s in range(n):
                     forward_frozen(moved, layout, X[s], Z[s], z, y)
-                else:
-                    forward(moved, layout, X[s], z, y)
-                e[s, q + 1] = loss_error(neurons_of(z, layout, L), neurons_of(y, layout, L),
-                                         T[s], acts[L - 1], layout.loss)
-                if q >= 6:
-                    continue
-                kinks[s, q] = False
-                for l in range(1, L + 1):
-                    for k in range(n_off[l], n_off[l] + sizes[l]):
-                        kinks[s, q] |= changed_state(acts[l - 1], z[k], Z[s, k])
+                    e[s, q + 1] = loss_error(neurons_of(z, layout, L), neurons_of(y, layout, L),
+                                             T[s], acts[L - 1], layout.loss)
+                continue
+            for start in range(0, n, BLOCK):  # BLOCK samples per sweep of the weights
+                m = min(BLOCK, n - start)
+                gather(X, np.arange(start, start + m), samples_of(Yb, layout, 0, m))
+                forward_batch(moved, layout, Zb, Yb, m)
+                for r in range(m):
+                    s = start + r
+                    e[s, q + 1] = loss_error(samples_of(Zb, layout, L, m)[r],
+                                             samples_of(Yb, layout, L, m)[r], T[s],
+                                             acts[L - 1], layout.loss)
+                    kinks[s, q] = False
+                    for l in range(1, L + 1):
+                        z_l = samples_of(Zb, layout, l, m)[r]
+                        for k in range(sizes[l]):
+                            kinks[s, q] |= changed_state(acts[l - 1], z_l[k], Z[s, n_off[l] + k])
         for s in range(n):
             e[s, 0] = E[s]
             add_sample(rows[d], e[s], kinks[s], t)
@@ -328,13 +581,19 @@ def forward_rounding(theta, layout, z, y, u, lam, e_z, e_y):
         b = biases_of(theta, layout, l)
         y_in, e_in = neurons_of(y, layout, l), neurons_of(e_y, layout, l)
         n_i, n_j, code = sizes[l], sizes[l + 1], acts[l]
+        # Σ_i |w_ij| e_y_i into e_z_j, |b_j| + Σ_i |w_ij y_i| into e_y_j (free until set
+        # below): i outside, j inside, as in forward_layer (each sum still in order of i).
+        carried, magnitude = neurons_of(e_z, layout, l + 1), neurons_of(e_y, layout, l + 1)
         for j in range(n_j):
-            magnitude, carried = abs(b[j]), 0.0
-            for i in range(n_i):
-                magnitude += abs(w[i, j] * y_in[i])
-                carried += abs(w[i, j]) * e_in[i]
+            carried[j], magnitude[j] = 0.0, abs(b[j])
+        for i in range(n_i):
+            y_i, e_i = y_in[i], e_in[i]
+            for j in range(n_j):
+                magnitude[j] += abs(w[i, j] * y_i)
+                carried[j] += abs(w[i, j]) * e_i
+        for j in range(n_j):
             k = n_off[l + 1] + j
-            e_z[k] = carried + (gamma(n_i + 1, u, lam) + u) * magnitude
+            e_z[k] = carried[j] + (gamma(n_i + 1, u, lam) + u) * magnitude[j]
             if code == SOFTMAX:
                 continue
             slope = 1.0 if ambiguous_relu(code, z[k], e_z[k]) else abs(fprime(code, z[k], y[k]))
@@ -482,14 +741,17 @@ def gradient_rounding(theta, layout, X, T, u, lam, bound, flips):
     sizes, acts, n_off = layout.sizes, layout.acts, layout.n_off
     n = X.shape[0]
     L = sizes.shape[0] - 1
-    z, y = neuron_buffer(layout), neuron_buffer(layout)
-    e_z, e_y = neuron_buffer(layout), neuron_buffer(layout)
-    delta, e_delta = neuron_buffer(layout), neuron_buffer(layout)
+    width = layout.n_off[-1] + sizes[-1]
+    z, e_z = neuron_buffer(layout), neuron_buffer(layout)
+    # Every sample's y, e_y, δ, e_δ, kept for the sums over samples below.
+    Ys, EYs, Ds, EDs = (np.empty((n, width)), np.empty((n, width)), np.empty((n, width)),
+                        np.empty((n, width)))
     carried = np.zeros_like(theta)  # Σ_x of the propagated errors
     magnitude = np.zeros_like(theta)  # Σ_x |δ_j y_i|
     flipped = np.zeros(L + 1)  # Σ_x Σ_j |s_j z_j| over ambiguous ReLU units of neuron layer l
     ambiguous = 0  # how many (sample, unit) pairs are within rounding of a kink
     for s in range(n):
+        y, e_y, delta, e_delta = Ys[s], EYs[s], Ds[s], EDs[s]
         forward(theta, layout, X[s], z, y)
         forward_rounding(theta, layout, z, y, u, lam, e_z, e_y)
         n_ambiguous = 0
@@ -531,18 +793,24 @@ def gradient_rounding(theta, layout, X, T, u, lam, bound, flips):
                         slope = 1.0  # the other branch passes s_j's rounding on with slope 1
                         flipped[l] += (abs(r) + e_r) * abs(z[j])
                 e_delta[j] = slope * e_r + abs(r) * e_fp + e_r * e_fp + u * abs(delta[j])
-        for l in range(L):
-            gw, ew = weights_of(magnitude, layout, l), weights_of(carried, layout, l)
-            gb, eb = biases_of(magnitude, layout, l), biases_of(carried, layout, l)
-            d, ed = neurons_of(delta, layout, l + 1), neurons_of(e_delta, layout, l + 1)
-            y_in, ey_in = neurons_of(y, layout, l), neurons_of(e_y, layout, l)
-            for i in range(sizes[l]):
+    # The sums over samples, in sample order for each entry; the samples loop inside the
+    # rows i of w, so that a row stays in cache while every sample adds to it.
+    for l in range(L):
+        gw, ew = weights_of(magnitude, layout, l), weights_of(carried, layout, l)
+        gb, eb = biases_of(magnitude, layout, l), biases_of(carried, layout, l)
+        below, above = n_off[l], n_off[l + 1]
+        for i in range(sizes[l]):
+            gw_i, ew_i = gw[i], ew[i]
+            for s in range(n):
+                y_i, ey_i = Ys[s, below + i], EYs[s, below + i]
+                d, ed = Ds[s, above : above + sizes[l + 1]], EDs[s, above : above + sizes[l + 1]]
                 for j in range(sizes[l + 1]):
-                    gw[i, j] += abs(d[j] * y_in[i])
-                    ew[i, j] += abs(d[j]) * ey_in[i] + abs(y_in[i]) * ed[j] + ed[j] * ey_in[i]
+                    gw_i[j] += abs(d[j] * y_i)
+                    ew_i[j] += abs(d[j]) * ey_i + abs(y_i) * ed[j] + ed[j] * ey_i
+        for s in range(n):
             for j in range(sizes[l + 1]):
-                gb[j] += abs(d[j])
-                eb[j] += ed[j]
+                gb[j] += abs(Ds[s, above + j])
+                eb[j] += EDs[s, above + j]
     g = gamma(n, u, lam) + 2.0 * u
     for p in range(theta.shape[0]):
         bound[p] = (carried[p] + g * magnitude[p]) / n

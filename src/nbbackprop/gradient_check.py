@@ -381,7 +381,7 @@ def _check_network_gradient(net, X, T, grad, dtype, mode, n_directions, seed, ra
     if mode == "full":
         h = STEP * np.maximum(1.0, np.abs(theta))
         rows = np.empty((theta.size, fd.ROW))
-        fd.central_differences(theta, layout, X, T, h, rows)
+        fd.central_differences(theta, layout, X, T, h, rows, LAMBDA)
         rho = _rounding(eps_c, rows, net, n) / h
         report = _judge(rows, h, n, grad, e_grad + flips / h, rho, per_sample, mode="full",
                         subject=f"{theta.size} weights and biases of a {subject}",
@@ -421,11 +421,11 @@ def _judge_directions(net, X, T, grad, U, e_grad, flips, size, eps_c, per_sample
     fd.directional_differences(theta, net.layout, X, T, U, STEP, rows)
     absU = np.abs(U)
     with np.errstate(invalid="ignore"):
-        analytic = U @ grad
+        analytic = _dots(U, grad)
     # Rounding of the directional sum, and of θ_p + t·u_p when the kernel forms it.
     # A ReLU unit on the other branch moves uᵀg by less than Σ_j |s_j z_j| / t unless
     # the steps cross its kink (see finite_differences.gradient_rounding).
-    e_dir = (absU @ e_grad + _gamma(theta.size, U64) * (absU @ size)
+    e_dir = (_dots(absU, e_grad) + _gamma(theta.size, U64) * _dots(absU, size)
              + (flips.max() if flips.size else 0.0) / STEP)
     rho = (_rounding(eps_c, rows, net, n)
            + U64 * (size * (np.abs(theta) + 3 * STEP * absU)).sum(axis=1)) / STEP
@@ -448,9 +448,18 @@ def _arrays(net):
 
 def _rounding(eps_c, rows, net, n):
     """ε_C per row: the bound at θ, and at least the final rounding of C at the moved θ
-    (which the bound at θ misses where C(θ) is 0 and C(θ ± h) is not)."""
+    (which the bound at θ misses where C(θ) is 0 and C(θ ± h) is not); plus what evaluating
+    C at the steps from the unperturbed pass may round beyond a forward pass
+    (fd.EXTRA_ROUNDING)."""
     largest = rows[:, fd.LARGEST_E] / n
-    return np.maximum(eps_c, (_gamma(net.sizes[-1], U64) + 4 * U64) * largest) + UNDERFLOW
+    return (np.maximum(eps_c, (_gamma(net.sizes[-1], U64) + 4 * U64) * largest)
+            + rows[:, fd.EXTRA_ROUNDING] / n + UNDERFLOW)
+
+
+def _dots(A, v):
+    """A @ v without BLAS: its threads, left spinning after a call, slowed a fast-mode check of
+    784-100-10 on a busy 2-core machine from a few ms to 30 ms per product."""
+    return (A * v).sum(axis=1)
 
 
 def _directions(theta, n_directions, seed):
@@ -458,7 +467,7 @@ def _directions(theta, n_directions, seed):
     rng = np.random.default_rng(seed)
     scale = np.maximum(1.0, np.abs(theta))
     signs = rng.integers(0, 2, size=(n_directions, theta.size)) * 2.0 - 1.0
-    return signs * scale / np.linalg.norm(scale)
+    return signs * scale / math.sqrt(float((scale * scale).sum()))  # no BLAS (see _dots)
 
 
 def _gamma(m, u):
