@@ -303,9 +303,9 @@ TARGETS = [
            {"path": lambda v: st.one_of(BAD_PATHS, st.sampled_from(BAD_FILES))},
            also=(OSError,)),
     Target("xor", lambda a: nb.xor(), st.just({}), {}),
-    Target("predict", lambda a: a["net"].predict(a["x"]),
-           network_and_data().map(lambda v: {"net": v["net"], "x": v["X"]}),
-           {"x": lambda v: bad_arrays(v["x"]), **NETWORK_BAD}, DATA_BLAME),
+    Target("predict", lambda a: a["net"].predict(a["X"]),
+           network_and_data().map(lambda v: {"net": v["net"], "X": v["X"]}),
+           {"X": lambda v: bad_arrays(v["X"]), **NETWORK_BAD}, DATA_BLAME),
     Target("accuracy", lambda a: a["net"].accuracy(a["X"], a["T"]), network_and_data(),
            DATA_BAD, DATA_BLAME),
     Target("experiments.restarts", lambda a: nb.experiments.restarts(

@@ -456,3 +456,13 @@ def test_the_digits_script_trains_and_reports_the_test_accuracy():
     script = Path(__file__).resolve().parents[1] / "scripts" / "digits.py"
     main = runpy.run_path(str(script))["main"]
     assert main(["--epochs", "3"]) == 0
+
+
+@pytest.mark.parametrize("call", [lambda net, X, T: net.predict(X),
+                                  lambda net, X, T: net.accuracy(X, T)])
+def test_predict_and_accuracy_name_their_own_argument_when_the_output_overflows(call):
+    net = nb.Network.from_weights([np.ones((2, 3))], [np.zeros(3)], ["linear"])
+    X, T = np.full((2, 2), 1e308), np.array([0, 1])  # z_j = 2e308 overflows
+    with pytest.raises(nb.NonFiniteResult) as caught:
+        call(net, X, T)
+    assert "largest |X| = 1e+308" in str(caught.value) and "scale X down" in str(caught.value)

@@ -337,11 +337,15 @@ class Network:
 
     def forward(self, x):
         """The network's output: x of shape (n_in,) gives (n_out,), (n, n_in) gives (n, n_out)."""
-        X, single = check.inputs(x, self._sizes[0], "x")
+        return self._outputs(x, "x")
+
+    def _outputs(self, X, name):
+        """``forward``, its errors naming the caller's argument."""
+        X, single = check.inputs(X, self._sizes[0], name)
         self.check_parameters()
         out = np.empty((X.shape[0], self._sizes[-1]))
         fast.forward_all(self._theta, self._layout, X, out)
-        check.finite_result(out, "the output y", x=X, net=self)
+        check.finite_result(out, "the output y", net=self, **{name: X})
         return out[0] if single else out
 
     def error(self, X, T):
@@ -365,8 +369,7 @@ class Network:
         """Class labels (int64, shape (n,), or a single int for one sample): the index of
         the largest output, or for a network with one output (a sigmoid's probability)
         1 where y ≥ 0.5, else 0."""
-        Y = self.forward(X)
-        return _labels_of(Y)
+        return _labels_of(self._outputs(X, "X"))
 
     def accuracy(self, X, T):
         """The fraction of samples whose predicted label equals the target's: T as integer
@@ -374,7 +377,7 @@ class Network:
         label, or for one output as 0/1 targets (t ≥ 0.5 is 1)."""
         X, single = check.inputs(X, self._sizes[0])
         T = check.targets(T, X.shape[0], self._sizes[-1], single)
-        return float(np.mean(self.predict(X) == _labels_of(T)))
+        return float(np.mean(_labels_of(self._outputs(X, "X")) == _labels_of(T)))
 
     def fit(self, X, T, epochs=1000, eta=0.5, batch_size=1, momentum=0.0, shuffle=True, seed=None,
             train_biases=True, target_error=None, on_divergence="raise", weight_decay=0.0,
