@@ -112,7 +112,7 @@ def neurons_by_sample_of(buffer, layout, l, m):
     return buffer[start : start + m * n_l].reshape((n_l, m))
 
 
-@jit
+@jit(inline="always")  # a kernel of its own was compiled once per constant m (1, BLOCK)
 def neuron_buffer(layout, m=1):
     """A flat buffer with one float64 per neuron of every layer (inputs included), for each
     of m samples."""

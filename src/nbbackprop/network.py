@@ -416,6 +416,7 @@ class Network:
         with np.errstate(over="ignore"):
             target_size = 0.5 * float(np.sum(T * T)) / n  # (1/n) Σ_x ½ Σ_k t_k²
         reason, budget = training.PAUSED, 1
+        driver = training.epochs_driver(batch_size, momentum)
         started = time.perf_counter()
         try:
             with _ctrl_c_between_calls() as pressed:
@@ -430,7 +431,7 @@ class Network:
                     # About _CHUNK_SECONDS of work per compiled call; Ctrl-C is acted on
                     # between calls.
                     tic, position = time.perf_counter(), _position(at, n)
-                    reason = training.train_epochs(
+                    reason = driver(
                         self._theta, self._layout, X, T, state.order, state.rng, shuffle,
                         min(epochs, 2**63 - 1), etas,  # beyond int64: never reached anyway
                         momentum, state.velocity, batch_size, train_biases, weight_decay,
