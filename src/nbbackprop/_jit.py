@@ -20,6 +20,9 @@ driver that spreads independent work over threads adds ``parallel=True`` (``jit_
   no NaN/Inf and delete the non-finite checks that divergence detection relies on).
   The forward sum still vectorises without reassociation because its inner loop runs
   over ``j`` (independent sums), not over ``i``.
+- a first compile is announced: once per process, on the ``nbbackprop`` logger, when
+  Numba starts compiling one of the package's kernels (which it does only when the disk
+  cache has none), so that a first run does not sit silent; a warm start says nothing.
 - ``parallel=True`` only where every result is computed whole by one thread (a block of
   samples' errors, added in sample order afterwards): no sum is ever split between
   threads, so the results are the same, bit for bit, for any number of threads.
@@ -109,9 +112,9 @@ def jit(function=None, **options):
 
 jit_parallel = functools.partial(jit, parallel=True)
 
-# What a first fit compiles, in CPU seconds on a 2-core Intel Xeon: 11-13 s for online
+# What a first fit compiles, in CPU seconds on a 2-core Intel Xeon: about 12 s for online
 # training with its error and forward passes (python scripts/compile_profile.py).
-FIRST_COMPILE_SECONDS = 15
+FIRST_COMPILE_SECONDS = 12
 
 
 class _Announcement(event.Listener):

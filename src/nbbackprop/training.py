@@ -3,6 +3,9 @@
 ``train_epochs`` runs whole epochs in compiled code and pauses after a budget of samples,
 so that ``Network.fit`` returns to Python about every 0.2 s (to see Ctrl-C) without
 changing any result: all state that carries over lives in the caller's arrays.
+``train_online_epochs`` is the same for online SGD without momentum, with only the
+online steps compiled in (``epochs_driver`` picks one), so a first online fit compiles
+no mini-batch code.
 """
 
 import math
