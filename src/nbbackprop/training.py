@@ -99,27 +99,13 @@ def copy_state(targets, sources):
     copy_into(targets[3], sources[3])
 
 
-@jit
-def save_state(before, theta, velocity, order, rng_state, alpha, do_shuffle, first):
-    """``copy_state(before, (θ, velocity, order, generator))`` at an epoch's start, skipping
-    what no epoch of this run changes once it has been saved (``first``: the run's first
-    epoch): the velocity without momentum, the order and the generator without shuffling.
-    So ``before`` always holds the whole state from the epoch's start."""
-    copy_into(before[0], theta)
-    if first or alpha != 0.0:
-        copy_into(before[1], velocity)
-    if first or do_shuffle:
-        copy_into(before[2], order)
-        copy_into(before[3], rng_state)
-
-
 # What between_steps asks of the driver: SGD steps on the samples order[at[TRAINED]:stop].
 TRAIN = -1
 
 
 @jit
 def between_steps(
-    theta, layout, X, T, order, rng_state, do_shuffle, epochs, alpha, velocity, target_error,
+    theta, layout, X, T, order, rng_state, do_shuffle, epochs, velocity, target_error,
     error_scale, errors, before, at, sums, E, budget, Z, Y,
 ):  # fmt: skip
     """All of ``train_epochs`` but the SGD steps: returns (TRAIN, budget) when the current
@@ -132,7 +118,7 @@ def between_steps(
         if budget <= 0 or e == errors.shape[0]:
             return PAUSED, budget
         if at[TRAINED] == 0 and at[MEASURED] == 0:  # a new epoch begins
-            save_state(before, theta, velocity, order, rng_state, alpha, do_shuffle, e == 0)
+            copy_state(before, (theta, velocity, order, rng_state))
             if do_shuffle:
                 shuffle(order, rng_state)
         if at[TRAINED] < n:
@@ -179,7 +165,7 @@ def train_epochs(
     ``mean_error`` adds them; for a large data set the caller computes them on the
     threads when asked by ERRORS_WANTED). Either half may be split between calls: ``at``
     and ``sums`` say where the epoch stands, and ``before`` (θ, velocity, order,
-    generator: ``save_state``) holds the state from its start, so the caller can always
+    generator: ``copy_state``) holds the state from its start, so the caller can always
     go back to the last completed epoch. All state that carries over (order, rng_state,
     velocity, at, sums, E) lives in the caller's arrays, so pausing and resuming changes
     nothing.
@@ -199,8 +185,8 @@ def train_epochs(
     grad = np.zeros_like(theta)
     while True:
         reason, budget = between_steps(theta, layout, X, T, order, rng_state, do_shuffle, epochs,
-                                       alpha, velocity, target_error, error_scale, errors,
-                                       before, at, sums, E, budget, Z, Y)
+                                       velocity, target_error, error_scale, errors, before, at,
+                                       sums, E, budget, Z, Y)
         if reason != TRAIN:
             return reason
         start = at[TRAINED]  # whole batches, at least one
@@ -225,8 +211,8 @@ def train_online_epochs(
     Z, Y = neuron_buffer(layout, BLOCK), neuron_buffer(layout, BLOCK)
     while True:
         reason, budget = between_steps(theta, layout, X, T, order, rng_state, do_shuffle, epochs,
-                                       0.0, velocity, target_error, error_scale, errors, before,
-                                       at, sums, E, budget, Z, Y)
+                                       velocity, target_error, error_scale, errors, before, at,
+                                       sums, E, budget, Z, Y)
         if reason != TRAIN:
             return reason
         start = at[TRAINED]
