@@ -80,3 +80,26 @@ def test_no_compiled_function_calls_a_threaded_one():
             called = {n.func.id for n in ast.walk(f) if isinstance(n, ast.Call)
                       and isinstance(n.func, ast.Name)}
             assert not called & threaded, f"{f.name} calls {called & threaded}"
+
+
+ANNOUNCED = """
+import numpy as np
+from nbbackprop import _jit, fast, training
+training.all_finite(np.zeros(3))
+fast.mean_of(np.ones(2))
+print(_jit.compiled)
+"""
+
+
+def test_a_cold_cache_says_once_that_it_compiles_and_a_warm_one_says_nothing(tmp_path):
+    import processes
+
+    env = processes.environment(NUMBA_CACHE_DIR=tmp_path)
+    cold = processes.run(["-c", ANNOUNCED], env=env)
+    assert cold.returncode == 0, cold.stderr
+    assert cold.stdout == "True\n"
+    assert cold.stderr.count("nbbackprop: compiling its kernels for this install") == 1
+    assert "later runs load them from the cache" in cold.stderr
+    warm = processes.run(["-c", ANNOUNCED], env=env)
+    assert warm.returncode == 0, warm.stderr
+    assert (warm.stdout, warm.stderr) == ("False\n", "")

@@ -121,6 +121,7 @@ def test_two_threads_training_two_networks_at_once_match_training_them_in_turn()
 
 def test_the_kernels_release_the_gil():
     """What lets two threads train at once: every kernel is compiled with nogil=True."""
-    for kernel in (training.train_epochs, fast.forward_all, fast.mean_error,
+    for kernel in (training.train_epochs, training.train_online_epochs, fast.forward_all,
+                   fast.mean_error,
                    formulas.mean_gradient):
         assert kernel.targetoptions.get("nogil") is True, kernel

@@ -21,16 +21,21 @@ from oracle import networks_and_data
 def interrupt_after(monkeypatch, calls):
     """Make Ctrl-C arrive during the compiled call number `calls`: Python raises
     KeyboardInterrupt as soon as that call returns, wherever it then is."""
-    real, count = training.train_epochs, [0]
+    real, count = training.epochs_driver, [0]
 
-    def train_epochs(*args):
-        reason = real(*args)
-        count[0] += 1
-        if count[0] == calls:
-            raise KeyboardInterrupt
-        return reason
+    def epochs_driver(*settings):
+        driver = real(*settings)
 
-    monkeypatch.setattr(training, "train_epochs", train_epochs)
+        def train_epochs(*args):
+            reason = driver(*args)
+            count[0] += 1
+            if count[0] == calls:
+                raise KeyboardInterrupt
+            return reason
+
+        return train_epochs
+
+    monkeypatch.setattr(training, "epochs_driver", epochs_driver)
 
 
 @given(networks_and_data(), st.data())

@@ -13,13 +13,18 @@ from nbbackprop import training
 
 
 def test_fit_reads_float64_c_contiguous_data_in_place(monkeypatch):
-    real, seen = training.train_epochs, []
+    real, seen = training.epochs_driver, []
 
-    def train_epochs(theta, layout, X, T, *rest):
-        seen.append((X, T))
-        return real(theta, layout, X, T, *rest)
+    def epochs_driver(*settings):
+        driver = real(*settings)
 
-    monkeypatch.setattr(training, "train_epochs", train_epochs)
+        def train_epochs(theta, layout, X, T, *rest):
+            seen.append((X, T))
+            return driver(theta, layout, X, T, *rest)
+
+        return train_epochs
+
+    monkeypatch.setattr(training, "epochs_driver", epochs_driver)
     monkeypatch.setattr("nbbackprop.network._CHUNK_SECONDS", 0.0)  # many compiled calls
     rng = np.random.default_rng(0)
     X, T = rng.normal(size=(50, 4)), rng.random((50, 2))

@@ -20,6 +20,9 @@ driver that spreads independent work over threads adds ``parallel=True`` (``jit_
   no NaN/Inf and delete the non-finite checks that divergence detection relies on).
   The forward sum still vectorises without reassociation because its inner loop runs
   over ``j`` (independent sums), not over ``i``.
+- a first compile is announced: once per process, on the ``nbbackprop`` logger, when
+  Numba starts compiling one of the package's kernels (which it does only when the disk
+  cache has none), so that a first run does not sit silent; a warm start says nothing.
 - ``parallel=True`` only where every result is computed whole by one thread (a block of
   samples' errors, added in sample order afterwards): no sum is ever split between
   threads, so the results are the same, bit for bit, for any number of threads.
@@ -27,13 +30,15 @@ driver that spreads independent work over threads adds ``parallel=True`` (``jit_
 
 import functools
 import hashlib
+import logging
 import os
 import warnings
 
 import numba
-from numba.core import caching
+from numba.core import caching, event
 
 _cache = True  # False once Numba has said that no cache directory is writable
+compiled = False  # True once this process has compiled a kernel (not loaded it from the cache)
 PACKAGE = os.path.dirname(os.path.abspath(__file__))
 
 
@@ -106,3 +111,31 @@ def jit(function=None, **options):
 
 
 jit_parallel = functools.partial(jit, parallel=True)
+
+# What a first fit compiles, in CPU seconds on a 2-core Intel Xeon: about 9 s for online
+# training with its error and forward passes (python scripts/compile_profile.py).
+FIRST_COMPILE_SECONDS = 10
+
+
+class _Announcement(event.Listener):
+    """Says on the ``nbbackprop`` logger, once per process, that the kernels are being
+    compiled, when the first of them is: Numba broadcasts "numba:compile" only for a
+    kernel it did not find in the on-disk cache, so a warm start says nothing."""
+
+    def on_start(self, ev):
+        global compiled
+        if not ev.data["dispatcher"].py_func.__module__.startswith(__package__ + "."):
+            return
+        compiled = True
+        event.unregister("numba:compile", self)
+        later = ("later runs load them from the cache" if _cache else
+                 "no writable cache directory, so every process compiles them again")
+        logging.getLogger(__package__).warning(
+            "nbbackprop: compiling its kernels for this install (about %d s for a first fit, "
+            "once; %s) ...", FIRST_COMPILE_SECONDS, later)
+
+    def on_end(self, ev):
+        pass
+
+
+event.register("numba:compile", _Announcement())

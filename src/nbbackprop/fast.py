@@ -24,7 +24,6 @@ from numba import prange
 from ._jit import jit, jit_parallel
 from .activations import SOFTMAX, activate, f, fprime
 from .formulas import (
-    backpropagate,
     descend,
     descend_layer,
     forward,
@@ -139,7 +138,7 @@ def backward_interleaved(theta, layout, t, z, y, delta):
 def online_steps(theta, layout, X, T, order, start, stop, eta, train_biases, weight_decay, z, y,
                  y_before, delta):
     """Online SGD on the samples ``order[start:stop]``: for each sample x, ``backpropagate``
-    (with ``backward_interleaved``),
+    (``forward``, then ``backward_interleaved``),
     then ``descend_layer`` for every layer (Δw_ij = −η δ_j y_i, Δb_j = −η δ_j).
 
     A sample's step is postponed into the next sample's forward pass
@@ -151,7 +150,8 @@ def online_steps(theta, layout, X, T, order, start, stop, eta, train_biases, wei
     L = n_layers(layout)
     if weight_decay != 0.0:
         for s in range(start, stop):
-            backpropagate(theta, layout, X[order[s]], T[order[s]], z, y, delta)
+            forward(theta, layout, X[order[s]], z, y)
+            backward_interleaved(theta, layout, T[order[s]], z, y, delta)
             for l in range(L):
                 descend_layer(weights_of(theta, layout, l), biases_of(theta, layout, l),
                               neurons_of(delta, layout, l + 1), neurons_of(y, layout, l), eta,
@@ -281,6 +281,14 @@ def gather(X, rows, Y_in):
             Y_in[s, i] = X[rows[s], i]
 
 
+@jit(inline="always")
+def gather_from(X, start, Y_in):
+    """Y_in[s] = X[start + s]: ``gather`` of consecutive rows, without an index array."""
+    for s in range(Y_in.shape[0]):
+        for i in range(X.shape[1]):
+            Y_in[s, i] = X[start + s, i]
+
+
 @jit
 def forward_batch(theta, layout, Z, Y, m):
     """``forward`` for m samples, one layer at a time; layer 0 of Y holds their inputs."""
@@ -361,7 +369,7 @@ def wants_threads(layout, n):
 def block_errors(theta, layout, X, T, start, stop, Z, Y, E):
     """E[s] = E_x (``loss_error``) for the samples s = start … stop − 1, one block."""
     m, L = stop - start, n_layers(layout)
-    gather(X, np.arange(start, stop), samples_of(Y, layout, 0, m))
+    gather_from(X, start, samples_of(Y, layout, 0, m))
     forward_batch(theta, layout, Z, Y, m)
     Z_out, Y_out = samples_of(Z, layout, L, m), samples_of(Y, layout, L, m)
     for s in range(m):
@@ -382,7 +390,7 @@ def sample_errors_on_threads(theta, layout, X, T, E):
             block_errors(theta, layout, X, T, start, min(start + BLOCK, X.shape[0]), Z, Y, E)
 
 
-@jit
+@jit(inline="always")  # a kernel of its own was compiled twice: for start = 0 and for any
 def sample_errors(theta, layout, X, T, start, stop, E, Z, Y):
     """E[s] = E_x for s = start … stop − 1, a block at a time."""
     for block in range(start, stop, BLOCK):
@@ -419,7 +427,7 @@ def forward_all(theta, layout, X, out):
     L = n_layers(layout)
     for start in range(0, X.shape[0], BLOCK):
         m = min(BLOCK, X.shape[0] - start)
-        gather(X, np.arange(start, start + m), samples_of(Y, layout, 0, m))
+        gather_from(X, start, samples_of(Y, layout, 0, m))
         forward_batch(theta, layout, Z, Y, m)
         Y_out = samples_of(Y, layout, L, m)
         for s in range(m):

@@ -178,7 +178,7 @@ class Watch:
 
     def limit(self, done, budget):
         """How many epochs of the call the next compiled call may complete, or None for
-        no limit: it returns at that epoch boundary (train_epochs pauses when ``errors``
+        no limit: it returns at that epoch boundary (the epochs driver pauses when ``errors``
         is full), where validation and the callback can see a completed epoch."""
         if self.validation is not None or self.every == 1:
             return done + 1

@@ -467,6 +467,7 @@ class Network:
         with np.errstate(over="ignore"):
             target_size = 0.5 * float(np.sum(T * T)) / n  # (1/n) Σ_x ½ Σ_k t_k²
         reason, budget = training.PAUSED, 1
+        driver = training.epochs_driver(batch_size, momentum)
         started, stop = time.perf_counter(), None
         watching = progress or callback is not None or validation is not None
         if validation is not None:
@@ -490,9 +491,9 @@ class Network:
                     # between calls.
                     tic, position = time.perf_counter(), _position(at, n)
                     # Watching: the call may have to stop at an epoch boundary (a full
-                    # ``errors`` pauses train_epochs there).
+                    # ``errors`` pauses the driver there).
                     limit = watch.limit(done, budget) if watch else None
-                    reason = training.train_epochs(
+                    reason = driver(
                         self._theta, self._layout, X, T, state.order, state.rng, shuffle,
                         min(epochs, 2**63 - 1), etas,  # beyond int64: never reached anyway
                         momentum, state.velocity, batch_size, train_biases, weight_decay,

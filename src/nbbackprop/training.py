@@ -3,6 +3,9 @@
 ``train_epochs`` runs whole epochs in compiled code and pauses after a budget of samples,
 so that ``Network.fit`` returns to Python about every 0.2 s (to see Ctrl-C) without
 changing any result: all state that carries over lives in the caller's arrays.
+``train_online_epochs`` is the same for online SGD without momentum, with only the
+online steps compiled in (``epochs_driver`` picks one), so a first online fit compiles
+no mini-batch code.
 """
 
 import math
@@ -78,14 +81,74 @@ def sgd_steps(theta, layout, X, T, order, start, stop, eta, alpha, velocity, bat
                     train_biases, weight_decay, grad, Z, Y, D, DT)
 
 
+@jit(inline="always")
+def copy_into(target, source):
+    """target[p] = source[p] for every p, two arrays of one shape. (A loop: ``target[:] =
+    source`` compiles a shape check whose error message alone took 1.5 s to compile.)"""
+    for p in range(target.shape[0]):
+        target[p] = source[p]
+
+
 @jit
 def copy_state(targets, sources):
     """Copy a training state, (θ, the velocity, the order, the generator), from one tuple of
     arrays into the other: into ``before`` at an epoch's start, back from it to undo one."""
-    targets[0][:] = sources[0]
-    targets[1][:] = sources[1]
-    targets[2][:] = sources[2]
-    targets[3][:] = sources[3]
+    copy_into(targets[0], sources[0])
+    copy_into(targets[1], sources[1])
+    copy_into(targets[2], sources[2])
+    copy_into(targets[3], sources[3])
+
+
+# What between_steps asks of the driver: SGD steps on the samples order[at[TRAINED]:stop].
+TRAIN = -1
+
+
+@jit
+def between_steps(
+    theta, layout, X, T, order, rng_state, do_shuffle, epochs, velocity, target_error,
+    error_scale, errors, before, at, sums, E, budget, Z, Y,
+):  # fmt: skip
+    """All of ``train_epochs`` but the SGD steps: returns (TRAIN, budget) when the current
+    epoch has samples left to train on, else why the driver is to return (and the budget)."""
+    n = X.shape[0]
+    while True:
+        e = at[EPOCHS_DONE]
+        if e == epochs:
+            return RAN_ALL_EPOCHS, budget
+        if budget <= 0 or e == errors.shape[0]:
+            return PAUSED, budget
+        if at[TRAINED] == 0 and at[MEASURED] == 0:  # a new epoch begins
+            copy_state(before, (theta, velocity, order, rng_state))
+            if do_shuffle:
+                shuffle(order, rng_state)
+        if at[TRAINED] < n:
+            return TRAIN, budget
+        start = at[MEASURED]  # C after the epoch, summed in sample order as mean_error does
+        if start == 0 and at[FILLED] == 0 and wants_threads(layout, n):
+            return ERRORS_WANTED, budget
+        stop = min(n, start + budget)
+        if at[FILLED] < stop:
+            sample_errors(theta, layout, X, T, start, stop, E, Z, Y)
+        for s in range(start, stop):
+            sums[ERROR_SUM] += E[s]
+        at[MEASURED] = stop
+        budget -= stop - start
+        if stop < n:
+            continue
+        error = sums[ERROR_SUM] / n
+        errors[e] = error
+        at[TRAINED] = 0
+        at[MEASURED] = 0
+        at[FILLED] = 0
+        sums[ERROR_SUM] = 0.0
+        limit = EXPLOSION_FACTOR * max(sums[BEST_ERROR], error_scale)
+        if not (math.isfinite(error) and error <= limit and all_finite(theta)):
+            copy_state((theta, velocity, order, rng_state), before)
+            return DIVERGED, budget
+        at[EPOCHS_DONE] = e + 1
+        sums[BEST_ERROR] = min(sums[BEST_ERROR], error)
+        if error <= target_error:
+            return REACHED_TARGET, budget
 
 
 @jit
@@ -112,6 +175,7 @@ def train_epochs(
     finite (a ReLU or a saturated sigmoid can hide an infinite weight) — in which case
     the state is restored to that from before the epoch and ``at`` still counts only
     the finite epochs; or PAUSED (budget used up, or ``errors`` full); or ERRORS_WANTED.
+    (``between_steps`` does all of it but the steps.)
     """
     n = X.shape[0]
     z, y, y_before, delta = (neuron_buffer(layout), neuron_buffer(layout),
@@ -120,47 +184,47 @@ def train_epochs(
                    neuron_buffer(layout, BLOCK), neuron_buffer(layout, BLOCK))
     grad = np.zeros_like(theta)
     while True:
-        e = at[EPOCHS_DONE]
-        if e == epochs:
-            return RAN_ALL_EPOCHS
-        if budget <= 0 or e == errors.shape[0]:
-            return PAUSED
-        if at[TRAINED] == 0 and at[MEASURED] == 0:  # a new epoch begins
-            copy_state(before, (theta, velocity, order, rng_state))
-            if do_shuffle:
-                shuffle(order, rng_state)
-        if at[TRAINED] < n:  # whole batches, at least one
-            start = at[TRAINED]
-            stop = min(n, start + -(-budget // batch_size) * batch_size)
-            eta = etas[e] if etas.shape[0] > 1 else etas[0]
-            sgd_steps(theta, layout, X, T, order, start, stop, eta, alpha, velocity, batch_size,
-                      train_biases, weight_decay, (z, y, y_before, delta, grad, Z, Y, D, DT))
-            at[TRAINED] = stop
-            budget -= stop - start
-            continue
-        start = at[MEASURED]  # C after the epoch, summed in sample order as mean_error does
-        if start == 0 and at[FILLED] == 0 and wants_threads(layout, n):
-            return ERRORS_WANTED
-        stop = min(n, start + budget)
-        if at[FILLED] < stop:
-            sample_errors(theta, layout, X, T, start, stop, E, Z, Y)
-        for s in range(start, stop):
-            sums[ERROR_SUM] += E[s]
-        at[MEASURED] = stop
+        reason, budget = between_steps(theta, layout, X, T, order, rng_state, do_shuffle, epochs,
+                                       velocity, target_error, error_scale, errors, before, at,
+                                       sums, E, budget, Z, Y)
+        if reason != TRAIN:
+            return reason
+        start = at[TRAINED]  # whole batches, at least one
+        stop = min(n, start + -(-budget // batch_size) * batch_size)
+        eta = etas[at[EPOCHS_DONE]] if etas.shape[0] > 1 else etas[0]
+        sgd_steps(theta, layout, X, T, order, start, stop, eta, alpha, velocity, batch_size,
+                  train_biases, weight_decay, (z, y, y_before, delta, grad, Z, Y, D, DT))
+        at[TRAINED] = stop
         budget -= stop - start
-        if stop < n:
-            continue
-        error = sums[ERROR_SUM] / n
-        errors[e] = error
-        at[TRAINED] = 0
-        at[MEASURED] = 0
-        at[FILLED] = 0
-        sums[ERROR_SUM] = 0.0
-        limit = EXPLOSION_FACTOR * max(sums[BEST_ERROR], error_scale)
-        if not (math.isfinite(error) and error <= limit and all_finite(theta)):
-            copy_state((theta, velocity, order, rng_state), before)
-            return DIVERGED
-        at[EPOCHS_DONE] = e + 1
-        sums[BEST_ERROR] = min(sums[BEST_ERROR], error)
-        if error <= target_error:
-            return REACHED_TARGET
+
+
+@jit
+def train_online_epochs(
+    theta, layout, X, T, order, rng_state, do_shuffle, epochs, etas, alpha, velocity,
+    batch_size, train_biases, weight_decay, target_error, error_scale, errors, before, at,
+    sums, E, budget,
+):  # fmt: skip
+    """``train_epochs`` for batch_size 1 without momentum (α = 0), the same numbers: only
+    ``online_steps`` is compiled in, so a first online fit compiles no mini-batch step."""
+    z, y, y_before, delta = (neuron_buffer(layout), neuron_buffer(layout),
+                             neuron_buffer(layout), neuron_buffer(layout))
+    Z, Y = neuron_buffer(layout, BLOCK), neuron_buffer(layout, BLOCK)
+    while True:
+        reason, budget = between_steps(theta, layout, X, T, order, rng_state, do_shuffle, epochs,
+                                       velocity, target_error, error_scale, errors, before, at,
+                                       sums, E, budget, Z, Y)
+        if reason != TRAIN:
+            return reason
+        start = at[TRAINED]
+        stop = min(X.shape[0], start + budget)
+        eta = etas[at[EPOCHS_DONE]] if etas.shape[0] > 1 else etas[0]
+        online_steps(theta, layout, X, T, order, start, stop, eta, train_biases, weight_decay,
+                     z, y, y_before, delta)
+        at[TRAINED] = stop
+        budget -= stop - start
+
+
+def epochs_driver(batch_size, alpha):
+    """The compiled driver for these settings: ``train_online_epochs`` for online SGD
+    without momentum, else ``train_epochs``; both take ``train_epochs``' arguments."""
+    return train_online_epochs if batch_size == 1 and alpha == 0.0 else train_epochs
