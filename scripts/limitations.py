@@ -3,6 +3,7 @@
     python scripts/limitations.py local-minima   [--jobs N]
     python scripts/limitations.py gradients
     python scripts/limitations.py learning-rate  [--jobs N]
+    python scripts/limitations.py paper          [--jobs N]
 
 Each prints its tables, and the CPU it ran on. Every run is seeded from (seed 0, run
 index), so the counts are the same on every machine and for every --jobs; only the
@@ -107,8 +108,49 @@ def learning_rate(jobs):
                       n_jobs=jobs))
 
 
+# The settings each problem's source states (docs/limitations.md cites where each was read):
+# name, sizes, data, the source's sweeps, the source's settings, and ours. A sweep is one
+# epoch. "accumulated gradient after each sweep" is one full batch whose step is the SUM
+# of the patterns' gradients; fit's batch steps with their MEAN, so eta = epsilon · P.
+PAPER_PROBLEMS = [
+    ("symmetry 6-2-1", [6, 2, 1], lambda: nb.datasets.symmetry(6), "1,425",
+     "batch, epsilon 0.1, alpha 0.9, U(-0.3, 0.3)",
+     dict(batch_size=64, eta=0.1 * 64, momentum=0.9, init="uniform", init_scale=0.3)),
+    ("parity 4-4-1", [4, 4, 1], lambda: nb.datasets.parity(4), "2,825 presentations",
+     "eta 0.5",
+     dict(batch_size=1, eta=0.5, momentum=0.9, init="uniform", init_scale=0.3)),
+    ("XOR 2-2-1", [2, 2, 1], nb.xor, "558 (for 2-1-1 with input-output links)",
+     "eta 0.5",
+     dict(batch_size=1, eta=0.5, momentum=0.9, init="uniform", init_scale=0.3)),
+]
+
+
+def paper(jobs, n=300, max_epochs=20000):
+    """Each problem of PAPER_PROBLEMS over n restarts. A run succeeds when every output is
+    within 0.1 of its target, which C ≤ 0.005 / P guarantees: C = (1/P) Σ_p ½ (t − y)²
+    ≥ ½ max (t − y)² / P."""
+    print(f"{n} runs per problem (seed 0), sigmoid units, at most {max_epochs} sweeps; success: "
+          "C ≤ 0.005 / P (every output within 0.1 of its target)\n")
+    rows = []
+    for name, sizes, data, theirs, stated, ours in PAPER_PROBLEMS:
+        X, T = data()
+        res = ex.restarts(sizes, X, T, n=n, seed=0, target_error=0.005 / len(X),
+                          max_epochs=max_epochs, n_jobs=jobs, **ours)
+        q10, q50, q90 = res.quantiles()
+        low, high = res.interval
+        settings = ", ".join(f"{k} {v:g}" if isinstance(v, float) else f"{k} {v}"
+                             for k, v in ours.items())
+        print(f"{name}: paper {stated}; ours {settings}")
+        rows.append([name, theirs, f"{q50:.0f} ({q10:.0f}–{q90:.0f})",
+                     f"{100 * res.success_rate:.1f} % ({100 * low:.1f}–{100 * high:.1f} %)",
+                     f"{100 * res.counts['plateau'] / n:.1f} %"])
+    print()
+    print(ex._format_table(["problem", "paper: sweeps", "ours: median sweeps (10–90 %)",
+                            "ours: success (95 % interval)", "plateau"], rows))
+
+
 COMMANDS = {"local-minima": local_minima, "gradients": gradients,
-            "learning-rate": learning_rate}
+            "learning-rate": learning_rate, "paper": paper}
 
 
 def main():

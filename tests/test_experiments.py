@@ -304,6 +304,22 @@ def test_gradient_profile_norms_are_those_of_an_independent_gradient():
     assert str(prof).splitlines()[1].split() == ["layer", "median", "25", "%", "75", "%"]
 
 
+@settings(max_examples=10, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), epsilon=st.sampled_from([0.05, 0.1, 0.3]))
+def test_a_full_batch_with_eta_epsilon_times_n_steps_on_the_summed_gradient(seed, epsilon):
+    """The papers' step on the "accumulated gradient after each sweep",
+    Δw = −ε Σ_x ∂E_x/∂w (scripts/limitations.py paper): fit's full batch with η = ε·n,
+    its step being −η times the mean gradient; checked against an independent gradient."""
+    X, T = nb.datasets.symmetry(6)
+    net = nb.Network([6, 2, 1], seed=seed, init="uniform", init_scale=0.3)
+    gw, gb = gradient(net.weights, net.biases, net.activations, X, T)  # of C, the mean
+    expected = [w - epsilon * len(X) * g for w, g in zip(net.weights, gw)]
+    expected_b = [b - epsilon * len(X) * g for b, g in zip(net.biases, gb)]
+    net.fit(X, T, epochs=1, batch_size=len(X), eta=epsilon * len(X), momentum=0.9, seed=0)
+    for got, want in zip([*net.weights, *net.biases], [*expected, *expected_b]):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-15)
+
+
 def test_lr_range_marks_divergence_and_keeps_the_fit_errors():
     X, T = XOR
     lr = ex.lr_range([2, 3, 1], X, T, eta_min=0.1, eta_max=1e3, steps=3, seed=2, epochs=50,
