@@ -93,6 +93,9 @@ def test_a_real_sigint_saves_the_last_completed_epoch_and_exits_130(tmp_path):
     child.send_signal(signal.SIGINT)
     _, err = child.communicate(timeout=60)
     assert child.returncode == 130, err
+    # With a cold kernel cache (a fresh install), the one-time compile message comes first.
+    err = "".join(line for line in err.splitlines(keepends=True)
+                  if not line.startswith("nbbackprop: compiling its kernels"))
     assert err.count("\n") == 1 and "Traceback" not in err
     assert "interrupted" in err and f"Saved them to {out}" in err
     epoch = int(err.split("after epoch ")[1].split()[0].rstrip("."))  # "… epoch 0. Saved …"
