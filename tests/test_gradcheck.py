@@ -177,15 +177,17 @@ def extended_moved_error(weights, biases, activations, X, T, l, index, step):
     Y = X.astype(np.longdouble)
     for W, b, name in zip(ws, bs, activations, strict=True):
         Z = Y @ W + b
-        Y = 1 / (1 + np.exp(-Z)) if name == "sigmoid" else Z
+        Y = {"sigmoid": lambda: 1 / (1 + np.exp(-Z)), "tanh": lambda: np.tanh(Z),
+             "relu": lambda: np.maximum(Z, 0), "linear": lambda: Z}[name]()
     return np.mean(0.5 * ((T.astype(np.longdouble) - Y) ** 2).sum(axis=1))
 
 
 @pytest.mark.skipif(np.finfo(np.longdouble).nmant < 63, reason="needs x87 extended precision")
-@given(networks_and_data(activations=("sigmoid", "linear")), st.data())
+@given(networks_and_data(activations=("sigmoid", "tanh", "relu", "linear")), st.data())
 def test_incremental_evaluations_stay_within_their_rounding_bound(case, data):
-    """Where the kernel evaluates E from the unperturbed pass (sigmoid and linear units:
-    polynomial-shifted exponentials, ``neuron_block``), each evaluation of C must lie within
+    """Where the kernel evaluates E from the unperturbed pass (sigmoid, tanh, ReLU and
+    linear units: polynomial-shifted exponentials, ``neuron_block``, or entry by entry,
+    ``moved_sample_error``), each evaluation of C must lie within
     ε_C plus the row's EXTRA_ROUNDING / n of the exact C at the moved θ, so their difference
     at ±h within twice that of the exact difference (taken in extended precision)."""
     weights, biases, activations, X, T = case

@@ -243,12 +243,15 @@ def central_differences(theta, layout, X, T, h, rows, lam):
     widest = 1
     for l in range(L):
         widest = max(widest, sizes[l] + 1)
-    steps_h, dy = np.empty(widest), np.empty((4, widest))
+    steps_h, dy = np.empty(widest), np.empty((6, widest))
     acc = np.empty((4, widest))
     rows[:] = 0.0
     for l in range(L):
         n_i, n_j = sizes[l], sizes[l + 1]
         block = block_applies(layout, l)
+        relu_reached = False
+        for m in range(l, L):
+            relu_reached |= layout.acts[m] == RELU
         for j in range(n_j):
             for i in range(n_i + 1):
                 steps_h[i] = h[layout.w_off[l] + i * n_j + j]
@@ -256,9 +259,10 @@ def central_differences(theta, layout, X, T, h, rows, lam):
                 if block and neuron_block(theta, layout, l, j, s, Z[s], Y[s], EZ[s], EY[s],
                                           T[s], E[s], steps_h, rows, dy, acc):
                     continue
+                # A kinked sample also takes ±3h steps: 1.5 times the ±2h move.
+                d = step_bound(steps_h, Y[s], layout, l) * (1.5 if relu_reached else 1.0)
                 extra = incremental_rounding(theta, layout, l, j, Z[s], Y[s], EZ[s], EY[s],
-                                             T[s], E[s], step_bound(steps_h, Y[s], layout, l),
-                                             -1.0)
+                                             T[s], E[s], d, -1.0)
                 for i in range(n_i + 1):
                     entry_sample(theta, layout, l, i, j, Z[s], Y[s], T[s], E[s], h, rows,
                                  z, y, e, kinks)
@@ -288,18 +292,24 @@ def entry_sample(theta, layout, l, i, j, Zs, Ys, t, e0, h, rows, z, y, e, kinks)
 
 
 @jit(inline="always")
-def elementwise_smooth(code):
-    """Sigmoid or linear: no kink, and a cheap exact way to move z by a small step."""
-    return code == SIGMOID or code == LINEAR
+def shifts(code):
+    """Sigmoid, tanh or linear: no kink, and a cheap exact way to move z by a small step
+    (``shifted``); such units may be the output of ``neuron_block``."""
+    return code == SIGMOID or code == TANH or code == LINEAR
 
 
 @jit(inline="always")
 def block_applies(layout, l):
     """``neuron_block`` serves the entries of layer l when the loss is the squared error and
-    the neuron they move, and the output above it if it is not one, are sigmoid or linear."""
+    the neuron they move is an output that ``shifts``, or lies just below such outputs and
+    ``shifts`` or is a ReLU unit (whose samples near its kink go entry by entry)."""
     L = layout.sizes.shape[0] - 1
-    return (layout.loss == SQUARED and elementwise_smooth(layout.acts[l])
-            and (l + 1 == L or (l + 2 == L and elementwise_smooth(layout.acts[L - 1]))))
+    code = layout.acts[l]
+    if layout.loss != SQUARED:
+        return False
+    if l + 1 == L:
+        return shifts(code)
+    return l + 2 == L and (shifts(code) or code == RELU) and shifts(layout.acts[L - 1])
 
 
 # exp(a + x) = exp(a)·P(x) for |x| ≤ SHIFT_MAX, P the Taylor polynomial of degree 6: its
@@ -325,46 +335,88 @@ def step_bound(steps_h, Ys, layout, l):
     return 2.0 * largest
 
 
+@jit(inline="always")
+def exp_at(code, z):
+    """The exponential ``shifted`` starts from: e^(−z) for a sigmoid, e^(2z) for tanh."""
+    if code == SIGMOID:
+        return math.exp(-z)
+    if code == TANH:
+        return math.exp(2.0 * z)
+    return 0.0
+
+
+@jit(inline="always")
+def shift_limit(code):
+    """The largest move c·x that ``shifted`` takes: P's argument is −c·x (sigmoid) or
+    2c·x (tanh), within ±SHIFT_MAX."""
+    return 0.5 * SHIFT_MAX if code == TANH else SHIFT_MAX
+
+
+@jit(inline="always")
+def shifted(code, z, e, c, x, m, out):
+    """out[i] = f(z + c·x[i]) for i < m, for a unit that ``shifts``, given e = exp_at(code, z)
+    and |c·x[i]| ≤ shift_limit(code) (P: ``exp_small``):
+        sigmoid 1 / (1 + e^(−z)·P(−c·x_i)),   tanh 1 − 2 / (1 + e^(2z)·P(2c·x_i)),
+        linear z + c·x_i.
+    Branch-free loops over i, so they vectorise."""
+    if code == SIGMOID:
+        for i in range(m):
+            out[i] = 1.0 / (1.0 + e * exp_small(-(c * x[i])))
+    elif code == TANH:
+        for i in range(m):
+            out[i] = 1.0 - 2.0 / (1.0 + e * exp_small(2.0 * (c * x[i])))
+    else:
+        for i in range(m):
+            out[i] = z + c * x[i]
+
+
 # error_model="numpy": a float division is IEEE's (1/0 = inf) instead of checked for zero, a
 # branch that keeps the divisions below from vectorising (their denominators are ≥ 1 anyway).
 @jit(error_model="numpy")
 def neuron_block(theta, layout, l, j, s, Zs, Ys, EZs, EYs, t, e0, steps_h, rows, dy, acc):
     """Add sample s's smooth central differences to the rows of every entry that moves z_j of
     layer l + 1 (w_ij for each i, b_j), where ``block_applies``. Returns False, adding
-    nothing, when a step is too large for ``exp_small``.
+    nothing, when a step is too large for ``exp_small`` or, for a ReLU unit, when a step
+    (up to ±3h) may cross its kink: the caller then goes entry by entry, kink rule included.
 
     Moving w_ij by t moves z_j by Δ = t·y_i (y_i = 1 for b_j), so y_j and, above it,
-    each output by x_k = w_jk·Δy_j (P: ``exp_small``):
-        y_j' = 1 / (1 + e^(−z_j)·P(−Δ))        (linear: z_j + Δ),   Δy_j = y_j' − y_j
-        y_k' = 1 / (1 + e^(−z_k)·P(−x_k))      (linear: z_k + x_k)
+    each output by x_k = w_jk·Δy_j (``shifted``: sigmoid, tanh or linear):
+        y_j' = f(z_j + Δ),   Δy_j = y_j' − y_j,   y_k' = f(z_k + x_k)
         E' = ½ Σ_k (t_k − y_k')²,   or, j an output:  E' = E + ½[(t_j − y_j')² − (t_j − y_j)²]
-    with e^(−z_j), e^(−z_k) computed once per sample. Per entry and step that is one
-    polynomial of degree 6 and one division for z_j and for each of the n_k outputs, and n_k
-    multiply-adds for E, where a forward pass costs n_i·n_j + n_j·n_k multiply-adds and
-    n_j + n_k exponentials and divisions. The loops over the entries i are innermost and
-    branch-free, so they vectorise.
+    with e^(−z) (sigmoid) or e^(2z) (tanh) computed once per sample. A ReLU unit j whose
+    steps all keep its state is linear (on) or constant (off: E' = E). Per entry and step
+    that is one polynomial of degree 6 and one division for z_j and for each of the n_k
+    outputs, and n_k multiply-adds for E, where a forward pass costs n_i·n_j + n_j·n_k
+    multiply-adds and n_j + n_k exponentials and divisions. The loops over the entries i are
+    innermost and branch-free, so they vectorise. dy: scratch of 6 rows.
     """
     sizes, acts, n_off = layout.sizes, layout.acts, layout.n_off
     L = sizes.shape[0] - 1
-    n_i, n_k = sizes[l], sizes[L]
+    n_i, n_j, n_k = sizes[l], sizes[l + 1], sizes[L]
     code_j, code_k = acts[l], acts[L - 1]
     d_max = step_bound(steps_h, Ys, layout, l)
-    if code_j == SIGMOID and d_max > SHIFT_MAX:
-        return False
     z_j, y_j = Zs[n_off[l + 1] + j], Ys[n_off[l + 1] + j]
     y_in = Ys[n_off[l] : n_off[l] + n_i]
     m = n_i + 1
-    e_j = math.exp(-z_j) if code_j == SIGMOID else 0.0
+    if code_j == RELU:
+        # ±3h moves z_j by at most 1.5·d_max (rounded alike): beyond that, no state changes.
+        if not abs(z_j) > 1.5 * d_max:
+            return False
+        if z_j < 0.0:  # off at every step: E_x does not move (what add_sample adds for it)
+            for i in range(m):
+                if i == n_i or y_in[i] != 0.0:
+                    rows[layout.w_off[l] + i * n_j + j, LARGEST_E] += e0
+            return True
+        code_j = LINEAR  # on at every step: y_j = z_j
+    elif code_j != LINEAR and d_max > shift_limit(code_j):
+        return False
+    dz = dy[4]  # dz[i] = h_p·y_i: Δ = step·dz[i]
+    for i in range(n_i):
+        dz[i] = steps_h[i] * y_in[i]
+    dz[n_i] = steps_h[n_i]
+    e_j = exp_at(code_j, z_j)
     for q in range(4):  # dy[q, i]: y_j' at step q of entry i
-        step = STEPS[q]
-        if code_j == SIGMOID:
-            for i in range(n_i):
-                dy[q, i] = 1.0 / (1.0 + e_j * exp_small(-(step * (steps_h[i] * y_in[i]))))
-            dy[q, n_i] = 1.0 / (1.0 + e_j * exp_small(-(step * steps_h[n_i])))
-        else:
-            for i in range(n_i):
-                dy[q, i] = z_j + step * (steps_h[i] * y_in[i])
-            dy[q, n_i] = z_j + step * steps_h[n_i]
+        shifted(code_j, z_j, e_j, STEPS[q], dz, m, dy[q])
     if l + 1 == L:  # an output: E changes in one term of ½ Σ_k (t_k − y_k)²
         t_j = t[j]
         for q in range(4):
@@ -381,22 +433,18 @@ def neuron_block(theta, layout, l, j, s, Zs, Ys, EZs, EYs, t, e0, steps_h, rows,
             dy_max = max(dy_max, abs(dy[q, i]))
     for k in range(n_k):
         w_max = max(w_max, abs(w[j, k]))
-    if code_k == SIGMOID and w_max * dy_max > SHIFT_MAX:
+    if code_k != LINEAR and w_max * dy_max > shift_limit(code_k):
         return False
     acc[:, :m] = 0.0
+    out = dy[5]
     for k in range(n_k):
         w_jk, z_k, t_k = w[j, k], Zs[n_off[L] + k], t[k]
-        if code_k == SIGMOID:
-            e_k = math.exp(-z_k)
-            for q in range(4):
-                for i in range(m):
-                    r = t_k - 1.0 / (1.0 + e_k * exp_small(-(w_jk * dy[q, i])))
-                    acc[q, i] += r * r
-        else:
-            for q in range(4):
-                for i in range(m):
-                    r = t_k - (z_k + w_jk * dy[q, i])
-                    acc[q, i] += r * r
+        e_k = exp_at(code_k, z_k)
+        for q in range(4):
+            shifted(code_k, z_k, e_k, w_jk, dy[q], m, out)
+            for i in range(m):
+                r = t_k - out[i]
+                acc[q, i] += r * r
     return add_block(theta, layout, l, j, Zs, Ys, EZs, EYs, t, e0, d_max, dy_max, y_in, acc, rows)
 
 
@@ -419,40 +467,62 @@ def add_block(theta, layout, l, j, Zs, Ys, EZs, EYs, t, e0, d_max, dy_max, y_in,
     return True
 
 
+@jit(inline="always")
+def moved_slope(code, y, e_z, d):
+    """A bound on |f'| within d + e_z of the z whose f is y (|f''| ≤ 1; ReLU, linear: 1)."""
+    if code == SIGMOID:
+        return y * (1.0 - y) + e_z + d
+    if code == TANH:
+        return 1.0 - y * y + e_z + d
+    return 1.0
+
+
+@jit(inline="always")
+def shifted_excess(code, y, d):
+    """What ``shifted`` may round in f(z') beyond a forward pass's c_f·u|y'|, |y'| ≤ |y| + d:
+    sigmoid within 7u|y'| (exp, P, the product, 1 + ·, 1/·) instead of 4u: 3u(|y| + d);
+    tanh 1 − 2s, s = 1/(1 + e^(2z)P) within 7u and s ≤ (1 + |y'|)/2: 14u·s + u|y'|
+    ≤ 8u(1 + |y| + d); linear and ReLU: exact, 0. (``moved_sample_error``'s f is the
+    pass's own, within c_f·u|y'|.)"""
+    if code == SIGMOID:
+        return 3.0 * U64 * (abs(y) + d)
+    if code == TANH:
+        return 8.0 * U64 * (1.0 + abs(y) + d)
+    return 0.0
+
+
 @jit
 def incremental_rounding(theta, layout, l, j, Zs, Ys, EZs, EYs, t, e0, d_max, dy_max):
     """A bound on what E_x, evaluated from its unperturbed pass with z_j of layer l + 1 moved
-    by Δ (|Δ| ≤ d_max, at the steps ±h, ±2h), may round beyond the forward pass's bound e_E
-    at θ (EZs, EYs: that pass's e_z, e_y), for the evaluations of ``neuron_block`` and of
-    ``moved_sample_error`` where the moved neuron or the one above is the output, the
-    output is sigmoid or linear and the loss squared (0 elsewhere: not derived).
+    by Δ (|Δ| ≤ d_max), may round beyond the forward pass's bound e_E at θ (EZs, EYs: that
+    pass's e_z, e_y), for the evaluations of ``neuron_block`` and of ``moved_sample_error``
+    where the moved neuron or the one above is the output, no unit is a softmax and the loss
+    is squared (0 elsewhere: not derived).
 
-    Moved neuron: z_j + Δ is rounded (or, from e^(−z_j)·P(−Δ), the sigmoid is within 7u
-    instead of the pass's 4u), and Δ = t·y_i once:
-        a_j = u(|z_j| + 2d),   ex_j = (f'_j + d)·a_j + 3u(|y_j| + d)  (linear: ex_j = a_j)
+    Moved neuron: z_j + Δ is rounded, and Δ = t·y_i once (``shifted``: its f within
+    ``shifted_excess``), and |f'| ≤ s_j = ``moved_slope`` over the step:
+        a_j = u(|z_j| + 2d),   ex_j = s_j·a_j + a_j² + excess_j   (ReLU, linear: ex_j = a_j)
     Output j (``moved_sample_error``: E' = E + ½[(t_j − y_j')² − (t_j − y_j)²]):
         extra = (r + e_j + ½ex_j)·ex_j + u(4r² + 2E),  r = |y_j − t_j| + d,  e_j = e_y_j + u|t_j|
     Output k above (z_k + w_jk·Δy_j): Δy_j carries the errors of y_j' and of y_j, one more
     than the pass's bound of z_k holds, and the rounding of Δy_j and of the product:
         a_k = |w_jk|(e_y_j + ex_j + 2u·dy) + u(|z_k| + x),   x = max_k |w_jk|·dy
-        ex_k = (f'_k + e_z_k + x)·a_k + ½a_k² + 3u(|y_k| + x)  (linear: ex_k = a_k)
+        ex_k = s_k·a_k + ½a_k² + excess_k   (s_k with e_z_k + x; ReLU, linear: ex_k = a_k)
         extra = Σ_k (|y_k − t_k| + x + e_k + ½ex_k)·ex_k,   e_k = e_y_k + u|t_k|
-    (f' changes by at most |Δz| over the step, as |f''| ≤ 1; a Lipschitz constant of 1
-    bounds |Δy| by |Δz|). dy_max < 0: not known, taken as d_max.
+    (a Lipschitz constant of 1 bounds |Δy| by |Δz|, ReLU's kink included). dy_max < 0: not
+    known, taken as d_max.
     """
     sizes, acts, n_off = layout.sizes, layout.acts, layout.n_off
     L = sizes.shape[0] - 1
     u = U64
-    code_j = acts[l]
-    if layout.loss != SQUARED or not elementwise_smooth(code_j) or l + 1 < L - 1:
-        return 0.0
-    if l + 1 == L - 1 and not elementwise_smooth(acts[L - 1]):
+    code_j, code_k = acts[l], acts[L - 1]
+    if layout.loss != SQUARED or l + 1 < L - 1 or code_j == SOFTMAX or code_k == SOFTMAX:
         return 0.0
     d = d_max
     z_j, y_j = Zs[n_off[l + 1] + j], Ys[n_off[l + 1] + j]
     a_j = u * (abs(z_j) + 2.0 * d)
-    if code_j == SIGMOID:
-        ex_j = (y_j * (1.0 - y_j) + d) * a_j + 3.0 * u * (abs(y_j) + d)
+    if code_j == SIGMOID or code_j == TANH:
+        ex_j = moved_slope(code_j, y_j, 0.0, d) * a_j + a_j * a_j + shifted_excess(code_j, y_j, d)
     else:
         ex_j = a_j
     if l + 1 == L:
@@ -464,14 +534,13 @@ def incremental_rounding(theta, layout, l, j, Zs, Ys, EZs, EYs, t, e0, d_max, dy
     x = 0.0
     for k in range(sizes[L]):
         x = max(x, abs(w[j, k]) * dy)
-    code_k = acts[L - 1]
     extra = 0.0
     for k in range(sizes[L]):
         c = n_off[L] + k
         a_k = abs(w[j, k]) * (EYs[n_off[l + 1] + j] + ex_j + 2.0 * u * dy) + u * (abs(Zs[c]) + x)
-        if code_k == SIGMOID:
-            slope = Ys[c] * (1.0 - Ys[c]) + EZs[c] + x
-            ex_k = slope * a_k + 0.5 * a_k * a_k + 3.0 * u * (abs(Ys[c]) + x)
+        if code_k == SIGMOID or code_k == TANH:
+            ex_k = (moved_slope(code_k, Ys[c], EZs[c], x) * a_k + 0.5 * a_k * a_k
+                    + shifted_excess(code_k, Ys[c], x))
         else:
             ex_k = a_k
         e_k = EYs[c] + u * abs(t[k])
