@@ -244,7 +244,7 @@ def central_differences(theta, layout, X, T, h, rows, lam):
     for l in range(L):
         widest = max(widest, sizes[l] + 1)
     steps_h, dy = np.empty(widest), np.empty((6, widest))
-    acc = np.empty((4, widest))
+    acc = np.empty((8, widest))
     rows[:] = 0.0
     for l in range(L):
         n_i, n_j = sizes[l], sizes[l + 1]
@@ -300,16 +300,19 @@ def shifts(code):
 
 @jit(inline="always")
 def block_applies(layout, l):
-    """``neuron_block`` serves the entries of layer l when the loss is the squared error and
-    the neuron they move is an output that ``shifts``, or lies just below such outputs and
-    ``shifts`` or is a ReLU unit (whose samples near its kink go entry by entry)."""
+    """``neuron_block`` serves the entries of layer l when the neuron they move is an output
+    or lies just below the outputs, and: with the squared error, the outputs ``shifts`` and
+    so does the moved neuron or it is a ReLU unit (whose samples near its kink go entry by
+    entry); with cross-entropy (softmax or sigmoid outputs), the same for a hidden neuron."""
     L = layout.sizes.shape[0] - 1
-    code = layout.acts[l]
-    if layout.loss != SQUARED:
+    code, out = layout.acts[l], layout.acts[L - 1]
+    if layout.loss == SQUARED:
+        if l + 1 == L:
+            return shifts(code)
+        return l + 2 == L and (shifts(code) or code == RELU) and shifts(out)
+    if out != SOFTMAX and out != SIGMOID:
         return False
-    if l + 1 == L:
-        return shifts(code)
-    return l + 2 == L and (shifts(code) or code == RELU) and shifts(layout.acts[L - 1])
+    return l + 1 == L or (l + 2 == L and (shifts(code) or code == RELU))
 
 
 # exp(a + x) = exp(a)·P(x) for |x| ≤ SHIFT_MAX, P the Taylor polynomial of degree 6: its
@@ -322,6 +325,22 @@ def exp_small(x):
     """e^x for |x| ≤ SHIFT_MAX (Horner; relative error below 2u)."""
     return 1.0 + x * (1.0 + x * (0.5 + x * (1.0 / 6.0 + x * (1.0 / 24.0 + x * (
         1.0 / 120.0 + x * (1.0 / 720.0))))))
+
+
+@jit(inline="always")
+def expm1_small(x):
+    """e^x − 1 for |x| ≤ SHIFT_MAX: x·Σ_{m≤6} x^m/(m+1)!, truncation below |x|·x⁷/8!·1.01
+    (< 10⁻⁵ u relative); relative error below 3u."""
+    return x * (1.0 + x * (0.5 + x * (1.0 / 6.0 + x * (1.0 / 24.0 + x * (1.0 / 120.0 + x * (
+        1.0 / 720.0 + x * (1.0 / 5040.0)))))))
+
+
+@jit(inline="always")
+def log1p_small(v):
+    """ln(1 + v) for |v| ≤ 1.01·SHIFT_MAX: v·Σ_{m≤7} (−v)^m/(m+1), truncation below
+    |v|⁸/9·1.02 relative (< 10⁻⁴ u); relative error below 3u."""
+    return v * (1.0 - v * (0.5 - v * (1.0 / 3.0 - v * (0.25 - v * (0.2 - v * (
+        1.0 / 6.0 - v * (1.0 / 7.0 - v * 0.125)))))))
 
 
 @jit(inline="always")
@@ -408,15 +427,24 @@ def neuron_block(theta, layout, l, j, s, Zs, Ys, EZs, EYs, t, e0, steps_h, rows,
                     rows[layout.w_off[l] + i * n_j + j, LARGEST_E] += e0
             return True
         code_j = LINEAR  # on at every step: y_j = z_j
+    elif layout.loss == CROSS_ENTROPY and l + 1 == L:
+        if d_max > SHIFT_MAX:
+            return False
     elif code_j != LINEAR and d_max > shift_limit(code_j):
         return False
     dz = dy[4]  # dz[i] = h_p·y_i: Δ = step·dz[i]
     for i in range(n_i):
         dz[i] = steps_h[i] * y_in[i]
     dz[n_i] = steps_h[n_i]
+    if layout.loss == CROSS_ENTROPY and l + 1 == L:  # E from z: nothing to shift
+        return cross_entropy_block(theta, layout, l, j, Zs, Ys, EZs, EYs, t, e0, d_max, y_j,
+                                   y_in, dz, m, dy, acc, rows)
     e_j = exp_at(code_j, z_j)
     for q in range(4):  # dy[q, i]: y_j' at step q of entry i
         shifted(code_j, z_j, e_j, STEPS[q], dz, m, dy[q])
+    if layout.loss == CROSS_ENTROPY:
+        return cross_entropy_block(theta, layout, l, j, Zs, Ys, EZs, EYs, t, e0, d_max, y_j,
+                                   y_in, dz, m, dy, acc, rows)
     if l + 1 == L:  # an output: E changes in one term of ½ Σ_k (t_k − y_k)²
         t_j = t[j]
         for q in range(4):
@@ -446,6 +474,75 @@ def neuron_block(theta, layout, l, j, s, Zs, Ys, EZs, EYs, t, e0, steps_h, rows,
                 r = t_k - out[i]
                 acc[q, i] += r * r
     return add_block(theta, layout, l, j, Zs, Ys, EZs, EYs, t, e0, d_max, dy_max, y_in, acc, rows)
+
+
+@jit(inline="always")
+def cross_entropy_block(theta, layout, l, j, Zs, Ys, EZs, EYs, t, e0, d_max, y_j, y_in, dz, m,
+                        dy, acc, rows):
+    """``neuron_block`` for cross-entropy, from the outputs' z. With sp(x) = ln(1 + e^x),
+    a sigmoid output's E_k = sp(z_k) − t_k z_k and sp(z + x) − sp(z) = ln(1 + y·(e^x − 1)),
+    y = σ(z); a softmax output's E = S·lse − Σ_k t_k z_k (S = Σ_k t_k) and moving every z_k
+    by x_k moves lse by ln(1 + Σ_k y_k (e^(x_k) − 1)). So, with the outputs moved by x_k
+    (x_j = Δ if j is the output, else x_k = w_jk·Δy_j; dy[q, i] = y_j' at step q of entry i):
+        sigmoid:  E' = E + Σ_k [ln(1 + y_k(e^(x_k) − 1)) − t_k x_k]
+        softmax:  E' = E + S·ln(1 + Σ_k y_k (e^(x_k) − 1)) − Σ_k t_k x_k
+    with ``expm1_small`` and ``log1p_small``: per entry, step and output one polynomial of
+    degree 7 (sigmoid: and one of degree 8), no exponential, log or division."""
+    sizes, acts, n_off = layout.sizes, layout.acts, layout.n_off
+    L = sizes.shape[0] - 1
+    n_k, code_k = sizes[L], acts[L - 1]
+    ys = Ys[n_off[L] : n_off[L] + sizes[L]]
+    total = 0.0  # S = Σ_k t_k
+    for k in range(n_k):
+        total += t[k]
+    acc[:8, :m] = 0.0  # acc[q]: Σ_k ln(…) − t_k x_k (sigmoid) or Σ_k y_k (e^x − 1) (softmax);
+    # acc[4 + q]: Σ_k t_k x_k (softmax)
+    if l + 1 == L:  # only z_j moves, by Δ = step·dz[i]
+        y_o, t_j = ys[j], t[j]
+        for q in range(4):
+            step = STEPS[q]
+            for i in range(m):
+                x = step * dz[i]
+                acc[q, i] = y_o * expm1_small(x)
+                acc[4 + q, i] = t_j * x
+        dy_max = -1.0
+    else:
+        for q in range(4):  # dy[q, i] = Δy_j
+            for i in range(m):
+                dy[q, i] -= y_j
+        w = weights_of(theta, layout, l + 1)
+        dy_max, w_max = 0.0, 0.0
+        for q in range(4):
+            for i in range(m):
+                dy_max = max(dy_max, abs(dy[q, i]))
+        for k in range(n_k):
+            w_max = max(w_max, abs(w[j, k]))
+        if w_max * dy_max > SHIFT_MAX:
+            return False
+        for k in range(n_k):
+            w_jk, y_k, t_k = w[j, k], ys[k], t[k]
+            for q in range(4):
+                if code_k == SIGMOID:
+                    for i in range(m):
+                        x = w_jk * dy[q, i]
+                        acc[q, i] += log1p_small(y_k * expm1_small(x)) - t_k * x
+                else:
+                    for i in range(m):
+                        x = w_jk * dy[q, i]
+                        acc[q, i] += y_k * expm1_small(x)
+                        acc[4 + q, i] += t_k * x
+    for q in range(4):  # acc[q, i] = 2E' for add_block
+        if code_k == SIGMOID and l + 1 < L:
+            for i in range(m):
+                acc[q, i] = 2.0 * (e0 + acc[q, i])
+        elif code_k == SIGMOID:
+            for i in range(m):
+                acc[q, i] = 2.0 * (e0 + (log1p_small(acc[q, i]) - acc[4 + q, i]))
+        else:
+            for i in range(m):
+                acc[q, i] = 2.0 * (e0 + (total * log1p_small(acc[q, i]) - acc[4 + q, i]))
+    return add_block(theta, layout, l, j, Zs, Ys, EZs, EYs, t, e0, d_max, dy_max, y_in, acc,
+                     rows)
 
 
 @jit(inline="always")
@@ -492,6 +589,52 @@ def shifted_excess(code, y, d):
 
 
 @jit
+def cross_entropy_extra(layout, k0, k1, Ys, EYs, t, e0, x, a, a_max):
+    """``incremental_rounding`` for cross-entropy, where the outputs k0 … k1 − 1 move by
+    |x_k| ≤ x, each computed within a (a_max: the largest a). The entry-by-entry path
+    (``moved_sample_error``) evaluates E at z_k moved within a of the pass's bound: E is
+    Lipschitz in z with constants (|t_k| + |1 − t_k|) (sigmoid, as ``cross_entropy_rounding``
+    counts them) or ‖t‖₁ + |t_k| (softmax). ``cross_entropy_block`` evaluates
+    E' = E + ΔE from y_k and x_k (P = ``expm1_small``, Λ = ``log1p_small``, each within 3u;
+    |P(x)| ≤ 1.01|x|, |Λ(v)| ≤ 1.01|v|, Λ' ≤ 1.02, ∂ΔE/∂y_k ≤ 1.02|x_k|); with
+    V_k = 1.01·y_k·x (≥ |y_k P(x_k)|):
+      sigmoid, per k:  (|t_k| + |1 − t_k|)·a + 1.02x·e_y_k + 7.2u·V_k + u|t_k|x + u·D_k,
+                       D_k = 1.01V_k + |t_k|x ≥ |ΔE_k|;  + γ(n)·Σ_k D_k
+      softmax:  ‖t‖₁·(a_max + 1.02x·Σ_k e_y_k + δΛ + (γ(n) + u)(1.01V + x)) + Σ_k |t_k|·a + u·D,
+                V = Σ_k V_k,  δΛ = 1.02(4u + γ(n))·V + 3.03u·V,  D = ‖t‖₁(1.01V + x)
+    and the final E + ΔE: u(E + ΣD). The larger a of the two paths is the one given."""
+    sizes, n_off = layout.sizes, layout.n_off
+    L = sizes.shape[0] - 1
+    u = U64
+    n = k1 - k0
+    g = n * u
+    norm = 0.0  # ‖t‖₁ over every output: S and the softmax's Lipschitz constant
+    for k in range(sizes[L]):
+        norm += abs(t[k])
+    if layout.acts[L - 1] == SIGMOID:
+        extra, size = 0.0, 0.0
+        for k in range(k0, k1):
+            c = n_off[L] + k
+            v = 1.01 * abs(Ys[c]) * x
+            size_k = 1.01 * v + abs(t[k]) * x
+            extra += ((abs(t[k]) + abs(1.0 - t[k])) * a + 1.02 * x * EYs[c] + 7.2 * u * v
+                      + u * abs(t[k]) * x + u * size_k)
+            size += size_k
+        return extra + g * size + u * (e0 + size)
+    v, e_y, moved = 0.0, 0.0, 0.0
+    for k in range(k0, k1):
+        c = n_off[L] + k
+        v += 1.01 * abs(Ys[c]) * x
+        e_y += EYs[c]
+        moved += abs(t[k]) * a
+    d_log = 1.02 * (4.0 * u + g) * v + 3.03 * u * v
+    size = norm * (1.01 * v + x)
+    extra = (norm * (a_max + 1.02 * x * e_y + d_log + (g + u) * (1.01 * v + x)) + moved
+             + u * size)
+    return extra + u * (e0 + size)
+
+
+@jit
 def incremental_rounding(theta, layout, l, j, Zs, Ys, EZs, EYs, t, e0, d_max, dy_max):
     """A bound on what E_x, evaluated from its unperturbed pass with z_j of layer l + 1 moved
     by Δ (|Δ| ≤ d_max), may round beyond the forward pass's bound e_E at θ (EZs, EYs: that
@@ -516,11 +659,18 @@ def incremental_rounding(theta, layout, l, j, Zs, Ys, EZs, EYs, t, e0, d_max, dy
     L = sizes.shape[0] - 1
     u = U64
     code_j, code_k = acts[l], acts[L - 1]
-    if layout.loss != SQUARED or l + 1 < L - 1 or code_j == SOFTMAX or code_k == SOFTMAX:
+    if l + 1 < L - 1:
+        return 0.0
+    cross = layout.loss == CROSS_ENTROPY
+    if cross and code_k != SIGMOID and code_k != SOFTMAX:
+        return 0.0
+    if not cross and (code_j == SOFTMAX or code_k == SOFTMAX):
         return 0.0
     d = d_max
     z_j, y_j = Zs[n_off[l + 1] + j], Ys[n_off[l + 1] + j]
     a_j = u * (abs(z_j) + 2.0 * d)
+    if cross and l + 1 == L:
+        return cross_entropy_extra(layout, j, j + 1, Ys, EYs, t, e0, d, a_j, a_j)
     if code_j == SIGMOID or code_j == TANH:
         ex_j = moved_slope(code_j, y_j, 0.0, d) * a_j + a_j * a_j + shifted_excess(code_j, y_j, d)
     else:
@@ -534,6 +684,12 @@ def incremental_rounding(theta, layout, l, j, Zs, Ys, EZs, EYs, t, e0, d_max, dy
     x = 0.0
     for k in range(sizes[L]):
         x = max(x, abs(w[j, k]) * dy)
+    if cross:  # every output moves; a_k bounded by its largest one, for every k
+        a_max = 0.0
+        for k in range(sizes[L]):
+            a_max = max(a_max, abs(w[j, k]) * (EYs[n_off[l + 1] + j] + ex_j + 2.0 * u * dy)
+                        + u * (abs(Zs[n_off[L] + k]) + x))
+        return cross_entropy_extra(layout, 0, sizes[L], Ys, EYs, t, e0, x, a_max, a_max)
     extra = 0.0
     for k in range(sizes[L]):
         c = n_off[L] + k
