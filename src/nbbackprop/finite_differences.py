@@ -751,6 +751,23 @@ def directional_differences(theta, layout, X, T, U, t, rows):
             add_sample(rows[d], e[s], kinks[s], t)
 
 
+@jit
+def direction_sums(U, g, e_g, size, theta, t, sums):
+    """For each direction d (row of U), in one pass over the entries:
+    sums[d] = (Σ_p u_p g_p,  Σ_p |u_p| e_g,p,  Σ_p |u_p| |g_p|,  Σ_p |g_p|(|θ_p| + 3t|u_p|)):
+    the directional derivative claimed, and what rounds in it and in θ_p + t·u_p."""
+    for d in range(U.shape[0]):
+        dot, err, mag, moved = 0.0, 0.0, 0.0, 0.0
+        for p in range(U.shape[1]):
+            u_p = U[d, p]
+            a = abs(u_p)
+            dot += u_p * g[p]
+            err += a * e_g[p]
+            mag += a * size[p]
+            moved += size[p] * (abs(theta[p]) + 3.0 * t * a)
+        sums[d, 0], sums[d, 1], sums[d, 2], sums[d, 3] = dot, err, mag, moved
+
+
 # --- rounding-error bounds ---------------------------------------------------------------
 
 
