@@ -4,12 +4,14 @@ Finite differences. For every parameter θ_p and every sample x, the sample erro
 evaluated at θ ± h_p e_p and θ ± 2h_p e_p by forward passes only. Moving one parameter
 of layer l moves one weighted input, z_j = Σ_i w_ij y_i + b_j, by t·y_i (by t for the
 bias), so only what that move reaches is recomputed, from the sample's unperturbed pass,
-for all the entries that move one z_j together: in one vectorised block where z_j and the
-output are sigmoid or linear units (``neuron_block``), else entry by entry: y_j, then the
-layer above from Δy_j (z_k + w_jk Δy_j), then whole layers with ``forward_layer``
-(``moved_sample_error``). θ is never written; the step t is applied exactly as t·y_i, so no
-rounding of θ_p + t enters the quotient. What these evaluations may round beyond a
-forward pass is bounded per row (``incremental_rounding``, column EXTRA_ROUNDING).
+for all the entries that move one z_j together: in one vectorised block where z_j is an
+output or lies just below the outputs (``neuron_block``; sigmoid, tanh, linear, ReLU away
+from its kink; squared error, or cross-entropy from z), else entry by entry: y_j, then
+the layer above from Δy_j (z_k + w_jk Δy_j), then the layers above that with
+``forward_layer`` (``moved_sample_error``). θ is never written; the step t is applied
+exactly as t·y_i, so no rounding of θ_p + t enters the quotient. What these evaluations
+may round beyond a forward pass is bounded per row (``incremental_rounding``, column
+EXTRA_ROUNDING).
 
 While doing so it notes, per sample, whether any ReLU unit changed state (z > 0) at any
 of the steps: that sample's E_x has a kink within ±2h_p, and it contributes one-sided
