@@ -1,11 +1,12 @@
 """How long a gradient check takes: nbbackprop against torch.autograd.gradcheck, same run.
 
-For each network (64-32-10 and 784-100-10, sigmoid, squared error, 32 samples of seeded
+For each network (64-32-10 and 784-100-10, sigmoid, squared error; 64-32-10 with a tanh
+hidden layer and a softmax output with cross-entropy, one-hot targets; 32 samples of seeded
 random data) it times, warm, the median of --repeats runs of:
 
 - ``nb.gradcheck(net, X, T)``: central differences for every weight and bias, with the
   measured truncation (±2h), the derived tolerances and the per-index report;
-- ``torch.autograd.gradcheck`` in float64 of the same C = (1/n) Σ_x ½ Σ_k (t_k − y_k)² as a
+- ``torch.autograd.gradcheck`` in float64 of the same C (``net.error``: (1/n) Σ_x E_x) as a
   function of the same parameters (its default ``fast_mode=False``: the whole numerical
   Jacobian, a pair of forward passes per parameter);
 - the quick variants: ``nb.gradcheck(mode="fast")`` with 8 directions and with 1 (±t, ±2t
@@ -36,26 +37,43 @@ import torch
 
 import nbbackprop as nb
 
-SIZES = ((64, 32, 10), (784, 100, 10))
+# (sizes, classifier): sigmoid units with the squared error, or a tanh hidden layer under a
+# softmax output with cross-entropy (one-hot targets).
+CASES = (((64, 32, 10), False), ((784, 100, 10), False), ((64, 32, 10), True))
 N_SAMPLES = 32
 LARGE = 10_000  # parameters above which torch's full check is the slow one
 
 
-def problem(sizes):
+def problem(sizes, classifier=False):
     rng = np.random.default_rng(0)
-    net = nb.Network(list(sizes), "sigmoid", seed=0)
-    return net, rng.uniform(0, 1, (N_SAMPLES, sizes[0])), rng.uniform(0, 1, (N_SAMPLES, sizes[-1]))
+    X = rng.uniform(0, 1, (N_SAMPLES, sizes[0]))
+    if not classifier:
+        net = nb.Network(list(sizes), "sigmoid", seed=0)
+        return net, X, rng.uniform(0, 1, (N_SAMPLES, sizes[-1]))
+    hidden = ["tanh"] * (len(sizes) - 2)
+    net = nb.Network(list(sizes), [*hidden, "softmax"], loss="cross_entropy", seed=0)
+    return net, X, np.eye(sizes[-1])[rng.integers(0, sizes[-1], N_SAMPLES)]
+
+
+def describe(net):
+    name = "-".join(map(str, net.sizes))
+    return name if net.loss == "squared" else f"{name} tanh, softmax + cross-entropy"
 
 
 def torch_cost(net, X, T):
     """C of net on X, T as a torch function of the per-layer (w, b) tensors, float64."""
     X_t, T_t = torch.from_numpy(X), torch.from_numpy(T)
+    act = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu,
+           "linear": lambda z: z}
 
     def cost(*params):
         y = X_t
-        for l in range(0, len(params), 2):
-            y = torch.sigmoid(y @ params[l] + params[l + 1])
-        return 0.5 * ((y - T_t) ** 2).sum(dim=1).mean()
+        for l in range(0, len(params) - 2, 2):
+            y = act[net.activations[l // 2]](y @ params[l] + params[l + 1])
+        z = y @ params[-2] + params[-1]
+        if net.loss == "cross_entropy":  # softmax: Σ_k t_k (lse(z) − z_k), as net.error
+            return (T_t * (torch.logsumexp(z, dim=1, keepdim=True) - z)).sum(dim=1).mean()
+        return 0.5 * ((act[net.activations[-1]](z) - T_t) ** 2).sum(dim=1).mean()
 
     return cost
 
@@ -114,9 +132,9 @@ def machine():
             f"nbbackprop {nb.__version__} (its check runs on one thread)")
 
 
-def ours(sizes, args):
+def ours(case, args):
     """nbbackprop's full and fast (8 and 1 directions) checks of one network: seconds."""
-    net, X, T = problem(sizes)
+    net, X, T = problem(*case)
     full, report = median_seconds(partial(nb.gradcheck, net, X, T), args.repeats)
     assert report.ok, report
     fast = {}
@@ -128,10 +146,10 @@ def ours(sizes, args):
     return full, fast
 
 
-def theirs(sizes, args):
+def theirs(case, args):
     """torch's full and fast_mode checks of one network, on its current threads: seconds
     (full None when skipped) and how the full one was measured."""
-    net, X, T = problem(sizes)
+    net, X, T = problem(*case)
     gradcheck = torch.autograd.gradcheck
     cost, params = torch_problem(net, X, T)
     fast, ok = median_seconds(partial(gradcheck, cost, params, fast_mode=True), args.repeats)
@@ -177,18 +195,19 @@ def main():
           "| nb fast, 8 dirs | nb fast, 1 dir | torch fast_mode | ratio (8) | ratio (1) |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     notes = []
-    for sizes in SIZES:
-        full, fast = ours(sizes, args)
+    for case in CASES:
+        full, fast = ours(case, args)
+        net = problem(*case)[0]
         for threads in sorted({1, all_threads}):
             torch.set_num_threads(threads)
-            their_full, how, their_fast = theirs(sizes, args)
-            name = "-".join(map(str, sizes))
+            their_full, how, their_fast = theirs(case, args)
+            name = describe(net)
             if how not in ("all entries", "skipped"):
                 notes.append(f"torch full, {name}, {threads} thread(s): timed on {how}")
             torch_full = "—" if their_full is None else f"{their_full:.3f} s"
             ratio = "—" if their_full is None else f"{their_full / full:.0f}×"
             mark = "*" if how not in ("all entries", "skipped") else ""
-            print(f"| {name} | {problem(sizes)[0].parameters.size} | {threads} "
+            print(f"| {name} | {net.parameters.size} | {threads} "
                   f"| {full * 1e3:.1f} ms | {torch_full}{mark} | {ratio} "
                   f"| {fast[8] * 1e3:.1f} ms | {fast[1] * 1e3:.1f} ms "
                   f"| {their_fast * 1e3:.1f} ms | {their_fast / fast[8]:.2f}× "

@@ -11,9 +11,10 @@ torch = pytest.importorskip("torch")
 bench = load_script("bench_gradcheck")
 
 
-@pytest.mark.parametrize("sizes", [(5, 4, 3), (6, 2)])
-def test_torch_cost_is_net_error_and_its_gradient_net_gradient(sizes):
-    net, X, T = bench.problem(sizes)
+@pytest.mark.parametrize("sizes", [(5, 4, 3), (6, 2), (5, 4, 4, 3)])
+@pytest.mark.parametrize("classifier", [False, True])
+def test_torch_cost_is_net_error_and_its_gradient_net_gradient(sizes, classifier):
+    net, X, T = bench.problem(sizes, classifier)
     cost, params = bench.torch_problem(net, X, T)
     value = cost(*params)
     assert float(value.detach()) == pytest.approx(net.error(X, T), rel=1e-13)

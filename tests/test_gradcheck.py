@@ -18,7 +18,7 @@ from clear_errors import assert_clear_error
 from nbbackprop import finite_differences as fd
 from nbbackprop import gradient_check as gc
 from nbbackprop.layout import describe as describe_parameter
-from oracle import networks_and_data
+from oracle import classifier_networks_and_data, networks_and_data
 
 
 def network(case):
@@ -143,7 +143,20 @@ def test_kernel_differences_equal_plain_ones(case, k, scale):
     exponentials of ``neuron_block``, which then leaves the entries to
     ``moved_sample_error``."""
     net, X, T = network(case)
-    X = X * scale
+    assert_kernel_difference_equals_plain_one(net, X * scale, T, k)
+
+
+@given(classifier_networks_and_data(loss="cross_entropy"), st.integers(0, 2**16),
+       st.sampled_from([1.0, 1e4]))
+def test_kernel_differences_equal_plain_ones_with_cross_entropy(case, k, scale):
+    """The same for softmax and sigmoid outputs with cross-entropy (``cross_entropy_block``:
+    E' = E + ΔE with polynomial e^x − 1 and ln(1 + v))."""
+    weights, biases, activations, X, T, loss = case
+    net = nb.Network.from_weights(weights, biases, activations, loss=loss)
+    assert_kernel_difference_equals_plain_one(net, X * scale, T, k)
+
+
+def assert_kernel_difference_equals_plain_one(net, X, T, k):
     theta = net.parameters
     p = k % theta.size
     h = gc.STEP * np.maximum(1.0, np.abs(theta))
@@ -167,29 +180,55 @@ def test_kernel_differences_equal_plain_ones(case, k, scale):
     np.testing.assert_array_equal(theta, before)  # θ was never written
 
 
-def extended_moved_error(weights, biases, activations, X, T, l, index, step):
+def extended_f(name, Z):
+    """y = f(z) in the dtype of Z (the output's softmax is left to the loss, from Z)."""
+    if name == "sigmoid":
+        return 1 / (1 + np.exp(-Z))
+    if name == "tanh":
+        return np.tanh(Z)
+    if name == "relu":
+        return np.maximum(Z, 0)
+    return Z
+
+
+def extended_moved_error(weights, biases, activations, X, T, l, index, step, loss="squared"):
     """C with weights[l][index] moved by step (biases[l] when index is a 1-tuple), computed in
     x87 extended precision (64-bit significand, 2^11 times finer than float64): a reference
     whose own rounding is far below the float64 bounds checked against it."""
     ws = [W.astype(np.longdouble) for W in weights]
     bs = [b.astype(np.longdouble) for b in biases]
     (ws if len(index) == 2 else bs)[l][index] += np.longdouble(step)
-    Y = X.astype(np.longdouble)
+    Y, T = X.astype(np.longdouble), T.astype(np.longdouble)
     for W, b, name in zip(ws, bs, activations, strict=True):
         Z = Y @ W + b
-        Y = 1 / (1 + np.exp(-Z)) if name == "sigmoid" else Z
-    return np.mean(0.5 * ((T.astype(np.longdouble) - Y) ** 2).sum(axis=1))
+        Y = extended_f(name, Z)
+    if loss == "squared":
+        return np.mean(0.5 * ((T - Y) ** 2).sum(axis=1))
+    if activations[-1] == "softmax":  # Σ_k t_k (lse(z) − z_k), as oracle.error
+        return np.mean((T * (oracle.logsumexp(Z)[:, None] - Z)).sum(axis=1))
+    return np.mean((T * oracle.softplus(-Z) + (1 - T) * oracle.softplus(Z)).sum(axis=1))
 
 
 @pytest.mark.skipif(np.finfo(np.longdouble).nmant < 63, reason="needs x87 extended precision")
-@given(networks_and_data(activations=("sigmoid", "linear")), st.data())
+@given(networks_and_data(activations=("sigmoid", "tanh", "relu", "linear")), st.data())
 def test_incremental_evaluations_stay_within_their_rounding_bound(case, data):
-    """Where the kernel evaluates E from the unperturbed pass (sigmoid and linear units:
-    polynomial-shifted exponentials, ``neuron_block``), each evaluation of C must lie within
+    """Where the kernel evaluates E from the unperturbed pass (sigmoid, tanh, ReLU and
+    linear units: polynomial-shifted exponentials, ``neuron_block``, or entry by entry,
+    ``moved_sample_error``), each evaluation of C must lie within
     ε_C plus the row's EXTRA_ROUNDING / n of the exact C at the moved θ, so their difference
     at ±h within twice that of the exact difference (taken in extended precision)."""
-    weights, biases, activations, X, T = case
-    net, X, T = network(case)
+    assert_within_extended_difference(*case, "squared", data)
+
+
+@pytest.mark.skipif(np.finfo(np.longdouble).nmant < 63, reason="needs x87 extended precision")
+@given(classifier_networks_and_data(loss="cross_entropy"), st.data())
+def test_cross_entropy_evaluations_stay_within_their_rounding_bound(case, data):
+    """The same for softmax and sigmoid outputs with cross-entropy."""
+    assert_within_extended_difference(*case, data)
+
+
+def assert_within_extended_difference(weights, biases, activations, X, T, loss, data):
+    net = nb.Network.from_weights(weights, biases, activations, loss=loss)
     theta = net.parameters
     p = data.draw(st.integers(0, theta.size - 1), label="p")
     h = gc.STEP * np.maximum(1.0, np.abs(theta))
@@ -197,8 +236,8 @@ def test_incremental_evaluations_stay_within_their_rounding_bound(case, data):
     fd.central_differences(theta, net.layout, X, T, h, rows, gc.LAMBDA)
     l, kind, i, j = describe_parameter(net.layout, p)
     index = (i, j) if kind == "w" else (j,)
-    up = extended_moved_error(weights, biases, activations, X, T, l, index, h[p])
-    down = extended_moved_error(weights, biases, activations, X, T, l, index, -h[p])
+    up = extended_moved_error(weights, biases, activations, X, T, l, index, h[p], loss)
+    down = extended_moved_error(weights, biases, activations, X, T, l, index, -h[p], loss)
     eps_c = fd.error_rounding(theta, net.layout, X, T, gc.U64, gc.LAMBDA)
     n = len(X)
     bound = 2 * (eps_c + rows[p, fd.EXTRA_ROUNDING] / n) + 2 * gc.UNDERFLOW

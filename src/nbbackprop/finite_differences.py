@@ -4,12 +4,14 @@ Finite differences. For every parameter θ_p and every sample x, the sample erro
 evaluated at θ ± h_p e_p and θ ± 2h_p e_p by forward passes only. Moving one parameter
 of layer l moves one weighted input, z_j = Σ_i w_ij y_i + b_j, by t·y_i (by t for the
 bias), so only what that move reaches is recomputed, from the sample's unperturbed pass,
-for all the entries that move one z_j together: in one vectorised block where z_j and the
-output are sigmoid or linear units (``neuron_block``), else entry by entry: y_j, then the
-layer above from Δy_j (z_k + w_jk Δy_j), then whole layers with ``forward_layer``
-(``moved_sample_error``). θ is never written; the step t is applied exactly as t·y_i, so no
-rounding of θ_p + t enters the quotient. What these evaluations may round beyond a
-forward pass is bounded per row (``incremental_rounding``, column EXTRA_ROUNDING).
+for all the entries that move one z_j together: in one vectorised block where z_j is an
+output or lies just below the outputs (``neuron_block``; sigmoid, tanh, linear, ReLU away
+from its kink; squared error, or cross-entropy from z), else entry by entry: y_j, then
+the layer above from Δy_j (z_k + w_jk Δy_j), then the layers above that with
+``forward_layer`` (``moved_sample_error``). θ is never written; the step t is applied
+exactly as t·y_i, so no rounding of θ_p + t enters the quotient. What these evaluations
+may round beyond a forward pass is bounded per row (``incremental_rounding``, column
+EXTRA_ROUNDING).
 
 While doing so it notes, per sample, whether any ReLU unit changed state (z > 0) at any
 of the steps: that sample's E_x has a kink within ±2h_p, and it contributes one-sided
@@ -243,12 +245,15 @@ def central_differences(theta, layout, X, T, h, rows, lam):
     widest = 1
     for l in range(L):
         widest = max(widest, sizes[l] + 1)
-    steps_h, dy = np.empty(widest), np.empty((4, widest))
-    acc = np.empty((4, widest))
+    steps_h, dy = np.empty(widest), np.empty((6, widest))
+    acc = np.empty((8, widest))
     rows[:] = 0.0
     for l in range(L):
         n_i, n_j = sizes[l], sizes[l + 1]
         block = block_applies(layout, l)
+        relu_reached = False
+        for m in range(l, L):
+            relu_reached |= layout.acts[m] == RELU
         for j in range(n_j):
             for i in range(n_i + 1):
                 steps_h[i] = h[layout.w_off[l] + i * n_j + j]
@@ -256,9 +261,10 @@ def central_differences(theta, layout, X, T, h, rows, lam):
                 if block and neuron_block(theta, layout, l, j, s, Z[s], Y[s], EZ[s], EY[s],
                                           T[s], E[s], steps_h, rows, dy, acc):
                     continue
+                # A kinked sample also takes ±3h steps: 1.5 times the ±2h move.
+                d = step_bound(steps_h, Y[s], layout, l) * (1.5 if relu_reached else 1.0)
                 extra = incremental_rounding(theta, layout, l, j, Z[s], Y[s], EZ[s], EY[s],
-                                             T[s], E[s], step_bound(steps_h, Y[s], layout, l),
-                                             -1.0)
+                                             T[s], E[s], d, -1.0)
                 for i in range(n_i + 1):
                     entry_sample(theta, layout, l, i, j, Z[s], Y[s], T[s], E[s], h, rows,
                                  z, y, e, kinks)
@@ -288,18 +294,27 @@ def entry_sample(theta, layout, l, i, j, Zs, Ys, t, e0, h, rows, z, y, e, kinks)
 
 
 @jit(inline="always")
-def elementwise_smooth(code):
-    """Sigmoid or linear: no kink, and a cheap exact way to move z by a small step."""
-    return code == SIGMOID or code == LINEAR
+def shifts(code):
+    """Sigmoid, tanh or linear: no kink, and a cheap exact way to move z by a small step
+    (``shifted``); such units may be the output of ``neuron_block``."""
+    return code == SIGMOID or code == TANH or code == LINEAR
 
 
 @jit(inline="always")
 def block_applies(layout, l):
-    """``neuron_block`` serves the entries of layer l when the loss is the squared error and
-    the neuron they move, and the output above it if it is not one, are sigmoid or linear."""
+    """``neuron_block`` serves the entries of layer l when the neuron they move is an output
+    or lies just below the outputs, and: with the squared error, the outputs ``shifts`` and
+    so does the moved neuron or it is a ReLU unit (whose samples near its kink go entry by
+    entry); with cross-entropy (softmax or sigmoid outputs), the same for a hidden neuron."""
     L = layout.sizes.shape[0] - 1
-    return (layout.loss == SQUARED and elementwise_smooth(layout.acts[l])
-            and (l + 1 == L or (l + 2 == L and elementwise_smooth(layout.acts[L - 1]))))
+    code, out = layout.acts[l], layout.acts[L - 1]
+    if layout.loss == SQUARED:
+        if l + 1 == L:
+            return shifts(code)
+        return l + 2 == L and (shifts(code) or code == RELU) and shifts(out)
+    if out != SOFTMAX and out != SIGMOID:
+        return False
+    return l + 1 == L or (l + 2 == L and (shifts(code) or code == RELU))
 
 
 # exp(a + x) = exp(a)·P(x) for |x| ≤ SHIFT_MAX, P the Taylor polynomial of degree 6: its
@@ -315,6 +330,22 @@ def exp_small(x):
 
 
 @jit(inline="always")
+def expm1_small(x):
+    """e^x − 1 for |x| ≤ SHIFT_MAX: x·Σ_{m≤6} x^m/(m+1)!, truncation below |x|·x⁷/8!·1.01
+    (< 10⁻⁵ u relative); relative error below 3u."""
+    return x * (1.0 + x * (0.5 + x * (1.0 / 6.0 + x * (1.0 / 24.0 + x * (1.0 / 120.0 + x * (
+        1.0 / 720.0 + x * (1.0 / 5040.0)))))))
+
+
+@jit(inline="always")
+def log1p_small(v):
+    """ln(1 + v) for |v| ≤ 1.01·SHIFT_MAX: v·Σ_{m≤7} (−v)^m/(m+1), truncation below
+    |v|⁸/9·1.02 relative (< 10⁻⁴ u); relative error below 3u."""
+    return v * (1.0 - v * (0.5 - v * (1.0 / 3.0 - v * (0.25 - v * (0.2 - v * (
+        1.0 / 6.0 - v * (1.0 / 7.0 - v * 0.125)))))))
+
+
+@jit(inline="always")
 def step_bound(steps_h, Ys, layout, l):
     """max_i 2h_p|y_i| over the entries moving one neuron: the largest move of its z at the
     steps ±h, ±2h."""
@@ -325,46 +356,97 @@ def step_bound(steps_h, Ys, layout, l):
     return 2.0 * largest
 
 
+@jit(inline="always")
+def exp_at(code, z):
+    """The exponential ``shifted`` starts from: e^(−z) for a sigmoid, e^(2z) for tanh."""
+    if code == SIGMOID:
+        return math.exp(-z)
+    if code == TANH:
+        return math.exp(2.0 * z)
+    return 0.0
+
+
+@jit(inline="always")
+def shift_limit(code):
+    """The largest move c·x that ``shifted`` takes: P's argument is −c·x (sigmoid) or
+    2c·x (tanh), within ±SHIFT_MAX."""
+    return 0.5 * SHIFT_MAX if code == TANH else SHIFT_MAX
+
+
+@jit(inline="always")
+def shifted(code, z, e, c, x, m, out):
+    """out[i] = f(z + c·x[i]) for i < m, for a unit that ``shifts``, given e = exp_at(code, z)
+    and |c·x[i]| ≤ shift_limit(code) (P: ``exp_small``):
+        sigmoid 1 / (1 + e^(−z)·P(−c·x_i)),   tanh 1 − 2 / (1 + e^(2z)·P(2c·x_i)),
+        linear z + c·x_i.
+    Branch-free loops over i, so they vectorise."""
+    if code == SIGMOID:
+        for i in range(m):
+            out[i] = 1.0 / (1.0 + e * exp_small(-(c * x[i])))
+    elif code == TANH:
+        for i in range(m):
+            out[i] = 1.0 - 2.0 / (1.0 + e * exp_small(2.0 * (c * x[i])))
+    else:
+        for i in range(m):
+            out[i] = z + c * x[i]
+
+
 # error_model="numpy": a float division is IEEE's (1/0 = inf) instead of checked for zero, a
 # branch that keeps the divisions below from vectorising (their denominators are ≥ 1 anyway).
 @jit(error_model="numpy")
 def neuron_block(theta, layout, l, j, s, Zs, Ys, EZs, EYs, t, e0, steps_h, rows, dy, acc):
     """Add sample s's smooth central differences to the rows of every entry that moves z_j of
     layer l + 1 (w_ij for each i, b_j), where ``block_applies``. Returns False, adding
-    nothing, when a step is too large for ``exp_small``.
+    nothing, when a step is too large for ``exp_small`` or, for a ReLU unit, when a step
+    (up to ±3h) may cross its kink: the caller then goes entry by entry, kink rule included.
 
     Moving w_ij by t moves z_j by Δ = t·y_i (y_i = 1 for b_j), so y_j and, above it,
-    each output by x_k = w_jk·Δy_j (P: ``exp_small``):
-        y_j' = 1 / (1 + e^(−z_j)·P(−Δ))        (linear: z_j + Δ),   Δy_j = y_j' − y_j
-        y_k' = 1 / (1 + e^(−z_k)·P(−x_k))      (linear: z_k + x_k)
+    each output by x_k = w_jk·Δy_j (``shifted``: sigmoid, tanh or linear):
+        y_j' = f(z_j + Δ),   Δy_j = y_j' − y_j,   y_k' = f(z_k + x_k)
         E' = ½ Σ_k (t_k − y_k')²,   or, j an output:  E' = E + ½[(t_j − y_j')² − (t_j − y_j)²]
-    with e^(−z_j), e^(−z_k) computed once per sample. Per entry and step that is one
-    polynomial of degree 6 and one division for z_j and for each of the n_k outputs, and n_k
-    multiply-adds for E, where a forward pass costs n_i·n_j + n_j·n_k multiply-adds and
-    n_j + n_k exponentials and divisions. The loops over the entries i are innermost and
-    branch-free, so they vectorise.
+    with e^(−z) (sigmoid) or e^(2z) (tanh) computed once per sample. A ReLU unit j whose
+    steps all keep its state is linear (on) or constant (off: E' = E). Per entry and step
+    that is one polynomial of degree 6 and one division for z_j and for each of the n_k
+    outputs, and n_k multiply-adds for E, where a forward pass costs n_i·n_j + n_j·n_k
+    multiply-adds and n_j + n_k exponentials and divisions. The loops over the entries i are
+    innermost and branch-free, so they vectorise. dy: scratch of 6 rows.
     """
     sizes, acts, n_off = layout.sizes, layout.acts, layout.n_off
     L = sizes.shape[0] - 1
-    n_i, n_k = sizes[l], sizes[L]
+    n_i, n_j, n_k = sizes[l], sizes[l + 1], sizes[L]
     code_j, code_k = acts[l], acts[L - 1]
     d_max = step_bound(steps_h, Ys, layout, l)
-    if code_j == SIGMOID and d_max > SHIFT_MAX:
-        return False
     z_j, y_j = Zs[n_off[l + 1] + j], Ys[n_off[l + 1] + j]
     y_in = Ys[n_off[l] : n_off[l] + n_i]
     m = n_i + 1
-    e_j = math.exp(-z_j) if code_j == SIGMOID else 0.0
+    if code_j == RELU:
+        # ±3h moves z_j by at most 1.5·d_max (rounded alike): beyond that, no state changes.
+        if not abs(z_j) > 1.5 * d_max:
+            return False
+        if z_j < 0.0:  # off at every step: E_x does not move (what add_sample adds for it)
+            for i in range(m):
+                if i == n_i or y_in[i] != 0.0:
+                    rows[layout.w_off[l] + i * n_j + j, LARGEST_E] += e0
+            return True
+        code_j = LINEAR  # on at every step: y_j = z_j
+    elif layout.loss == CROSS_ENTROPY and l + 1 == L:
+        if d_max > SHIFT_MAX:
+            return False
+    elif code_j != LINEAR and d_max > shift_limit(code_j):
+        return False
+    dz = dy[4]  # dz[i] = h_p·y_i: Δ = step·dz[i]
+    for i in range(n_i):
+        dz[i] = steps_h[i] * y_in[i]
+    dz[n_i] = steps_h[n_i]
+    if layout.loss == CROSS_ENTROPY and l + 1 == L:  # E from z: nothing to shift
+        return cross_entropy_block(theta, layout, l, j, Zs, Ys, EZs, EYs, t, e0, d_max, y_j,
+                                   y_in, dz, m, dy, acc, rows)
+    e_j = exp_at(code_j, z_j)
     for q in range(4):  # dy[q, i]: y_j' at step q of entry i
-        step = STEPS[q]
-        if code_j == SIGMOID:
-            for i in range(n_i):
-                dy[q, i] = 1.0 / (1.0 + e_j * exp_small(-(step * (steps_h[i] * y_in[i]))))
-            dy[q, n_i] = 1.0 / (1.0 + e_j * exp_small(-(step * steps_h[n_i])))
-        else:
-            for i in range(n_i):
-                dy[q, i] = z_j + step * (steps_h[i] * y_in[i])
-            dy[q, n_i] = z_j + step * steps_h[n_i]
+        shifted(code_j, z_j, e_j, STEPS[q], dz, m, dy[q])
+    if layout.loss == CROSS_ENTROPY:
+        return cross_entropy_block(theta, layout, l, j, Zs, Ys, EZs, EYs, t, e0, d_max, y_j,
+                                   y_in, dz, m, dy, acc, rows)
     if l + 1 == L:  # an output: E changes in one term of ½ Σ_k (t_k − y_k)²
         t_j = t[j]
         for q in range(4):
@@ -381,23 +463,88 @@ def neuron_block(theta, layout, l, j, s, Zs, Ys, EZs, EYs, t, e0, steps_h, rows,
             dy_max = max(dy_max, abs(dy[q, i]))
     for k in range(n_k):
         w_max = max(w_max, abs(w[j, k]))
-    if code_k == SIGMOID and w_max * dy_max > SHIFT_MAX:
+    if code_k != LINEAR and w_max * dy_max > shift_limit(code_k):
         return False
     acc[:, :m] = 0.0
+    out = dy[5]
     for k in range(n_k):
         w_jk, z_k, t_k = w[j, k], Zs[n_off[L] + k], t[k]
-        if code_k == SIGMOID:
-            e_k = math.exp(-z_k)
-            for q in range(4):
-                for i in range(m):
-                    r = t_k - 1.0 / (1.0 + e_k * exp_small(-(w_jk * dy[q, i])))
-                    acc[q, i] += r * r
-        else:
-            for q in range(4):
-                for i in range(m):
-                    r = t_k - (z_k + w_jk * dy[q, i])
-                    acc[q, i] += r * r
+        e_k = exp_at(code_k, z_k)
+        for q in range(4):
+            shifted(code_k, z_k, e_k, w_jk, dy[q], m, out)
+            for i in range(m):
+                r = t_k - out[i]
+                acc[q, i] += r * r
     return add_block(theta, layout, l, j, Zs, Ys, EZs, EYs, t, e0, d_max, dy_max, y_in, acc, rows)
+
+
+@jit(inline="always")
+def cross_entropy_block(theta, layout, l, j, Zs, Ys, EZs, EYs, t, e0, d_max, y_j, y_in, dz, m,
+                        dy, acc, rows):
+    """``neuron_block`` for cross-entropy, from the outputs' z. With sp(x) = ln(1 + e^x),
+    a sigmoid output's E_k = sp(z_k) − t_k z_k and sp(z + x) − sp(z) = ln(1 + y·(e^x − 1)),
+    y = σ(z); a softmax output's E = S·lse − Σ_k t_k z_k (S = Σ_k t_k) and moving every z_k
+    by x_k moves lse by ln(1 + Σ_k y_k (e^(x_k) − 1)). So, with the outputs moved by x_k
+    (x_j = Δ if j is the output, else x_k = w_jk·Δy_j; dy[q, i] = y_j' at step q of entry i):
+        sigmoid:  E' = E + Σ_k [ln(1 + y_k(e^(x_k) − 1)) − t_k x_k]
+        softmax:  E' = E + S·ln(1 + Σ_k y_k (e^(x_k) − 1)) − Σ_k t_k x_k
+    with ``expm1_small`` and ``log1p_small``: per entry, step and output one polynomial of
+    degree 7 (sigmoid: and one of degree 8), no exponential, log or division."""
+    sizes, acts, n_off = layout.sizes, layout.acts, layout.n_off
+    L = sizes.shape[0] - 1
+    n_k, code_k = sizes[L], acts[L - 1]
+    ys = Ys[n_off[L] : n_off[L] + sizes[L]]
+    total = 0.0  # S = Σ_k t_k
+    for k in range(n_k):
+        total += t[k]
+    acc[:8, :m] = 0.0  # acc[q]: Σ_k ln(…) − t_k x_k (sigmoid) or Σ_k y_k (e^x − 1) (softmax);
+    # acc[4 + q]: Σ_k t_k x_k (softmax)
+    if l + 1 == L:  # only z_j moves, by Δ = step·dz[i]
+        y_o, t_j = ys[j], t[j]
+        for q in range(4):
+            step = STEPS[q]
+            for i in range(m):
+                x = step * dz[i]
+                acc[q, i] = y_o * expm1_small(x)
+                acc[4 + q, i] = t_j * x
+        dy_max = -1.0
+    else:
+        for q in range(4):  # dy[q, i] = Δy_j
+            for i in range(m):
+                dy[q, i] -= y_j
+        w = weights_of(theta, layout, l + 1)
+        dy_max, w_max = 0.0, 0.0
+        for q in range(4):
+            for i in range(m):
+                dy_max = max(dy_max, abs(dy[q, i]))
+        for k in range(n_k):
+            w_max = max(w_max, abs(w[j, k]))
+        if w_max * dy_max > SHIFT_MAX:
+            return False
+        for k in range(n_k):
+            w_jk, y_k, t_k = w[j, k], ys[k], t[k]
+            for q in range(4):
+                if code_k == SIGMOID:
+                    for i in range(m):
+                        x = w_jk * dy[q, i]
+                        acc[q, i] += log1p_small(y_k * expm1_small(x)) - t_k * x
+                else:
+                    for i in range(m):
+                        x = w_jk * dy[q, i]
+                        acc[q, i] += y_k * expm1_small(x)
+                        acc[4 + q, i] += t_k * x
+    for q in range(4):  # acc[q, i] = 2E' for add_block
+        if code_k == SIGMOID and l + 1 < L:
+            for i in range(m):
+                acc[q, i] = 2.0 * (e0 + acc[q, i])
+        elif code_k == SIGMOID:
+            for i in range(m):
+                acc[q, i] = 2.0 * (e0 + (log1p_small(acc[q, i]) - acc[4 + q, i]))
+        else:
+            for i in range(m):
+                acc[q, i] = 2.0 * (e0 + (total * log1p_small(acc[q, i]) - acc[4 + q, i]))
+    return add_block(theta, layout, l, j, Zs, Ys, EZs, EYs, t, e0, d_max, dy_max, y_in, acc,
+                     rows)
 
 
 @jit(inline="always")
@@ -419,40 +566,115 @@ def add_block(theta, layout, l, j, Zs, Ys, EZs, EYs, t, e0, d_max, dy_max, y_in,
     return True
 
 
+@jit(inline="always")
+def moved_slope(code, y, e_z, d):
+    """A bound on |f'| within d + e_z of the z whose f is y (|f''| ≤ 1; ReLU, linear: 1)."""
+    if code == SIGMOID:
+        return y * (1.0 - y) + e_z + d
+    if code == TANH:
+        return 1.0 - y * y + e_z + d
+    return 1.0
+
+
+@jit(inline="always")
+def shifted_excess(code, y, d):
+    """What ``shifted`` may round in f(z') beyond a forward pass's c_f·u|y'|, |y'| ≤ |y| + d:
+    sigmoid within 7u|y'| (exp, P, the product, 1 + ·, 1/·) instead of 4u: 3u(|y| + d);
+    tanh 1 − 2s, s = 1/(1 + e^(2z)P) within 7u and s ≤ (1 + |y'|)/2: 14u·s + u|y'|
+    ≤ 8u(1 + |y| + d); linear and ReLU: exact, 0. (``moved_sample_error``'s f is the
+    pass's own, within c_f·u|y'|.)"""
+    if code == SIGMOID:
+        return 3.0 * U64 * (abs(y) + d)
+    if code == TANH:
+        return 8.0 * U64 * (1.0 + abs(y) + d)
+    return 0.0
+
+
+@jit
+def cross_entropy_extra(layout, k0, k1, Ys, EYs, t, e0, x, a, a_max):
+    """``incremental_rounding`` for cross-entropy, where the outputs k0 … k1 − 1 move by
+    |x_k| ≤ x, each computed within a (a_max: the largest a). The entry-by-entry path
+    (``moved_sample_error``) evaluates E at z_k moved within a of the pass's bound: E is
+    Lipschitz in z with constants (|t_k| + |1 − t_k|) (sigmoid, as ``cross_entropy_rounding``
+    counts them) or ‖t‖₁ + |t_k| (softmax). ``cross_entropy_block`` evaluates
+    E' = E + ΔE from y_k and x_k (P = ``expm1_small``, Λ = ``log1p_small``, each within 3u;
+    |P(x)| ≤ 1.01|x|, |Λ(v)| ≤ 1.01|v|, Λ' ≤ 1.02, ∂ΔE/∂y_k ≤ 1.02|x_k|); with
+    V_k = 1.01·y_k·x (≥ |y_k P(x_k)|):
+      sigmoid, per k:  (|t_k| + |1 − t_k|)·a + 1.02x·e_y_k + 7.2u·V_k + u|t_k|x + u·D_k,
+                       D_k = 1.01V_k + |t_k|x ≥ |ΔE_k|;  + γ(n)·Σ_k D_k
+      softmax:  ‖t‖₁·(a_max + 1.02x·Σ_k e_y_k + δΛ + (γ(n) + u)(1.01V + x)) + Σ_k |t_k|·a + u·D,
+                V = Σ_k V_k,  δΛ = 1.02(4u + γ(n))·V + 3.03u·V,  D = ‖t‖₁(1.01V + x)
+    and the final E + ΔE: u(E + ΣD). The larger a of the two paths is the one given."""
+    sizes, n_off = layout.sizes, layout.n_off
+    L = sizes.shape[0] - 1
+    u = U64
+    n = k1 - k0
+    g = n * u
+    norm = 0.0  # ‖t‖₁ over every output: S and the softmax's Lipschitz constant
+    for k in range(sizes[L]):
+        norm += abs(t[k])
+    if layout.acts[L - 1] == SIGMOID:
+        extra, size = 0.0, 0.0
+        for k in range(k0, k1):
+            c = n_off[L] + k
+            v = 1.01 * abs(Ys[c]) * x
+            size_k = 1.01 * v + abs(t[k]) * x
+            extra += ((abs(t[k]) + abs(1.0 - t[k])) * a + 1.02 * x * EYs[c] + 7.2 * u * v
+                      + u * abs(t[k]) * x + u * size_k)
+            size += size_k
+        return extra + g * size + u * (e0 + size)
+    v, e_y, moved = 0.0, 0.0, 0.0
+    for k in range(k0, k1):
+        c = n_off[L] + k
+        v += 1.01 * abs(Ys[c]) * x
+        e_y += EYs[c]
+        moved += abs(t[k]) * a
+    d_log = 1.02 * (4.0 * u + g) * v + 3.03 * u * v
+    size = norm * (1.01 * v + x)
+    extra = (norm * (a_max + 1.02 * x * e_y + d_log + (g + u) * (1.01 * v + x)) + moved
+             + u * size)
+    return extra + u * (e0 + size)
+
+
 @jit
 def incremental_rounding(theta, layout, l, j, Zs, Ys, EZs, EYs, t, e0, d_max, dy_max):
     """A bound on what E_x, evaluated from its unperturbed pass with z_j of layer l + 1 moved
-    by Δ (|Δ| ≤ d_max, at the steps ±h, ±2h), may round beyond the forward pass's bound e_E
-    at θ (EZs, EYs: that pass's e_z, e_y), for the evaluations of ``neuron_block`` and of
-    ``moved_sample_error`` where the moved neuron or the one above is the output, the
-    output is sigmoid or linear and the loss squared (0 elsewhere: not derived).
+    by Δ (|Δ| ≤ d_max), may round beyond the forward pass's bound e_E at θ (EZs, EYs: that
+    pass's e_z, e_y), for the evaluations of ``neuron_block`` and of ``moved_sample_error``
+    where the moved neuron or the one above is the output, no unit is a softmax and the loss
+    is squared (0 elsewhere: not derived).
 
-    Moved neuron: z_j + Δ is rounded (or, from e^(−z_j)·P(−Δ), the sigmoid is within 7u
-    instead of the pass's 4u), and Δ = t·y_i once:
-        a_j = u(|z_j| + 2d),   ex_j = (f'_j + d)·a_j + 3u(|y_j| + d)  (linear: ex_j = a_j)
+    Moved neuron: z_j + Δ is rounded, and Δ = t·y_i once (``shifted``: its f within
+    ``shifted_excess``), and |f'| ≤ s_j = ``moved_slope`` over the step:
+        a_j = u(|z_j| + 2d),   ex_j = s_j·a_j + a_j² + excess_j   (ReLU, linear: ex_j = a_j)
     Output j (``moved_sample_error``: E' = E + ½[(t_j − y_j')² − (t_j − y_j)²]):
         extra = (r + e_j + ½ex_j)·ex_j + u(4r² + 2E),  r = |y_j − t_j| + d,  e_j = e_y_j + u|t_j|
     Output k above (z_k + w_jk·Δy_j): Δy_j carries the errors of y_j' and of y_j, one more
     than the pass's bound of z_k holds, and the rounding of Δy_j and of the product:
         a_k = |w_jk|(e_y_j + ex_j + 2u·dy) + u(|z_k| + x),   x = max_k |w_jk|·dy
-        ex_k = (f'_k + e_z_k + x)·a_k + ½a_k² + 3u(|y_k| + x)  (linear: ex_k = a_k)
+        ex_k = s_k·a_k + ½a_k² + excess_k   (s_k with e_z_k + x; ReLU, linear: ex_k = a_k)
         extra = Σ_k (|y_k − t_k| + x + e_k + ½ex_k)·ex_k,   e_k = e_y_k + u|t_k|
-    (f' changes by at most |Δz| over the step, as |f''| ≤ 1; a Lipschitz constant of 1
-    bounds |Δy| by |Δz|). dy_max < 0: not known, taken as d_max.
+    (a Lipschitz constant of 1 bounds |Δy| by |Δz|, ReLU's kink included). dy_max < 0: not
+    known, taken as d_max.
     """
     sizes, acts, n_off = layout.sizes, layout.acts, layout.n_off
     L = sizes.shape[0] - 1
     u = U64
-    code_j = acts[l]
-    if layout.loss != SQUARED or not elementwise_smooth(code_j) or l + 1 < L - 1:
+    code_j, code_k = acts[l], acts[L - 1]
+    if l + 1 < L - 1:
         return 0.0
-    if l + 1 == L - 1 and not elementwise_smooth(acts[L - 1]):
+    cross = layout.loss == CROSS_ENTROPY
+    if cross and code_k != SIGMOID and code_k != SOFTMAX:
+        return 0.0
+    if not cross and (code_j == SOFTMAX or code_k == SOFTMAX):
         return 0.0
     d = d_max
     z_j, y_j = Zs[n_off[l + 1] + j], Ys[n_off[l + 1] + j]
     a_j = u * (abs(z_j) + 2.0 * d)
-    if code_j == SIGMOID:
-        ex_j = (y_j * (1.0 - y_j) + d) * a_j + 3.0 * u * (abs(y_j) + d)
+    if cross and l + 1 == L:
+        return cross_entropy_extra(layout, j, j + 1, Ys, EYs, t, e0, d, a_j, a_j)
+    if code_j == SIGMOID or code_j == TANH:
+        ex_j = moved_slope(code_j, y_j, 0.0, d) * a_j + a_j * a_j + shifted_excess(code_j, y_j, d)
     else:
         ex_j = a_j
     if l + 1 == L:
@@ -464,14 +686,19 @@ def incremental_rounding(theta, layout, l, j, Zs, Ys, EZs, EYs, t, e0, d_max, dy
     x = 0.0
     for k in range(sizes[L]):
         x = max(x, abs(w[j, k]) * dy)
-    code_k = acts[L - 1]
+    if cross:  # every output moves; a_k bounded by its largest one, for every k
+        a_max = 0.0
+        for k in range(sizes[L]):
+            a_max = max(a_max, abs(w[j, k]) * (EYs[n_off[l + 1] + j] + ex_j + 2.0 * u * dy)
+                        + u * (abs(Zs[n_off[L] + k]) + x))
+        return cross_entropy_extra(layout, 0, sizes[L], Ys, EYs, t, e0, x, a_max, a_max)
     extra = 0.0
     for k in range(sizes[L]):
         c = n_off[L] + k
         a_k = abs(w[j, k]) * (EYs[n_off[l + 1] + j] + ex_j + 2.0 * u * dy) + u * (abs(Zs[c]) + x)
-        if code_k == SIGMOID:
-            slope = Ys[c] * (1.0 - Ys[c]) + EZs[c] + x
-            ex_k = slope * a_k + 0.5 * a_k * a_k + 3.0 * u * (abs(Ys[c]) + x)
+        if code_k == SIGMOID or code_k == TANH:
+            ex_k = (moved_slope(code_k, Ys[c], EZs[c], x) * a_k + 0.5 * a_k * a_k
+                    + shifted_excess(code_k, Ys[c], x))
         else:
             ex_k = a_k
         e_k = EYs[c] + u * abs(t[k])
@@ -524,6 +751,23 @@ def directional_differences(theta, layout, X, T, U, t, rows):
         for s in range(n):
             e[s, 0] = E[s]
             add_sample(rows[d], e[s], kinks[s], t)
+
+
+@jit
+def direction_sums(U, g, e_g, size, theta, t, sums):
+    """For each direction d (row of U), in one pass over the entries:
+    sums[d] = (Σ_p u_p g_p,  Σ_p |u_p| e_g,p,  Σ_p |u_p| |g_p|,  Σ_p |g_p|(|θ_p| + 3t|u_p|)):
+    the directional derivative claimed, and what rounds in it and in θ_p + t·u_p."""
+    for d in range(U.shape[0]):
+        dot, err, mag, moved = 0.0, 0.0, 0.0, 0.0
+        for p in range(U.shape[1]):
+            u_p = U[d, p]
+            a = abs(u_p)
+            dot += u_p * g[p]
+            err += a * e_g[p]
+            mag += a * size[p]
+            moved += size[p] * (abs(theta[p]) + 3.0 * t * a)
+        sums[d, 0], sums[d, 1], sums[d, 2], sums[d, 3] = dot, err, mag, moved
 
 
 # --- rounding-error bounds ---------------------------------------------------------------

@@ -419,16 +419,15 @@ def _judge_directions(net, X, T, grad, U, e_grad, flips, size, eps_c, per_sample
     theta, n = net.parameters, X.shape[0]
     rows = np.empty((U.shape[0], fd.ROW))
     fd.directional_differences(theta, net.layout, X, T, U, STEP, rows)
-    absU = np.abs(U)
-    with np.errstate(invalid="ignore"):
-        analytic = _dots(U, grad)
     # Rounding of the directional sum, and of θ_p + t·u_p when the kernel forms it.
     # A ReLU unit on the other branch moves uᵀg by less than Σ_j |s_j z_j| / t unless
     # the steps cross its kink (see finite_differences.gradient_rounding).
-    e_dir = (_dots(absU, e_grad) + _gamma(theta.size, U64) * _dots(absU, size)
+    sums = np.empty((U.shape[0], 4))
+    fd.direction_sums(U, grad, e_grad, size, theta, STEP, sums)
+    analytic = sums[:, 0]
+    e_dir = (sums[:, 1] + _gamma(theta.size, U64) * sums[:, 2]
              + (flips.max() if flips.size else 0.0) / STEP)
-    rho = (_rounding(eps_c, rows, net, n)
-           + U64 * (size * (np.abs(theta) + 3 * STEP * absU)).sum(axis=1)) / STEP
+    rho = (_rounding(eps_c, rows, net, n) + U64 * sums[:, 3]) / STEP
     return _judge(rows, np.full(U.shape[0], STEP), n, analytic, e_dir, rho, per_sample,
                   mode="fast",
                   describe=lambda d: (f"direction {d}", None, "direction", d, None),
@@ -456,18 +455,16 @@ def _rounding(eps_c, rows, net, n):
             + rows[:, fd.EXTRA_ROUNDING] / n + UNDERFLOW)
 
 
-def _dots(A, v):
-    """A @ v without BLAS: its threads, left spinning after a call, slowed a fast-mode check of
-    784-100-10 on a busy 2-core machine from a few ms to 30 ms per product."""
-    return (A * v).sum(axis=1)
-
-
 def _directions(theta, n_directions, seed):
-    """Random unit directions: random signs scaled like the steps, max(1, |θ_p|)."""
+    """Random unit directions: random signs (one random bit each) scaled like the steps,
+    max(1, |θ_p|)."""
     rng = np.random.default_rng(seed)
     scale = np.maximum(1.0, np.abs(theta))
-    signs = rng.integers(0, 2, size=(n_directions, theta.size)) * 2.0 - 1.0
-    return signs * scale / math.sqrt(float((scale * scale).sum()))  # no BLAS (see _dots)
+    scale /= math.sqrt(float((scale * scale).sum()))  # np.dot would start BLAS threads,
+    # which, left spinning, slowed a fast check of 784-100-10 on a busy 2-core machine
+    count = n_directions * theta.size
+    bits = np.unpackbits(np.frombuffer(rng.bytes(-(-count // 8)), np.uint8), count=count)
+    return np.where(bits.reshape(n_directions, theta.size) == 1, scale, -scale)
 
 
 def _gamma(m, u):
