@@ -1,7 +1,7 @@
 """The benchmark: nbbackprop and its peers training the same network, in one run.
 
-    python scripts/bench.py [--threads N] > results.md     # the full run: a few minutes
-    python scripts/bench.py --quick [--threads N]          # a quick run, same tables
+    python scripts/bench.py [--threads N] [--json FILE] > results.md  # the full run
+    python scripts/bench.py --quick [--threads N]                     # a quick run
 
 Every implementation starts from the same weights of the same network (sigmoid hidden
 layers, a linear output layer, E = ½ Σ_k (t_k − y_k)²), trains on the same data in data
@@ -9,9 +9,10 @@ order with the same η and batch size, and computes the training-set error after
 epoch, as ``Network.fit`` does. Reported: samples per second (the median of several timed
 runs), how many times faster nbbackprop is, and the relative difference between each
 peer's error after its first epoch and nbbackprop's: the check that they all ran the same
-algorithm. Next to nbbackprop's GFLOP/s stand this machine's roofs, measured in the same
-run: a large float64 matrix product (compute-bound) and the matrix-vector product of one
-sample through the largest layer (memory-bound, the ceiling of per-sample work).
+algorithm. Next to nbbackprop's figure stands its share of the roofline, measured in the
+same run by ``roofline.py`` beside this script: the most one core can do for that work,
+by its peak of vector multiplies and adds and by its read bandwidth at the weights' size.
+``--json FILE`` saves the figures as JSON too.
 
 The peers: the NumPy textbook baseline in ``numpy_sgd.py`` and the trainers of
 ``bench_peers.py``, both beside this script; PyTorch, JAX and scikit-learn are optional,
@@ -424,14 +425,19 @@ def training_memory(batch):
 
 def machine(threads):
     """Lines describing this machine and the software versions."""
-    model = platform.processor() or "unknown CPU"
+    model, flags = platform.processor() or "unknown CPU", set()
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
                 model = line.split(":", 1)[1].strip()
+            elif line.startswith("flags"):
+                flags = set(line.split(":", 1)[1].split())
                 break
     except OSError:
         pass
+    if flags:
+        model += " (" + ", ".join(f"{flag} {'yes' if flag in flags else 'no'}"
+                                  for flag in ("avx2", "fma", "avx512f")) + ")"
     import numba
 
     versions = [f"Python {platform.python_version()}", f"NumPy {np.__version__}",
