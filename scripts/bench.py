@@ -1,7 +1,7 @@
 """The benchmark: nbbackprop and its peers training the same network, in one run.
 
-    python scripts/bench.py [--threads N] > results.md     # the full run: a few minutes
-    python scripts/bench.py --quick [--threads N]          # a quick run, same tables
+    python scripts/bench.py [--threads N] [--json FILE] > results.md  # the full run
+    python scripts/bench.py --quick [--threads N]                     # a quick run
 
 Every implementation starts from the same weights of the same network (sigmoid hidden
 layers, a linear output layer, E = ½ Σ_k (t_k − y_k)²), trains on the same data in data
@@ -9,9 +9,10 @@ order with the same η and batch size, and computes the training-set error after
 epoch, as ``Network.fit`` does. Reported: samples per second (the median of several timed
 runs), how many times faster nbbackprop is, and the relative difference between each
 peer's error after its first epoch and nbbackprop's: the check that they all ran the same
-algorithm. Next to nbbackprop's GFLOP/s stand this machine's roofs, measured in the same
-run: a large float64 matrix product (compute-bound) and the matrix-vector product of one
-sample through the largest layer (memory-bound, the ceiling of per-sample work).
+algorithm. Next to nbbackprop's figure stands its share of the roofline, measured in the
+same run by ``roofline.py`` beside this script: the most one core can do for that work,
+by its peak of vector multiplies and adds and by its read bandwidth at the weights' size.
+``--json FILE`` saves the figures as JSON too.
 
 The peers: the NumPy textbook baseline in ``numpy_sgd.py`` and the trainers of
 ``bench_peers.py``, both beside this script; PyTorch, JAX and scikit-learn are optional,
@@ -24,6 +25,7 @@ import argparse
 import dataclasses
 import importlib.util
 import os
+import pickle
 import platform
 import statistics
 import subprocess
@@ -47,7 +49,8 @@ def _beside(name):
     return module
 
 
-bench_peers, numpy_sgd = _beside("bench_peers"), _beside("numpy_sgd")
+bench_peers, numpy_sgd, roofline = (_beside("bench_peers"), _beside("numpy_sgd"),
+                                    _beside("roofline"))
 
 # name, layer sizes, learning rate; the data are XOR for 2-2-1, else synthetic.
 SHAPES = [
@@ -57,6 +60,7 @@ SHAPES = [
     ("784-256-128-64-10", (784, 256, 128, 64, 10), 0.001),
 ]
 BATCHES = (1, 32)
+TORCH64, JAX = "PyTorch float64", "JAX float64, jit + lax.scan"
 
 
 @dataclasses.dataclass
@@ -100,12 +104,44 @@ def make_case(name, sizes, eta, samples, seed=0):
                 [b.copy() for b in start.biases])
 
 
-def flops_per_sample(sizes):
-    """Floating-point operations per training sample and epoch, a multiply-add counting 2:
-    forward 2W, hidden deltas 2W′ (every layer but the first), gradient and step 2W,
-    and the epoch's error pass 2W (W: all weights, W′: those above the first layer)."""
+def weights(sizes):
+    """W, the number of weights (biases not counted), and W′, those above the first layer."""
     layers = [a * b for a, b in zip(sizes[:-1], sizes[1:])]
-    return 6 * sum(layers) + 2 * sum(layers[1:])
+    return sum(layers), sum(layers[1:])
+
+
+def flops_per_sample(sizes, batch=1):
+    """Floating-point operations per training sample and epoch that the exact algorithm
+    cannot do without, each multiply and each add counting 1 (no FMA): forward 2W, hidden
+    deltas 2W′, the epoch's error pass 2W, and the step: online 3W (w_ij − η·(δ_j·y_i), the
+    reference's order, two multiplies and a subtraction), in a batch of b the gradient's
+    sum 2W plus the step 3W/b (w − η·(g·(1/b))). Biases and activations are left out."""
+    W, W_above = weights(sizes)
+    if batch == 1:
+        return 7 * W + 2 * W_above
+    return 6 * W + 2 * W_above + 3 * W / batch
+
+
+def bytes_per_sample(sizes, batch=1):
+    """Bytes per training sample that must move between the core and the cache holding the
+    weights: every float64 weight read and written once per step, 16W/b. (The sample
+    itself, the activations and the error pass, whose sweeps can serve many samples at a
+    time, are left out: fewer bytes, a higher roof.)"""
+    return 16 * weights(sizes)[0] / batch
+
+
+def roof_samples(sizes, batch, threads, peak, bandwidth):
+    """The most samples per second the roofline allows: the compute time per sample at one
+    core's ``peak`` (FLOP/s) and the weights' traffic at one core's ``bandwidth`` (B/s),
+    the larger of the two. With ``threads`` > 1 the error pass, and a batch's step, may
+    use that many cores (the data are theirs to share); online steps may not, as each
+    sample needs the weights its predecessor left."""
+    W, W_above = weights(sizes)
+    flops = flops_per_sample(sizes, batch)
+    error_pass = 2 * W
+    step_cores = 1 if batch == 1 else threads
+    compute = (flops - error_pass) / (step_cores * peak) + error_pass / (threads * peak)
+    return 1 / max(compute, bytes_per_sample(sizes, batch) / (step_cores * bandwidth))
 
 
 # --- the implementations -------------------------------------------------------------------
@@ -142,16 +178,26 @@ class NumpyTrainer:
         return error
 
 
-def peers():
-    """(label, batch sizes, trainer factory or None, why it is skipped)."""
+def peers(threads, blas_process=None):
+    """(label, batch sizes, trainer factory or None, why it is skipped). The NumPy
+    baseline runs in ``blas_process`` if one is given; PyTorch at batch 1 is also run on
+    the other thread count (one, or all cores), its threads being the ones that spin."""
     found = {name: importlib.util.find_spec(name) is not None
              for name in ("torch", "jax", "sklearn")}
-    rows = [("NumPy textbook, per sample (scripts/numpy_sgd.py)", (1,), NumpyTrainer, "")]
+    numpy = (NumpyTrainer if blas_process is None else
+             lambda case, batch: CleanBlasNumpyTrainer(blas_process, case, batch))
+    rows = [("NumPy textbook, per sample (scripts/numpy_sgd.py)", (1,), numpy, "")]
     for dtype in ("float64", "float32"):
         rows.append((f"PyTorch {dtype}", BATCHES,
                      (lambda case, batch, d=dtype: bench_peers.TorchTrainer(case, batch, d))
                      if found["torch"] else None, "torch is not installed"))
-    rows.append(("JAX float64, jit + lax.scan", BATCHES,
+    other = 1 if threads > 1 else os.cpu_count()
+    if other != threads:
+        rows.append((f"{TORCH64} on {other} thread(s)", (1,),
+                     (lambda case, batch: bench_peers.TorchTrainer(case, batch, "float64",
+                                                                   threads=other))
+                     if found["torch"] else None, "torch is not installed"))
+    rows.append((JAX, BATCHES,
                  bench_peers.JaxTrainer if found["jax"] else None, "jax is not installed"))
     rows.append(('scikit-learn MLPRegressor(solver="sgd"), partial_fit', BATCHES,
                  bench_peers.SklearnTrainer if found["sklearn"] else None,
@@ -172,8 +218,8 @@ SETTLE = 0.05
 
 
 def measure(trainers, samples, settings, roof):
-    """{label: (first-epoch error, samples per second)} and the median of ``roof()``, for
-    epochs of ``samples`` samples (or a trainer's own ``samples``).
+    """{label: (first-epoch error, samples per second)} and the medians of the numbers
+    ``roof()`` returns, for epochs of ``samples`` samples (or a trainer's own ``samples``).
 
     Each trainer first runs one untimed epoch from the common start (it compiles what
     needs compiling; its error is compared with nbbackprop's), and one more to find how
@@ -209,7 +255,7 @@ def measure(trainers, samples, settings, roof):
                               per_epoch * epochs[label] / statistics.median(times[label]))
         else:
             results[label] = first[label], None
-    return results, statistics.median(roofs)
+    return results, [statistics.median(column) for column in zip(*roofs)]
 
 
 def matmul_gflops(repeats, n=2000):
@@ -225,30 +271,91 @@ def matmul_gflops(repeats, n=2000):
     return 2 * n**3 / statistics.median(times) / 1e9
 
 
-def matvec_gflops(n_i, n_j, seconds):
-    """GFLOP/s of one sample through an n_i × n_j layer, y @ W, by NumPy's BLAS (dgemv) on
-    one thread, for about ``seconds``: one sweep over the weights per sample, the ceiling of
-    work done one sample after another."""
-    rng = np.random.default_rng(0)
-    W, y, z = rng.random((n_i, n_j)), rng.random(n_i), np.empty(n_j)
-    calls = max(1, int(seconds * 1e9 / (2 * n_i * n_j * 2)))  # ~seconds at 2 GFLOP/s or more
-    with _one_blas_thread():
-        np.dot(y, W, out=z)
-        tic = time.perf_counter()
-        for _ in range(calls):
-            np.dot(y, W, out=z)
-        return 2 * n_i * n_j * calls / (time.perf_counter() - tic) / 1e9
+def roofline_point(nbytes, seconds):
+    """(one core's FLOP/s of vector multiplies and adds, its read bandwidth in B/s for an
+    array of ``nbytes``): each the best of three short runs of ``scripts/roofline.py``'s
+    micro-benchmarks, as load from other processes can only slow them."""
+    peak = max(roofline.compute_peak(seconds / 6)[0] for _ in range(3))
+    bandwidth = max(roofline.read_bandwidth(nbytes, seconds / 6)[0] for _ in range(3))
+    return peak * 1e9, bandwidth * 1e9
 
 
-def _one_blas_thread():
-    """A context with BLAS on one thread (threadpoolctl), or as it is without threadpoolctl."""
-    if importlib.util.find_spec("threadpoolctl"):
-        import threadpoolctl
+# --- NumPy without the environment's OpenBLAS settings --------------------------------------
+# OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE, where set, pick an OpenBLAS kernel and blocking
+# that slow a current NumPy. The NumPy peer and the BLAS reference figure then run in a
+# process of their own with both unset, driven through a pipe round by round.
 
-        return threadpoolctl.threadpool_limits(1)
-    import contextlib
+OPENBLAS_SETTINGS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 
-    return contextlib.nullcontext()
+WORKER = """
+import importlib.util, pickle, sys
+spec = importlib.util.spec_from_file_location("bench", sys.argv[1])
+bench = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(bench)
+bench.set_threads(int(sys.argv[2]))
+requests, replies, state = sys.stdin.buffer, sys.stdout.buffer, {}
+while (request := pickle.load(requests)) is not None:
+    name, args = request
+    pickle.dump(getattr(bench, name)(state, *args), replies)
+    replies.flush()
+"""
+
+
+def worker_trainer(state, fields, batch):
+    state["trainer"] = NumpyTrainer(Case(**fields), batch)
+
+
+def worker_run(state, epochs):
+    return state["trainer"].run(epochs)
+
+
+def worker_call(state, name, *args):
+    return globals()[name](*args)
+
+
+class CleanBlasProcess:
+    """A Python process with this environment minus OPENBLAS_SETTINGS that runs this
+    script's functions on request."""
+
+    def __init__(self, threads):
+        env = {k: v for k, v in _python_env().items() if k not in OPENBLAS_SETTINGS}
+        self.process = subprocess.Popen([sys.executable, "-c", WORKER, __file__, str(threads)],
+                                        env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+
+    def __call__(self, name, *args):
+        pickle.dump((name, args), self.process.stdin)
+        self.process.stdin.flush()
+        return pickle.load(self.process.stdout)
+
+    def close(self):
+        pickle.dump(None, self.process.stdin)
+        self.process.stdin.close()
+        self.process.wait()
+
+
+class CleanBlasNumpyTrainer:
+    """NumpyTrainer in a CleanBlasProcess."""
+
+    def __init__(self, process, case, batch):
+        self.process = process
+        process("worker_trainer", dataclasses.asdict(case), batch)
+
+    def run(self, epochs):
+        return self.process("worker_run", epochs)
+
+
+def blas_kernels():
+    """Which BLAS libraries this process has loaded and the kernel each picked at run time
+    (threadpoolctl), as text."""
+    if importlib.util.find_spec("threadpoolctl") is None:
+        return "unknown (threadpoolctl is not installed)"
+    import threadpoolctl
+
+    found = [f"{pool.get('internal_api')} {pool.get('version')}, kernel "
+             f"{pool.get('architecture')}, {pool.get('num_threads')} thread(s) "
+             f"({Path(pool.get('filepath', '?')).name})"
+             for pool in threadpoolctl.threadpool_info() if pool.get("user_api") == "blas"]
+    return "; ".join(found) or "none loaded"
 
 
 def _python_env(**extra):
@@ -318,14 +425,19 @@ def training_memory(batch):
 
 def machine(threads):
     """Lines describing this machine and the software versions."""
-    model = platform.processor() or "unknown CPU"
+    model, flags = platform.processor() or "unknown CPU", set()
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
                 model = line.split(":", 1)[1].strip()
+            elif line.startswith("flags"):
+                flags = set(line.split(":", 1)[1].split())
                 break
     except OSError:
         pass
+    if flags:
+        model += " (" + ", ".join(f"{flag} {'yes' if flag in flags else 'no'}"
+                                  for flag in ("avx2", "fma", "avx512f")) + ")"
     import numba
 
     versions = [f"Python {platform.python_version()}", f"NumPy {np.__version__}",
@@ -358,34 +470,48 @@ def set_threads(threads):
 # --- the report ---------------------------------------------------------------------------------
 
 
-def run(settings, threads, command):
-    """Measure everything; print the Markdown report (``command``: how it was run, Markdown)."""
+def run(settings, threads, command, json_path=None):
+    """Measure everything; print the Markdown report (``command``: how it was run, Markdown)
+    and, given ``json_path``, save its figures there as JSON."""
     set_threads(threads)
     started = time.perf_counter()
     out = []
     out.append(f"Command: {command}\n")
     out += machine(threads)
-    log("machine roof: float64 matrix product ...")
-    roof = matmul_gflops(settings.repeats)
-    out.append(f"- float64 matrix product 2000×2000 (NumPy BLAS): **{roof:.1f} GFLOP/s**")
+    unset = [name for name in OPENBLAS_SETTINGS if name in os.environ]
+    blas_process = CleanBlasProcess(threads) if unset else None
+    blas = blas_process or (lambda name, *args: globals()[name](*args))
+    if unset:
+        out.append(f"- this environment sets {', '.join(f'{n}={os.environ[n]}' for n in unset)}"
+                   "; the NumPy peer and the matrix product below run in a process of their "
+                   "own without them")
+    if blas_process:
+        out.append(f"- BLAS, NumPy peer's process: {blas_process('worker_call', 'blas_kernels')}")
+    out.append(f"- BLAS, this process: {blas_kernels()}")
+    log("float64 matrix product ...")
+    product = blas("worker_call", "matmul_gflops", settings.repeats) if blas_process else \
+        matmul_gflops(settings.repeats)
+    out.append(f"- float64 matrix product 2000×2000 (NumPy BLAS, FMA, {threads} thread(s)): "
+               f"**{product:.1f} GFLOP/s**")
     out.append(f"- every figure is the median of {settings.repeats} timed runs of about "
                f"{settings.seconds} s, after a warm-up epoch; the runs of all implementations "
-               "of a shape and batch size take turns, round by round")
+               "of a shape and batch size, and the roofline's micro-benchmarks, take turns, "
+               "round by round")
     if hasattr(os, "getloadavg"):
         out.append("- load average (1, 5, 15 min) at the start: "
                    + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
     out.append("")
-    available = peers()
+    available = peers(threads, blas_process)
     for label, _, factory, why in available:
         if factory is None:
             out.append(f"- skipped: {label}: {why}")
-    summary = {}
+    summary, roofs = {}, []
     for name, sizes, eta in SHAPES:
         case = make_case(name, sizes, eta, settings.samples)
         n = len(case.X)
-        widest = max(zip(sizes[:-1], sizes[1:]), key=lambda s: s[0] * s[1])
-        out.append(f"\n### {name} ({n} samples, η = {eta}, "
-                   f"{flops_per_sample(sizes):,} FLOP per sample and epoch)\n")
+        nbytes = 8 * weights(sizes)[0]
+        out.append(f"\n### {name} ({n} samples, η = {eta}, {nbytes / 1e3:,.1f} kB of "
+                   f"weights)\n")
         out.append("| implementation | batch | samples/s | nbbackprop is × faster "
                    "| first-epoch error vs nbbackprop |")
         out.append("|---|---:|---:|---:|---:|")
@@ -401,15 +527,18 @@ def run(settings, threads, command):
                     except Exception as err:  # a peer failing must not end the run
                         out.append(f"| {label} | {batch} | failed: {type(err).__name__}: "
                                    f"{err} | | |")
-            results, roof = measure(trainers, n, settings,
-                                    lambda w=widest: matvec_gflops(*w, settings.seconds / 4))
+            results, (peak, bandwidth) = measure(
+                trainers, n, settings,
+                lambda b=nbytes: roofline_point(b, settings.seconds / 2))
             comparable = {label for label, trainer in trainers
                           if getattr(trainer, "samples", n) == n}
             nb_error, nb_speed = results.pop("nbbackprop")
-            gflops = nb_speed * flops_per_sample(sizes) / 1e9
-            summary[name, batch] = {"nbbackprop": nb_speed, "GFLOP/s": gflops, "roof": roof}
-            out.append(f"| **nbbackprop** ({gflops:.2f} GFLOP/s; per-sample roof "
-                       f"{roof:.1f} GFLOP/s) | {batch} | **{nb_speed:,.0f}** | 1 | — |")
+            ceiling = roof_samples(sizes, batch, threads, peak, bandwidth)
+            summary[name, batch] = {"nbbackprop": nb_speed, "roof": ceiling,
+                                    "share of roof": nb_speed / ceiling}
+            roofs.append((name, batch, sizes, nbytes, peak, bandwidth, ceiling, nb_speed))
+            out.append(f"| **nbbackprop** ({nb_speed / ceiling:.2g} of the roof) | {batch} "
+                       f"| **{nb_speed:,.0f}** | 1 | — |")
             for label, (error, speed) in results.items():
                 if speed is None:
                     out.append(f"| {label} | {batch} | failed: {type(error).__name__}: "
@@ -419,6 +548,9 @@ def run(settings, threads, command):
                 agree = abs(error - nb_error) / abs(nb_error) if label in comparable else np.nan
                 out.append(f"| {label} | {batch} | {speed:,.0f} | {nb_speed / speed:.2f} "
                            f"| {agree:.1e} |")
+    if blas_process:
+        blas_process.close()
+    out += roofline_table(roofs, threads)
     out.append("\n### Start-up and memory\n")
     log("cold start, warm cache ...")
     inside, whole = cold_start(settings.cold_repeats)
@@ -430,6 +562,7 @@ def run(settings, threads, command):
         log("cold start, empty cache (compiles every kernel) ...")
         with tempfile.TemporaryDirectory() as empty:
             inside, whole = cold_start(1, cache_dir=empty)
+        summary["cold start, empty cache"] = inside
         out.append(f"- fresh process, empty cache (compiling every kernel): **{inside:.1f} s** "
                    f"({whole:.1f} s whole process); one process")
         for batch in BATCHES:
@@ -448,12 +581,56 @@ def run(settings, threads, command):
         out.append("- load average (1, 5, 15 min) at the end: "
                    + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
     out += targets(summary)
-    out.append(f"\nWhole run: {time.perf_counter() - started:.0f} s.")
+    seconds = time.perf_counter() - started
+    out.append(f"\nWhole run: {seconds:.0f} s.")
     print("\n".join(out))
+    if json_path:
+        save_json(json_path, command, out, summary, roofs, threads, seconds)
     return summary
 
 
-TORCH64, JAX = "PyTorch float64", "JAX float64, jit + lax.scan"
+def roofline_table(roofs, threads):
+    """The roofline of each shape and batch size, in Markdown."""
+    out = ["\n### Roofline\n",
+           f"One core's peak of float64 vector multiplies and adds (no FMA) and its "
+           f"streaming-read bandwidth of an array the size of the weights "
+           f"(`scripts/roofline.py`); roof = 1 / max(compute time, weight-traffic time) per "
+           f"sample, {threads} thread(s) for the error pass"
+           + (" and a batch's step" if threads > 1 else "") + ".\n",
+           "| shape | batch | FLOP/sample | bytes/sample | weights in | GFLOP/s peak "
+           "| GB/s read | roof, samples/s | nbbackprop | share |",
+           "|---|---:|---:|---:|---|---:|---:|---:|---:|---:|"]
+    for name, batch, sizes, nbytes, peak, bandwidth, ceiling, speed in roofs:
+        out.append(f"| {name} | {batch} | {flops_per_sample(sizes, batch):,.0f} "
+                   f"| {bytes_per_sample(sizes, batch):,.0f} "
+                   f"| {roofline.cache_level(nbytes) or '?'} | {peak / 1e9:.1f} "
+                   f"| {bandwidth / 1e9:.1f} | {ceiling:,.0f} | {speed:,.0f} "
+                   f"| **{speed / ceiling:.2g}** |")
+    return out
+
+
+def save_json(path, command, report, summary, roofs, threads, seconds):
+    """The run's figures as JSON: each shape and batch size's samples/s by implementation,
+    the roofline, and the report's text."""
+    import json
+
+    tables = {}
+    for key, figures in summary.items():
+        tables[f"{key[0]}, batch {key[1]}" if isinstance(key, tuple) else key] = figures
+    document = {
+        "command": command.strip("`"), "threads": threads, "seconds": round(seconds, 1),
+        "figures": tables,
+        "roofline": [{"shape": name, "batch": batch,
+                      "flop_per_sample": flops_per_sample(sizes, batch),
+                      "bytes_per_sample": bytes_per_sample(sizes, batch),
+                      "weights_in": roofline.cache_level(nbytes), "peak_flops": peak,
+                      "read_bytes_per_second": bandwidth, "roof_samples_per_second": ceiling,
+                      "nbbackprop_samples_per_second": speed, "share": speed / ceiling}
+                     for name, batch, sizes, nbytes, peak, bandwidth, ceiling, speed in roofs],
+        "report": "\n".join(report),
+    }
+    Path(path).write_text(json.dumps(document, indent=1, ensure_ascii=False) + "\n")
+
 
 
 def targets(summary):
@@ -462,15 +639,22 @@ def targets(summary):
         speeds = summary.get((shape, batch), {})
         return speeds["nbbackprop"] / speeds[peer] if peer in speeds else None
 
-    online = summary.get(("784-100-10", 1), {})
+    def share(shape, batch):
+        return summary.get((shape, batch), {}).get("share of roof")
+
+    deep = "784-256-128-64-10"
     rows = [
-        ("online SGD 784-100-10, share of the per-sample roof", 0.8,
-         online["GFLOP/s"] / online["roof"] if online else None),
+        ("online SGD 784-100-10, share of the roof", 0.7, share("784-100-10", 1)),
+        ("batch 32 784-100-10, share of the roof", 0.7, share("784-100-10", 32)),
+        (f"batch 32 {deep}, share of the roof", 0.7, share(deep, 32)),
+        ("online SGD vs JAX lax.scan batch 1, 2-2-1 (XOR)", 1.0, ratio("2-2-1", 1, JAX)),
         ("online SGD vs PyTorch float64 batch 1, 64-32-10", 20, ratio("64-32-10", 1, TORCH64)),
         ("online SGD vs JAX lax.scan batch 1, 64-32-10", 1.5, ratio("64-32-10", 1, JAX)),
-        ("batch 32 vs PyTorch float64 batch 32, 784-100-10", 1.0,
-         ratio("784-100-10", 32, TORCH64)),
     ]
+    for shape in ("784-100-10", deep):
+        rows += [(f"batch 32 vs JAX lax.scan batch 32, {shape}", 1.0, ratio(shape, 32, JAX)),
+                 (f"batch 32 vs PyTorch float64 batch 32, {shape}", 1.5,
+                  ratio(shape, 32, TORCH64))]
     out = ["\n### Targets\n", "| target | wanted | this run | |", "|---|---:|---:|---|"]
     for what, wanted, got in rows:
         if got is None:
@@ -508,14 +692,17 @@ def parser():
                         "without the empty-cache start-up and the 60,000-sample memory run")
     p.add_argument("--threads", type=_positive_int, default=None,
                    help="threads for every implementation (default: all cores)")
+    p.add_argument("--json", metavar="FILE", default=None,
+                   help="also save the figures and the report as JSON in FILE")
     return p
 
 
 def main(argv=None):
     args = parser().parse_args(argv)
     command = "`python scripts/bench.py" + (" --quick" if args.quick else "") + (
-        f" --threads {args.threads}" if args.threads else "") + "`"
-    run(QUICK if args.quick else FULL, args.threads or os.cpu_count(), command)
+        f" --threads {args.threads}" if args.threads else "") + (
+        f" --json {args.json}" if args.json else "") + "`"
+    run(QUICK if args.quick else FULL, args.threads or os.cpu_count(), command, args.json)
     return 0
 
 

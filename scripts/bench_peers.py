@@ -12,9 +12,10 @@ import numpy as np
 
 
 class TorchTrainer:
-    """The usual PyTorch loop: nn.Sequential, optim.SGD, backward() per batch."""
+    """The usual PyTorch loop: nn.Sequential, optim.SGD, backward() per batch; on
+    ``threads`` threads while it runs, if given (else on the process's setting)."""
 
-    def __init__(self, case, batch, dtype_name):
+    def __init__(self, case, batch, dtype_name, threads=None):
         import torch
 
         dtype = getattr(torch, dtype_name)
@@ -25,13 +26,21 @@ class TorchTrainer:
                 linear.weight.copy_(torch.from_numpy(w.T.copy()))  # Linear.weight is w transposed
                 linear.bias.copy_(torch.from_numpy(b))
             layers += [linear] if l == len(case.weights) - 1 else [linear, torch.nn.Sigmoid()]
-        self.torch, self.batch = torch, batch
+        self.torch, self.batch, self.threads = torch, batch, threads
         self.model = torch.nn.Sequential(*layers)
         self.optimizer = torch.optim.SGD(self.model.parameters(), lr=case.eta)
         self.X = torch.tensor(case.X, dtype=dtype)
         self.T = torch.tensor(case.T, dtype=dtype)
 
     def run(self, epochs):
+        before = self.torch.get_num_threads()
+        self.torch.set_num_threads(self.threads or before)
+        try:
+            return self._epochs(epochs)
+        finally:
+            self.torch.set_num_threads(before)
+
+    def _epochs(self, epochs):
         X, T, n = self.X, self.T, len(self.X)
         for _ in range(epochs):
             for start in range(0, n, self.batch):

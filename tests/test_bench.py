@@ -3,12 +3,17 @@ as nbbackprop, the report of a tiny run, and its command line (the real runs are
 script's own; no timing asserted)."""
 
 import importlib.util
+import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import processes
 
@@ -29,10 +34,89 @@ FLOAT64_AGREEMENT = 1e-12  # relative, after one epoch: only the order of roundi
 
 
 def test_flops_per_sample_counts_each_pass():
-    # 784-100-10: W = 78,400 + 1,000; forward, gradient and error pass 2W each, and the
-    # hidden deltas 2 · 1,000 (only the layer above the first one sends deltas down).
-    assert bench.flops_per_sample((784, 100, 10)) == 6 * 79_400 + 2 * 1_000
-    assert bench.flops_per_sample((2, 2, 1)) == 6 * (4 + 2) + 2 * 2
+    # 784-100-10: W = 78,400 + 1,000 weights, W′ = 1,000 above the first layer. Online:
+    # forward 2W, hidden deltas 2W′, the step w − η·(δ·y) 3W, the error pass 2W.
+    assert bench.flops_per_sample((784, 100, 10)) == 7 * 79_400 + 2 * 1_000
+    assert bench.flops_per_sample((2, 2, 1)) == 7 * (4 + 2) + 2 * 2
+    # batch 32: the gradient's sum 2W per sample, the step 3W once per batch
+    assert bench.flops_per_sample((784, 100, 10), 32) == 6 * 79_400 + 2 * 1_000 + 3 * 79_400 / 32
+
+
+def test_bytes_per_sample_read_and_write_each_weight_once_per_step():
+    assert bench.bytes_per_sample((784, 100, 10)) == 16 * 79_400
+    assert bench.bytes_per_sample((784, 100, 10), 32) == 16 * 79_400 / 32
+
+
+@settings(deadline=None)
+@given(sizes=st.lists(st.integers(1, 300), min_size=2, max_size=5).map(tuple),
+       batch=st.sampled_from([1, 8, 32]), peak=st.floats(1e9, 1e11),
+       bandwidth=st.floats(1e9, 1e12))
+def test_the_roof_on_one_thread_is_the_lower_of_compute_and_traffic(sizes, batch, peak,
+                                                                    bandwidth):
+    roof = bench.roof_samples(sizes, batch, 1, peak, bandwidth)
+    expected = min(peak / bench.flops_per_sample(sizes, batch),
+                   bandwidth / bench.bytes_per_sample(sizes, batch))
+    assert roof == pytest.approx(expected, rel=1e-12)
+    more = bench.roof_samples(sizes, batch, 2, peak, bandwidth)
+    assert roof <= more <= 2 * roof * (1 + 1e-12), "a second core helps, at most twice"
+
+
+roofline = bench.roofline
+
+
+@pytest.mark.parametrize("width", roofline.widths())
+def test_the_peak_kernel_multiplies_and_adds_on_the_widest_vectors_without_fma(width):
+    asm = roofline.assembly(roofline.compute_ir(width))
+    register = {2: "xmm", 4: "ymm", 8: "zmm"}[width]
+    assert "vfmadd" not in asm and "fmadd" not in asm
+    # one multiply and one add per chain in the loop (the final sum adds CHAINS − 1 more)
+    multiplies = re.findall(r"v?mulpd\s+[^\n]*", asm)
+    assert len(multiplies) == roofline.CHAINS
+    assert all(register in line for line in multiplies), multiplies
+    assert len(re.findall(r"v?addpd\s", asm)) == 2 * roofline.CHAINS - 1
+
+
+@pytest.mark.parametrize("width", roofline.widths())
+def test_the_read_kernel_loads_whole_vectors(width):
+    asm = roofline.assembly(roofline.stream_ir(width))
+    register = {2: "xmm", 4: "ymm", 8: "zmm"}[width]
+    adds_from_memory = re.findall(r"v?addpd\s+-?\d*\(%\w+\)[^\n]*", asm)
+    assert len(adds_from_memory) >= roofline.LOADS
+    assert all(register in line for line in adds_from_memory), adds_from_memory
+
+
+@settings(deadline=None, max_examples=20)
+@given(steps=st.integers(1, 50), m=st.sampled_from([0.5, 0.25, 0.75]),
+       s=st.sampled_from([1.0, 0.5, 3.0]))
+def test_the_peak_kernel_takes_as_many_steps_as_it_is_counted_for(steps, m, s):
+    """The FLOP count 2 · CHAINS · width · steps holds only if every chain takes every step."""
+    for width in roofline.widths():
+        expected = 0.0
+        for c in range(roofline.CHAINS):
+            a = c + 1.0
+            for _ in range(steps):
+                a = a * m + s
+            expected += width * a
+        got = roofline._compiled("peak", width)[1](steps, m, s)
+        assert got == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize("sweeps", [1, 3])
+def test_the_read_kernel_reads_every_element_of_every_sweep(sweeps):
+    for width in roofline.widths():
+        data = roofline._aligned(3 * 8 * roofline.LOADS * width, width)
+        data[:] = np.arange(len(data)) % 7  # small integers: every sum is exact
+        assert data.ctypes.data % 64 == 0
+        stream = roofline._compiled("stream", width)[1]
+        got = stream(data.ctypes.data, len(data) // (roofline.LOADS * width), sweeps)
+        assert got == sweeps * data.sum()
+
+
+def test_cache_levels_grow_with_the_size():
+    small, huge = roofline.cache_level(1024), roofline.cache_level(1 << 40)
+    if small is None:
+        pytest.skip("this system does not say its cache sizes")
+    assert small == "L1" and huge == "RAM"
 
 
 def small_case():
@@ -62,8 +146,27 @@ def test_the_harness_loads_its_modules_from_beside_itself(monkeypatch, tmp_path)
     harness = load_script("bench")
     assert Path(harness.numpy_sgd.__file__) == SCRIPTS / "numpy_sgd.py"
     assert Path(harness.bench_peers.__file__) == SCRIPTS / "bench_peers.py"
-    numpy_row = next(row for row in harness.peers() if row[0].startswith("NumPy"))
+    assert Path(harness.roofline.__file__) == SCRIPTS / "roofline.py"
+    numpy_row = next(row for row in harness.peers(1) if row[0].startswith("NumPy"))
     assert numpy_row[2] is harness.NumpyTrainer, "the NumPy baseline is never skipped"
+
+
+@pytest.mark.parametrize("threads", [1, 4])
+def test_pytorch_batch_1_also_runs_on_the_other_thread_count(threads):
+    pytest.importorskip("torch")
+    other = 1 if threads > 1 else os.cpu_count()
+    labels = [row[0] for row in bench.peers(threads) if row[2] is not None]
+    assert (f"PyTorch float64 on {other} thread(s)" in labels) == (other != threads)
+    if other != threads:
+        import torch
+
+        before = torch.get_num_threads()
+        trainer = bench.bench_peers.TorchTrainer(small_case(), 1, "float64", threads=other)
+        seen = []
+        real = trainer._epochs
+        trainer._epochs = lambda epochs: seen.append(torch.get_num_threads()) or real(epochs)
+        trainer.run(1)
+        assert seen == [other] and torch.get_num_threads() == before
 
 
 def test_the_numpy_baseline_trains_the_same_network():
@@ -82,34 +185,50 @@ TINY = bench.Settings(samples=64, repeats=1, seconds=0.01, cold_repeats=1,
                       compile_and_memory=False)
 
 
-def test_a_tiny_run_reports_tables_skips_and_targets(monkeypatch, capsys):
+def test_a_tiny_run_reports_tables_skips_roofline_and_targets(monkeypatch, capsys, tmp_path):
     real_find_spec = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec",
                         lambda name, *a: None if name == "sklearn" else real_find_spec(name, *a))
     monkeypatch.setattr(bench, "SHAPES", [("6-5-3", (6, 5, 3), 0.05)])
-    summary = bench.run(TINY, 1, "test")
+    # settings that slow a current NumPy: its peer must run in a process without them
+    monkeypatch.setenv("OPENBLAS_CORETYPE", "Haswell")
+    monkeypatch.setenv("OPENBLAS_L2_SIZE", "262144")
+    summary = bench.run(TINY, 1, "test", tmp_path / "run.json")
     report = capsys.readouterr().out
     assert "skipped: scikit-learn" in report and "scikit-learn is not installed" in report
     assert "### 6-5-3 (64 samples" in report
     assert report.count("| **nbbackprop**") == 2  # batch 1 and batch 32
-    assert "### Targets" in report and "| < 1 s |" in report
-    assert set(summary["6-5-3", 1]) >= {"nbbackprop", "GFLOP/s", "roof"}
+    assert "sets OPENBLAS_CORETYPE=Haswell, OPENBLAS_L2_SIZE=262144" in report
+    assert "BLAS, NumPy peer's process:" in report
+    numpy_row = next(line for line in report.splitlines() if line.startswith("| NumPy"))
+    assert float(numpy_row.split("|")[-2]) <= 1e-12, "the NumPy peer trained the same network"
+    assert "### Roofline" in report and "### Targets" in report and "| < 1 s |" in report
+    assert set(summary["6-5-3", 1]) >= {"nbbackprop", "roof", "share of roof"}
     assert "scripts/bench_gradcheck.py" in report
     assert "issue" not in report, "the report speaks of the project, not of its history"
+    saved = json.loads((tmp_path / "run.json").read_text())
+    assert saved["command"] == "test" and saved["threads"] == 1
+    assert saved["figures"]["6-5-3, batch 32"]["nbbackprop"] == summary["6-5-3", 32]["nbbackprop"]
+    for point in saved["roofline"]:
+        assert point["share"] == pytest.approx(point["nbbackprop_samples_per_second"]
+                                               / point["roof_samples_per_second"])
+    assert saved["report"] in report
 
 
-@pytest.mark.parametrize(("argv", "settings", "threads", "command"), [
-    ([], "FULL", os.cpu_count(), "`python scripts/bench.py`"),
-    (["--quick"], "QUICK", os.cpu_count(), "`python scripts/bench.py --quick`"),
-    (["--quick", "--threads", "1"], "QUICK", 1, "`python scripts/bench.py --quick --threads 1`"),
-    (["--threads", "2"], "FULL", 2, "`python scripts/bench.py --threads 2`"),
+@pytest.mark.parametrize(("argv", "settings", "threads", "command", "json_path"), [
+    ([], "FULL", os.cpu_count(), "`python scripts/bench.py`", None),
+    (["--quick"], "QUICK", os.cpu_count(), "`python scripts/bench.py --quick`", None),
+    (["--quick", "--threads", "1"], "QUICK", 1, "`python scripts/bench.py --quick --threads 1`",
+     None),
+    (["--threads", "2", "--json", "r.json"], "FULL", 2,
+     "`python scripts/bench.py --threads 2 --json r.json`", "r.json"),
 ])
 def test_the_command_line_picks_the_run_and_names_itself(monkeypatch, argv, settings, threads,
-                                                          command):
+                                                          command, json_path):
     calls = []
     monkeypatch.setattr(bench, "run", lambda *args: calls.append(args))
     assert bench.main(argv) == 0
-    assert calls == [(getattr(bench, settings), threads, command)]
+    assert calls == [(getattr(bench, settings), threads, command, json_path)]
 
 
 def test_help_works_from_any_directory(tmp_path):
@@ -118,7 +237,7 @@ def test_help_works_from_any_directory(tmp_path):
                             text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("usage: python scripts/bench.py")
-    assert "--quick" in result.stdout and "--threads" in result.stdout
+    assert all(option in result.stdout for option in ("--quick", "--threads", "--json"))
 
 
 def test_bench_refuses_a_bad_thread_count_in_one_line():

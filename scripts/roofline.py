@@ -1,0 +1,220 @@
+"""The roofline of ``scripts/bench.py``: what one core of this machine can do at most for
+the work of a training sample, measured by two micro-benchmarks.
+
+- **Compute peak**: float64 vector multiplies and adds, no FMA (the instruction mix the
+  exact kernels may use: FMA rounds once where they round twice). Several independent
+  chains ``a_c ← a_c · m + s`` on vectors held in registers, so nothing waits for memory
+  or for a previous result; one chain step is one multiply and one add per lane, 2 FLOP.
+- **Streaming-read bandwidth** of an array of a given byte size (the weights' size: the
+  cache level that holds them): repeated sweeps of vector loads, each added into one of
+  several independent accumulators.
+
+Both are written in LLVM IR with explicit vectors (``<8 x double>`` and narrower) and
+compiled by llvmlite, Numba's own code generator, for this CPU: Numba's vectoriser on an
+AVX-512 core may prefer 256-bit vectors, and a ceiling must use the widest the CPU has.
+The plain ``fmul``/``fadd`` carry no fast-math flags, so LLVM may not contract them into
+an FMA; ``assembly`` shows the code (``vmulpd``/``vaddpd`` on ``zmm`` registers, no
+``vfmadd``). Each width the CPU supports is measured, and the fastest counts.
+"""
+
+import ctypes
+import functools
+import time
+
+import numpy as np
+
+CHAINS = 16  # independent chains: enough to cover the latency of two FP ports
+LOADS = 16  # independent accumulators of the read sweep
+
+
+def _vector(width):
+    return f"<{width} x double>"
+
+
+def _splat(name, scalar, width):
+    v = _vector(width)
+    return (f"  %{name}.0 = insertelement {v} undef, double {scalar}, i32 0\n"
+            f"  %{name} = shufflevector {v} %{name}.0, {v} undef, "
+            f"<{width} x i32> zeroinitializer\n")
+
+
+def _sum(names, width):
+    """IR that adds the vectors ``names`` and the lanes of their sum into %total."""
+    v, lines, last = _vector(width), [], names[0]
+    for c, name in enumerate(names[1:]):
+        lines.append(f"  %sum{c} = fadd {v} %{last}, %{name}")
+        last = f"sum{c}"
+    lines.append(f"  %lane0 = extractelement {v} %{last}, i32 0")
+    for k in range(1, width):
+        lines.append(f"  %lanex{k} = extractelement {v} %{last}, i32 {k}")
+        lines.append(f"  %lane{k} = fadd double %lane{k - 1}, %lanex{k}")
+    lines.append(f"  %total = fadd double %lane{width - 1}, 0.0")
+    return "\n".join(lines) + "\n"
+
+
+ATTRIBUTES = ('attributes #0 = {{ nounwind "min-legal-vector-width"="{bits}" '
+              '"prefer-vector-width"="{bits}" }}\n')
+
+
+def compute_ir(width):
+    """``double peak(i64 n, double m, double s)``: n steps of CHAINS chains, each step
+    ``a ← a·m + s`` on a vector of ``width`` doubles; returns the sum (so nothing is dead)."""
+    v = _vector(width)
+    ir = ["define double @peak(i64 %n, double %m, double %s) #0 {\nentry:\n",
+          _splat("mv", "%m", width), _splat("sv", "%s", width), "  br label %loop\nloop:\n",
+          "  %i = phi i64 [0, %entry], [%i1, %loop]\n"]
+    for c in range(CHAINS):  # distinct starting values: the chains cannot be merged
+        start = ", ".join([f"double {c + 1}.0"] * width)
+        ir.append(f"  %a{c} = phi {v} [<{start}>, %entry], [%b{c}, %loop]\n")
+    for c in range(CHAINS):
+        ir.append(f"  %p{c} = fmul {v} %a{c}, %mv\n  %b{c} = fadd {v} %p{c}, %sv\n")
+    ir.append("  %i1 = add i64 %i, 1\n  %more = icmp ult i64 %i1, %n\n"
+              "  br i1 %more, label %loop, label %exit\nexit:\n")
+    ir.append(_sum([f"b{c}" for c in range(CHAINS)], width))
+    ir.append("  ret double %total\n}\n")
+    return "".join(ir) + ATTRIBUTES.format(bits=64 * width)
+
+
+def stream_ir(width):
+    """``double stream(double* p, i64 blocks, i64 sweeps)``: ``sweeps`` reads of ``blocks``
+    blocks of LOADS vectors of ``width`` doubles from ``p``, each load added into its own
+    accumulator; returns the sum."""
+    v = _vector(width)
+    ir = ["define double @stream(double* %p, i64 %blocks, i64 %sweeps) #0 {\nentry:\n",
+          "  br label %sweep\nsweep:\n",
+          "  %r = phi i64 [0, %entry], [%r1, %swept]\n"]
+    for c in range(LOADS):
+        ir.append(f"  %a{c} = phi {v} [zeroinitializer, %entry], [%d{c}, %swept]\n")
+    ir.append("  br label %block\nblock:\n  %i = phi i64 [0, %sweep], [%i1, %block]\n")
+    for c in range(LOADS):
+        ir.append(f"  %c{c} = phi {v} [%a{c}, %sweep], [%d{c}, %block]\n")
+    ir.append(f"  %base = mul i64 %i, {LOADS * width}\n")
+    for c in range(LOADS):
+        ir.append(f"  %o{c} = add i64 %base, {c * width}\n"
+                  f"  %q{c} = getelementptr double, double* %p, i64 %o{c}\n"
+                  f"  %w{c} = bitcast double* %q{c} to {v}*\n"
+                  f"  %x{c} = load {v}, {v}* %w{c}, align 64\n"
+                  f"  %d{c} = fadd {v} %c{c}, %x{c}\n")
+    ir.append("  %i1 = add i64 %i, 1\n  %inner = icmp ult i64 %i1, %blocks\n"
+              "  br i1 %inner, label %block, label %swept\nswept:\n"
+              "  %r1 = add i64 %r, 1\n  %outer = icmp ult i64 %r1, %sweeps\n"
+              "  br i1 %outer, label %sweep, label %exit\nexit:\n")
+    ir.append(_sum([f"d{c}" for c in range(LOADS)], width))
+    ir.append("  ret double %total\n}\n")
+    return "".join(ir) + ATTRIBUTES.format(bits=64 * width)
+
+
+@functools.cache
+def _llvm():
+    import llvmlite.binding as llvm
+
+    llvm.initialize_native_target()
+    llvm.initialize_native_asmprinter()
+    features = llvm.get_host_cpu_features()
+    machine = llvm.Target.from_default_triple().create_target_machine(
+        cpu=llvm.get_host_cpu_name(), features=features.flatten(), opt=3)
+    return llvm, machine, features
+
+
+def widths():
+    """Vector widths, in doubles, that this CPU has: 2 (SSE2), 4 (AVX), 8 (AVX-512)."""
+    features = _llvm()[2]
+    return [2] + [w for w, flag in ((4, "avx"), (8, "avx512f")) if features.get(flag)]
+
+
+def _module(ir):
+    llvm, machine, _ = _llvm()
+    module = llvm.parse_assembly(ir)
+    module.verify()
+    return module, machine
+
+
+def assembly(ir):
+    """The machine code LLVM makes of ``ir`` for this CPU, as text."""
+    module, machine = _module(ir)
+    return machine.emit_assembly(module)
+
+
+@functools.cache
+def _compiled(kind, width):
+    """The function of ``compute_ir``/``stream_ir`` for ``width``, callable from Python."""
+    llvm = _llvm()[0]
+    module, machine = _module(compute_ir(width) if kind == "peak" else stream_ir(width))
+    engine = llvm.create_mcjit_compiler(module, machine)
+    engine.finalize_object()
+    if kind == "peak":
+        signature = ctypes.CFUNCTYPE(ctypes.c_double, ctypes.c_int64, ctypes.c_double,
+                                     ctypes.c_double)
+    else:
+        signature = ctypes.CFUNCTYPE(ctypes.c_double, ctypes.c_void_p, ctypes.c_int64,
+                                     ctypes.c_int64)
+    return engine, signature(engine.get_function_address(kind))
+
+
+def _timed(call, *args):
+    tic = time.perf_counter()
+    call(*args)
+    return time.perf_counter() - tic
+
+
+def compute_peak(seconds=0.02):
+    """(GFLOP/s, width): one core's float64 multiply + add rate, the best vector width."""
+    best = (0.0, 0)
+    for width in widths():
+        peak = _compiled("peak", width)[1]
+        steps = 1000
+        while _timed(peak, steps, 0.5, 1.0) < seconds / 10:  # a ~seconds/len(widths) run
+            steps *= 4
+        steps = max(1, int(steps * seconds / len(widths()) / _timed(peak, steps, 0.5, 1.0)))
+        flops = 2 * CHAINS * width * steps
+        best = max(best, (flops / _timed(peak, steps, 0.5, 1.0) / 1e9, width))
+    return best
+
+
+def _aligned(nbytes, width):
+    """A float64 array of at least ``nbytes`` (whole blocks), starting on 64 bytes."""
+    block = LOADS * width
+    count = max(block, -(-nbytes // 8 // block) * block)
+    raw = np.ones(count + 8)
+    skip = (-raw.ctypes.data % 64) // 8
+    return raw[skip:skip + count]
+
+
+def read_bandwidth(nbytes, seconds=0.02):
+    """(GB/s, width): one core's rate of streaming reads of an array of ``nbytes``,
+    swept again and again (it stays in whichever cache level it fits), the best width."""
+    best = (0.0, 0)
+    for width in widths():
+        stream = _compiled("stream", width)[1]
+        data = _aligned(nbytes, width)
+        blocks = len(data) // (LOADS * width)
+        stream(data.ctypes.data, blocks, 2)  # warm: the array is now where it fits
+        sweeps = 1
+        while _timed(stream, data.ctypes.data, blocks, sweeps) < seconds / 10:
+            sweeps *= 4
+        sweeps = max(1, int(sweeps * seconds / len(widths())
+                            / _timed(stream, data.ctypes.data, blocks, sweeps)))
+        rate = data.nbytes * sweeps / _timed(stream, data.ctypes.data, blocks, sweeps) / 1e9
+        best = max(best, (rate, width))
+    return best
+
+
+def cache_level(nbytes):
+    """The name of the smallest data cache of this core that holds ``nbytes`` ("RAM" if
+    none does; None where the sizes are unknown), from /sys."""
+    from pathlib import Path
+
+    levels = []
+    for index in sorted(Path("/sys/devices/system/cpu/cpu0/cache").glob("index*")):
+        try:
+            if (index / "type").read_text().strip() == "Instruction":
+                continue
+            size = (index / "size").read_text().strip()
+            scale = {"K": 1024, "M": 1024**2, "G": 1024**3}.get(size[-1], 1)
+            levels.append((int(size.rstrip("KMG")) * scale,
+                           "L" + (index / "level").read_text().strip()))
+        except (OSError, ValueError):
+            return None
+    if not levels:
+        return None
+    return next((name for size, name in sorted(levels) if nbytes <= size), "RAM")
