@@ -236,20 +236,20 @@ def add_products(A, B, C):
                 C[r + 7, c] += b * a7
             k += 1
         r += 8
-    while r < n_r:
-        k = 0
-        while k + 4 <= n_k:
-            a0, a1, a2, a3 = A[r, k], A[r, k + 1], A[r, k + 2], A[r, k + 3]
+    k = 0  # the rows left: four terms at a time, all rows, while B's four rows are in cache
+    while k + 4 <= n_k:
+        for row in range(r, n_r):
+            a0, a1, a2, a3 = A[row, k], A[row, k + 1], A[row, k + 2], A[row, k + 3]
             for c in range(n_c):
-                C[r, c] = (((C[r, c] + B[k, c] * a0) + B[k + 1, c] * a1)
-                           + B[k + 2, c] * a2) + B[k + 3, c] * a3
-            k += 4
-        while k < n_k:
-            a = A[r, k]
+                C[row, c] = (((C[row, c] + B[k, c] * a0) + B[k + 1, c] * a1)
+                             + B[k + 2, c] * a2) + B[k + 3, c] * a3
+        k += 4
+    while k < n_k:
+        for row in range(r, n_r):
+            a = A[row, k]
             for c in range(n_c):
-                C[r, c] += B[k, c] * a
-            k += 1
-        r += 1
+                C[row, c] += B[k, c] * a
+        k += 1
 
 
 @jit
