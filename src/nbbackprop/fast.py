@@ -9,8 +9,9 @@ buys, measured.
 - ``descend_forward_layer``: the online step folded into the next sample's forward pass,
   one sweep of w instead of two; ``hidden_delta_interleaved``: four δ_j at a time.
 - ``*_batch``: a block of samples through each layer, so each weight is loaded once per
-  block instead of once per sample; four rows or terms at a time (the parentheses keep the
-  order) so that the CPU overlaps independent sums.
+  block instead of once per sample; their sums are one register-tiled product,
+  ``add_products`` (eight rows and four terms at a time, the parentheses keep the order).
+  ``descend_batch``: the batch's step, its loops vectorised.
 - ``sample_errors_on_threads``: the error pass of a large data set, a block per task.
   Called from Python only: a cached compiled function that calls a ``parallel=True`` one
   was, when compiled in a process that had loaded a function between them from the disk
