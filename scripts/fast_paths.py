@@ -13,7 +13,8 @@ Reported: the median time per sample (whole passes) or per call (one layer's ker
 each side, and the gain, the reference's time ÷ the fast path's.
 
 The references are ``formulas``' kernels, called sample after sample by small compiled
-loops written here, and, for the four-row fused step, its plain one-row twin (below).
+loops written here, and, for the four-row fused step, its plain one-row twin,
+and for the register-tiled batch kernels, their untiled forms (below).
 Numba runs on ``--threads`` threads (default 1: every comparison on one core).
 docs/performance.md gives a run's table.
 """
