@@ -13,7 +13,8 @@ Reported: the median time per sample (whole passes) or per call (one layer's ker
 each side, and the gain, the reference's time ÷ the fast path's.
 
 The references are ``formulas``' kernels, called sample after sample by small compiled
-loops written here, and, for the four-row fused step, its plain one-row twin (below).
+loops written here, and, for the four-row fused step, its plain one-row twin,
+and for the register-tiled batch kernels, their untiled forms (below).
 Numba runs on ``--threads`` threads (default 1: every comparison on one core).
 docs/performance.md gives a run's table.
 """
@@ -32,7 +33,7 @@ import numpy as np
 
 import nbbackprop as nb
 from nbbackprop import fast, formulas
-from nbbackprop.activations import CODES, f
+from nbbackprop.activations import CODES, f, fprime
 from nbbackprop.layout import biases_of, n_layers, neurons_of, split, weights_of
 
 
@@ -108,6 +109,88 @@ def hidden_delta_each(w_above, D_above, Z, Y, code, D):
 def accumulate_gradient_each(D, Y_below, grad_w, grad_b):
     for s in range(D.shape[0]):
         formulas.accumulate_gradient(D[s], Y_below[s], grad_w, grad_b)
+
+
+# The batch kernels as they were before their register tile: one sample (or one row of
+# the gradient) per sweep of the columns, four terms at a time. The same sums.
+
+
+@numba.njit
+def forward_layer_batch_untiled(w, b, Y_below, code, Z, Y):
+    """``fast.forward_layer_batch`` without the tile: four rows of w at a time swept across
+    the batch, one sample per sweep of j."""
+    m, n_i = Y_below.shape
+    n_j = w.shape[1]
+    for s in range(m):
+        for j in range(n_j):
+            Z[s, j] = 0.0
+    i = 0
+    while i + 4 <= n_i:
+        for s in range(m):
+            y0, y1, y2, y3 = Y_below[s, i], Y_below[s, i + 1], Y_below[s, i + 2], Y_below[s, i + 3]
+            for j in range(n_j):
+                Z[s, j] = (((Z[s, j] + w[i, j] * y0) + w[i + 1, j] * y1)
+                           + w[i + 2, j] * y2) + w[i + 3, j] * y3
+        i += 4
+    while i < n_i:
+        for s in range(m):
+            y_si = Y_below[s, i]
+            for j in range(n_j):
+                Z[s, j] += w[i, j] * y_si
+        i += 1
+    for s in range(m):
+        for j in range(n_j):
+            Z[s, j] += b[j]
+            Y[s, j] = f(code, Z[s, j])
+
+
+@numba.njit
+def hidden_delta_batch_untiled(w_above, DT_above, Z, Y, code, D, DT):
+    """``fast.hidden_delta_batch`` without the tile: one neuron j per sweep of the batch."""
+    n_j, n_k = w_above.shape
+    m = Z.shape[0]
+    for j in range(n_j):
+        for s in range(m):
+            DT[j, s] = 0.0
+        k = 0
+        while k + 4 <= n_k:
+            w0, w1, w2, w3 = w_above[j, k], w_above[j, k + 1], w_above[j, k + 2], w_above[j, k + 3]
+            for s in range(m):
+                DT[j, s] = (((DT[j, s] + DT_above[k, s] * w0) + DT_above[k + 1, s] * w1)
+                            + DT_above[k + 2, s] * w2) + DT_above[k + 3, s] * w3
+            k += 4
+        while k < n_k:
+            w_jk = w_above[j, k]
+            for s in range(m):
+                DT[j, s] += DT_above[k, s] * w_jk
+            k += 1
+        for s in range(m):
+            DT[j, s] = fprime(code, Z[s, j], Y[s, j]) * DT[j, s]
+            D[s, j] = DT[j, s]
+
+
+@numba.njit
+def accumulate_gradient_batch_untiled(D, Y_below, grad_w, grad_b):
+    """``fast.accumulate_gradient_batch`` without the tile: one row i per sweep of j, four
+    samples at a time."""
+    m, n_j = D.shape
+    for i in range(grad_w.shape[0]):
+        g_i = grad_w[i]
+        s = 0
+        while s + 4 <= m:
+            y0, y1, y2, y3 = Y_below[s, i], Y_below[s + 1, i], Y_below[s + 2, i], Y_below[s + 3, i]
+            for j in range(n_j):
+                g_i[j] = (((g_i[j] + D[s, j] * y0) + D[s + 1, j] * y1)
+                          + D[s + 2, j] * y2) + D[s + 3, j] * y3
+            s += 4
+        while s < m:
+            y_si = Y_below[s, i]
+            for j in range(n_j):
+                g_i[j] += D[s, j] * y_si
+            s += 1
+    for s in range(m):
+        for j in range(n_j):
+            grad_b[j] += D[s, j]
 
 
 @numba.njit
@@ -250,26 +333,29 @@ def hidden_delta_case(sizes, l):
             Side(fast.hidden_delta_interleaved, *args, outputs=(5,)), 1)
 
 
-def forward_batch_case(sizes, l, m):
+def forward_batch_case(sizes, l, m, reference=forward_layer_each):
     w, b, code, Y_below, _ = layer(sizes, l, m)
     args = (w, b, Y_below, code, np.zeros((m, w.shape[1])), np.zeros((m, w.shape[1])))
-    return (Side(forward_layer_each, *args, outputs=(4, 5)),
+    return (Side(reference, *args, outputs=(4, 5)),
             Side(fast.forward_layer_batch, *args, outputs=(4, 5)), m)
 
 
-def hidden_delta_batch_case(sizes, l, m):
+def hidden_delta_batch_case(sizes, l, m, untiled=False):
     w, _, _, _, D_above = layer(sizes, l, m)
     Z, Y = np.random.default_rng(1).normal(size=(2, m, w.shape[0]))
     D, DT = np.zeros((m, w.shape[0])), np.zeros((w.shape[0], m))
-    return (Side(hidden_delta_each, w, D_above, Z, Y, CODE_BELOW, D, outputs=(5,)),
+    reference = (Side(hidden_delta_batch_untiled, w, np.ascontiguousarray(D_above.T), Z, Y,
+                      CODE_BELOW, D, DT, outputs=(5,)) if untiled else
+                 Side(hidden_delta_each, w, D_above, Z, Y, CODE_BELOW, D, outputs=(5,)))
+    return (reference,
             Side(fast.hidden_delta_batch, w, np.ascontiguousarray(D_above.T), Z, Y, CODE_BELOW,
                  D, DT, outputs=(5,)), m)
 
 
-def accumulate_batch_case(sizes, l, m):
+def accumulate_batch_case(sizes, l, m, reference=accumulate_gradient_each):
     w, b, _, Y_below, D = layer(sizes, l, m)
     args = (D, Y_below, np.zeros_like(w), np.zeros_like(b))
-    return (Side(accumulate_gradient_each, *args, outputs=(2, 3)),
+    return (Side(reference, *args, outputs=(2, 3)),
             Side(fast.accumulate_gradient_batch, *args, outputs=(2, 3)), m)
 
 
@@ -280,6 +366,14 @@ def block_gradient_case(sizes, m):
                  *(neurons(sizes) for _ in range(3)), outputs=(5,)),
             Side(fast.add_block_gradient, theta, layout, X, T, rows, grad,
                  *(neurons(sizes, fast.BLOCK) for _ in range(4)), outputs=(5,)), m)
+
+
+def descend_case(sizes, m):
+    theta, layout, _, _ = network(sizes, 1)
+    grad = np.random.default_rng(1).normal(size=theta.size)
+    args = (theta, grad, np.zeros_like(theta), layout, ETA, 0.0, m, True, 0.0)
+    return (Side(formulas.descend, *args, outputs=(0,)),
+            Side(fast.descend_batch, *args, outputs=(0,)), 1)
 
 
 def error_case(sizes, n):
@@ -296,7 +390,7 @@ def cases(settings):
     """(fast path, what it replaces, shape, per, build): build() gives the reference's side,
     the fast path's, and how many samples one call does (1: times are per call)."""
     (small, mnist, deep), samples, error_samples = settings[:3]
-    m = min(fast.BLOCK, samples)
+    m, tile = min(fast.BLOCK, samples), 8  # the eight rows of fast.add_products
     p = functools.partial
     four_rows = "`descend_forward_layer` (four rows of w at a time)"
     plain = p(fused_layer_case, descend_forward_layer_plain)
@@ -320,6 +414,19 @@ def cases(settings):
          "sample", p(hidden_delta_batch_case, deep, 1, m)),
         (f"`accumulate_gradient_batch`, {m} samples", "`accumulate_gradient` per sample",
          dims(mnist, 0), "sample", p(accumulate_batch_case, mnist, 0, m)),
+        *((f"`forward_layer_batch` (tile of {tile} samples), {m} samples",
+           "one sample per sweep of j", dims(s, l), "sample",
+           p(forward_batch_case, s, l, m, forward_layer_batch_untiled))
+          for s, l in ((mnist, 0), (deep, 0), (deep, 1), (mnist, 1))),
+        *((f"`hidden_delta_batch` (tile of {tile} neurons j), {m} samples",
+           "one neuron j per sweep of the samples", dims(s, l), "sample",
+           p(hidden_delta_batch_case, s, l, m, True)) for s, l in ((deep, 1), (mnist, 1))),
+        *((f"`accumulate_gradient_batch` (tile of {tile} rows i), {m} samples",
+           "one row i per sweep of j", dims(s, l), "sample",
+           p(accumulate_batch_case, s, l, m, accumulate_gradient_batch_untiled))
+          for s, l in ((mnist, 0), (deep, 0), (deep, 1), (mnist, 1))),
+        *((f"`descend_batch`, a batch of {m}", "`formulas.descend`", dims(s), "call",
+           p(descend_case, s, m)) for s in (mnist, deep)),
         (f"`fast.mean_error`, {error_samples} samples", "`formulas.mean_error`", dims(mnist),
          "sample", p(error_case, mnist, error_samples)),
     ]

@@ -81,6 +81,40 @@ def test_accumulate_gradient_batch_adds_the_samples_in_order(case, data):
     np.testing.assert_array_equal(batch_b, grad_b)
 
 
+@given(st.integers(1, 20), st.integers(1, 13), st.integers(1, 20), st.booleans(), st.data())
+def test_add_products_sums_each_entry_over_k_in_order(n_r, n_k, n_c, transposed, data):
+    """Sizes past the eight-row, four-term tile and its remainders; A also as a transposed
+    view (how the gradient passes its y_si)."""
+    A = data.draw(arrays(np.float64, (n_k, n_r) if transposed else (n_r, n_k), elements=values))
+    A = A.T if transposed else A
+    B = data.draw(arrays(np.float64, (n_k, n_c), elements=values))
+    C = data.draw(arrays(np.float64, (n_r, n_c), elements=values))
+    got = C.copy()
+    fast.add_products(A, B, got)
+    for r in range(n_r):
+        for c in range(n_c):
+            total = float(C[r, c])  # Python floats are IEEE doubles: the order, spelled out
+            for k in range(n_k):
+                total += float(B[k, c]) * float(A[r, k])
+            assert got[r, c] == total
+
+
+@given(st.lists(st.integers(1, 6), min_size=2, max_size=4), st.integers(1, 40),
+       st.sampled_from([0.0, 0.9]), st.sampled_from([0.0, 0.01]), st.booleans(), st.data())
+def test_descend_batch_is_descend(sizes, m, alpha, weight_decay, train_biases, data):
+    net = nb.Network(sizes, "sigmoid")
+    n = net.parameters.size
+    theta, grad, velocity = (data.draw(arrays(np.float64, (n,), elements=values))
+                             for _ in range(3))
+    want_theta, want_velocity = theta.copy(), velocity.copy()
+    formulas.descend(want_theta, grad.copy(), want_velocity, net.layout, 0.1, alpha, m,
+                     train_biases, weight_decay)
+    fast.descend_batch(theta, grad, velocity, net.layout, 0.1, alpha, m, train_biases,
+                       weight_decay)
+    np.testing.assert_array_equal(theta, want_theta)
+    np.testing.assert_array_equal(velocity, want_velocity)
+
+
 @given(layer_and_batch(), st.data(), st.floats(1e-3, 1.0), st.booleans())
 def test_descend_forward_layer_is_descend_then_forward(case, data, eta, train_biases):
     w, b, Y_below, code = case

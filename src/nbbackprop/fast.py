@@ -9,8 +9,9 @@ buys, measured.
 - ``descend_forward_layer``: the online step folded into the next sample's forward pass,
   one sweep of w instead of two; ``hidden_delta_interleaved``: four δ_j at a time.
 - ``*_batch``: a block of samples through each layer, so each weight is loaded once per
-  block instead of once per sample; four rows or terms at a time (the parentheses keep the
-  order) so that the CPU overlaps independent sums.
+  block instead of once per sample; their sums are one register-tiled product,
+  ``add_products`` (eight rows and four terms at a time, the parentheses keep the order).
+  ``descend_batch``: the batch's step, its loops vectorised.
 - ``sample_errors_on_threads``: the error pass of a large data set, a block per task.
   Called from Python only: a cached compiled function that calls a ``parallel=True`` one
   was, when compiled in a process that had loaded a function between them from the disk
@@ -24,7 +25,6 @@ from numba import prange
 from ._jit import jit, jit_parallel
 from .activations import SOFTMAX, activate, f, fprime
 from .formulas import (
-    descend,
     descend_layer,
     forward,
     loss_delta,
@@ -49,6 +49,9 @@ BLOCK, TASK_BLOCKS = 32, 4
 # scheduler time slice (milliseconds) at every call, which made threaded 32-sample steps of
 # 784-100-10 sixteen times slower. Below it everything runs on the calling thread.
 PARALLEL_WORK = 1 << 25
+# A row of C narrower than this (a 10-wide output layer) runs one row at a time: measured,
+# the eight-row tile's set-up then costs more than it saves.
+TILE_COLUMNS = 16
 
 
 # --- the online step, fused ----------------------------------------------------------------
@@ -184,31 +187,85 @@ def online_steps(theta, layout, X, T, order, start, stop, eta, train_biases, wei
 
 
 @jit
+def add_products(A, B, C):
+    """C_rc += Σ_k A_rk B_kc for every r, c, each sum over k in order:
+    C_rc ← ((C_rc + A_r1 B_1c) + A_r2 B_2c) + … (a register tile, not a reassociated product).
+
+    Eight rows r and four terms k at a time: the 32 factors A_rk stay in registers while the
+    inner loop runs over c (contiguous, so it vectorises), loading each B_kc once for eight
+    rows and each C_rc once for four terms; the parentheses keep the order. The rows left
+    over, and all rows when C is narrower than TILE_COLUMNS, go one at a time, the terms
+    left over one at a time: the same sums.
+    """
+    n_r, n_k = A.shape
+    n_c = B.shape[1]
+    r = 0
+    while r + 8 <= n_r and n_c >= TILE_COLUMNS:
+        k = 0
+        while k + 4 <= n_k:
+            a00, a01, a02, a03 = A[r, k], A[r, k + 1], A[r, k + 2], A[r, k + 3]
+            a10, a11, a12, a13 = A[r + 1, k], A[r + 1, k + 1], A[r + 1, k + 2], A[r + 1, k + 3]
+            a20, a21, a22, a23 = A[r + 2, k], A[r + 2, k + 1], A[r + 2, k + 2], A[r + 2, k + 3]
+            a30, a31, a32, a33 = A[r + 3, k], A[r + 3, k + 1], A[r + 3, k + 2], A[r + 3, k + 3]
+            a40, a41, a42, a43 = A[r + 4, k], A[r + 4, k + 1], A[r + 4, k + 2], A[r + 4, k + 3]
+            a50, a51, a52, a53 = A[r + 5, k], A[r + 5, k + 1], A[r + 5, k + 2], A[r + 5, k + 3]
+            a60, a61, a62, a63 = A[r + 6, k], A[r + 6, k + 1], A[r + 6, k + 2], A[r + 6, k + 3]
+            a70, a71, a72, a73 = A[r + 7, k], A[r + 7, k + 1], A[r + 7, k + 2], A[r + 7, k + 3]
+            for c in range(n_c):
+                b0, b1, b2, b3 = B[k, c], B[k + 1, c], B[k + 2, c], B[k + 3, c]
+                C[r, c] = (((C[r, c] + b0 * a00) + b1 * a01) + b2 * a02) + b3 * a03
+                C[r + 1, c] = (((C[r + 1, c] + b0 * a10) + b1 * a11) + b2 * a12) + b3 * a13
+                C[r + 2, c] = (((C[r + 2, c] + b0 * a20) + b1 * a21) + b2 * a22) + b3 * a23
+                C[r + 3, c] = (((C[r + 3, c] + b0 * a30) + b1 * a31) + b2 * a32) + b3 * a33
+                C[r + 4, c] = (((C[r + 4, c] + b0 * a40) + b1 * a41) + b2 * a42) + b3 * a43
+                C[r + 5, c] = (((C[r + 5, c] + b0 * a50) + b1 * a51) + b2 * a52) + b3 * a53
+                C[r + 6, c] = (((C[r + 6, c] + b0 * a60) + b1 * a61) + b2 * a62) + b3 * a63
+                C[r + 7, c] = (((C[r + 7, c] + b0 * a70) + b1 * a71) + b2 * a72) + b3 * a73
+            k += 4
+        while k < n_k:
+            a0, a1, a2, a3 = A[r, k], A[r + 1, k], A[r + 2, k], A[r + 3, k]
+            a4, a5, a6, a7 = A[r + 4, k], A[r + 5, k], A[r + 6, k], A[r + 7, k]
+            for c in range(n_c):
+                b = B[k, c]
+                C[r, c] += b * a0
+                C[r + 1, c] += b * a1
+                C[r + 2, c] += b * a2
+                C[r + 3, c] += b * a3
+                C[r + 4, c] += b * a4
+                C[r + 5, c] += b * a5
+                C[r + 6, c] += b * a6
+                C[r + 7, c] += b * a7
+            k += 1
+        r += 8
+    k = 0  # the rows left: four terms at a time, all rows, while B's four rows are in cache
+    while k + 4 <= n_k:
+        for row in range(r, n_r):
+            a0, a1, a2, a3 = A[row, k], A[row, k + 1], A[row, k + 2], A[row, k + 3]
+            for c in range(n_c):
+                C[row, c] = (((C[row, c] + B[k, c] * a0) + B[k + 1, c] * a1)
+                             + B[k + 2, c] * a2) + B[k + 3, c] * a3
+        k += 4
+    while k < n_k:
+        for row in range(r, n_r):
+            a = A[row, k]
+            for c in range(n_c):
+                C[row, c] += B[k, c] * a
+        k += 1
+
+
+@jit
 def forward_layer_batch(w, b, Y_below, code, Z, Y):
     """``forward_layer`` for m samples:  z_sj = Σ_i w_ij y_si + b_j,  y_sj = f(z_sj).
 
-    Four rows of w at a time are swept across the batch; z_sj gains their four terms in
-    the order i, i+1, i+2, i+3 (the parentheses keep it), then the remaining rows one by one.
+    The sums are ``add_products`` (rows: the samples, terms: i, columns: j), each z_sj
+    summed over i in order from 0, then b_j added, as ``forward_layer`` does.
     """
-    m, n_i = Y_below.shape
+    m = Y_below.shape[0]
     n_j = w.shape[1]
     for s in range(m):
         for j in range(n_j):
             Z[s, j] = 0.0
-    i = 0
-    while i + 4 <= n_i:
-        for s in range(m):
-            y0, y1, y2, y3 = Y_below[s, i], Y_below[s, i + 1], Y_below[s, i + 2], Y_below[s, i + 3]
-            for j in range(n_j):
-                Z[s, j] = (((Z[s, j] + w[i, j] * y0) + w[i + 1, j] * y1)
-                           + w[i + 2, j] * y2) + w[i + 3, j] * y3
-        i += 4
-    while i < n_i:
-        for s in range(m):
-            y_si = Y_below[s, i]
-            for j in range(n_j):
-                Z[s, j] += w[i, j] * y_si
-        i += 1
+    add_products(Y_below, w, Z)
     for s in range(m):
         for j in range(n_j):
             Z[s, j] += b[j]
@@ -222,27 +279,16 @@ def forward_layer_batch(w, b, Y_below, code, Z, Y):
 def hidden_delta_batch(w_above, DT_above, Z, Y, code, D, DT):
     """``hidden_delta`` for m samples:  δ_sj = f'(z_sj) Σ_k δ_sk w_jk.
 
-    The deltas come and go neuron by neuron (``DT[j, s]`` is δ_sj) so that the inner loop
-    runs over the batch; four terms k, k+1, k+2, k+3 are added at a time, in that order.
-    ``D`` receives the deltas sample by sample as well.
+    The deltas come and go neuron by neuron (``DT[j, s]`` is δ_sj) so that the sums are
+    ``add_products`` (rows: j, terms: k, columns: the samples), each summed over k in order
+    from 0. ``D`` receives the deltas sample by sample as well.
     """
-    n_j, n_k = w_above.shape
-    m = Z.shape[0]
+    n_j, m = DT.shape
     for j in range(n_j):
         for s in range(m):
             DT[j, s] = 0.0
-        k = 0
-        while k + 4 <= n_k:
-            w0, w1, w2, w3 = w_above[j, k], w_above[j, k + 1], w_above[j, k + 2], w_above[j, k + 3]
-            for s in range(m):
-                DT[j, s] = (((DT[j, s] + DT_above[k, s] * w0) + DT_above[k + 1, s] * w1)
-                            + DT_above[k + 2, s] * w2) + DT_above[k + 3, s] * w3
-            k += 4
-        while k < n_k:
-            w_jk = w_above[j, k]
-            for s in range(m):
-                DT[j, s] += DT_above[k, s] * w_jk
-            k += 1
+    add_products(w_above, DT_above, DT)
+    for j in range(n_j):
         for s in range(m):
             DT[j, s] = fprime(code, Z[s, j], Y[s, j]) * DT[j, s]
             D[s, j] = DT[j, s]
@@ -251,23 +297,10 @@ def hidden_delta_batch(w_above, DT_above, Z, Y, code, D, DT):
 @jit
 def accumulate_gradient_batch(D, Y_below, grad_w, grad_b):
     """``accumulate_gradient`` for m samples, added in sample order:
-    ∂E/∂w_ij += δ_sj y_si,  ∂E/∂b_j += δ_sj  for s = 1 … m (four samples at a time, the
-    parentheses keep the order)."""
+    ∂E/∂w_ij += δ_sj y_si,  ∂E/∂b_j += δ_sj  for s = 1 … m (``add_products``: rows i,
+    terms: the samples, columns j)."""
     m, n_j = D.shape
-    for i in range(grad_w.shape[0]):
-        g_i = grad_w[i]
-        s = 0
-        while s + 4 <= m:
-            y0, y1, y2, y3 = Y_below[s, i], Y_below[s + 1, i], Y_below[s + 2, i], Y_below[s + 3, i]
-            for j in range(n_j):
-                g_i[j] = (((g_i[j] + D[s, j] * y0) + D[s + 1, j] * y1)
-                          + D[s + 2, j] * y2) + D[s + 3, j] * y3
-            s += 4
-        while s < m:
-            y_si = Y_below[s, i]
-            for j in range(n_j):
-                g_i[j] += D[s, j] * y_si
-            s += 1
+    add_products(Y_below.T, D, grad_w)
     for s in range(m):
         for j in range(n_j):
             grad_b[j] += D[s, j]
@@ -330,19 +363,57 @@ def add_block_gradient(theta, layout, X, T, rows, grad, Z, Y, D, DT):
 
 
 @jit
+def descend_batch(theta, grad, velocity, layout, eta, alpha, m, train_biases, weight_decay):
+    """``descend``: a step with the batch's mean gradient g = (1/m) Σ_x ∂E_x/∂θ (``grad``
+    holds the sum), plus λ w_ij for the weights: Δθ = −η g, or with momentum α
+    v ← α v − η g, θ ← θ + v.
+
+    The same arithmetic for every parameter, but its branches (m a power of two, momentum,
+    weights or biases) are taken once per layer instead of once per parameter, so that the
+    loops vectorise; ``grad`` is left holding (1/m) Σ_x ∂E_x/∂θ (grad·(1/m) for m a power
+    of two, grad/m otherwise, as ``descend`` computes it).
+    """
+    one_over_m, exact = 1.0 / m, m & (m - 1) == 0
+    for l in range(n_layers(layout)):
+        # A layer's views, indexed from 0: an index that LLVM cannot prove non-negative
+        # keeps a loop from vectorising.
+        start, n_w = layout.w_off[l], layout.sizes[l] * layout.sizes[l + 1]
+        stop = start + n_w + (layout.sizes[l + 1] if train_biases else 0)
+        theta_l, grad_l, v_l = theta[start:stop], grad[start:stop], velocity[start:stop]
+        if exact:
+            for p in range(stop - start):
+                grad_l[p] *= one_over_m
+        else:
+            for p in range(stop - start):
+                grad_l[p] /= m
+        if alpha == 0.0:
+            for p in range(n_w):
+                theta_l[p] -= eta * (grad_l[p] + weight_decay * theta_l[p])
+            for p in range(n_w, stop - start):
+                theta_l[p] -= eta * grad_l[p]
+        else:
+            for p in range(n_w):
+                v_l[p] = alpha * v_l[p] - eta * (grad_l[p] + weight_decay * theta_l[p])
+                theta_l[p] += v_l[p]
+            for p in range(n_w, stop - start):
+                v_l[p] = alpha * v_l[p] - eta * grad_l[p]
+                theta_l[p] += v_l[p]
+
+
+@jit
 def batch_steps(theta, layout, X, T, order, start, stop, eta, alpha, velocity, batch_size,
                 train_biases, weight_decay, grad, Z, Y, D, DT):
     """SGD with batches of ``batch_size`` on the samples ``order[start:stop]``: each batch's
     gradient, BLOCK samples at a time in sample order (``add_block_gradient``), then a step
-    with its mean (``descend``)."""
+    with its mean (``descend_batch``)."""
     for first in range(start, stop, batch_size):
         last = min(first + batch_size, stop)
         grad[:] = 0.0
         for block in range(first, last, BLOCK):
             add_block_gradient(theta, layout, X, T, order[block : min(block + BLOCK, last)],
                                grad, Z, Y, D, DT)
-        descend(theta, grad, velocity, layout, eta, alpha, last - first, train_biases,
-                weight_decay)
+        descend_batch(theta, grad, velocity, layout, eta, alpha, last - first, train_biases,
+                      weight_decay)
 
 
 # --- the error of a data set ----------------------------------------------------------------
