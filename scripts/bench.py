@@ -559,12 +559,12 @@ def run(settings, threads, command, json_path=None):
                f"**{inside:.2f} s** ({whole:.2f} s with the interpreter's own start-up); "
                f"median of {settings.cold_repeats} processes")
     if settings.compile_and_memory:
-        log("cold start, empty cache (compiles every kernel) ...")
+        log("cold start, empty cache (compiles what a first online fit needs) ...")
         with tempfile.TemporaryDirectory() as empty:
             inside, whole = cold_start(1, cache_dir=empty)
         summary["cold start, empty cache"] = inside
-        out.append(f"- fresh process, empty cache (compiling every kernel): **{inside:.1f} s** "
-                   f"({whole:.1f} s whole process); one process")
+        out.append(f"- fresh process, empty cache (compiling what a first online fit needs): "
+                   f"**{inside:.1f} s** ({whole:.1f} s whole process); one process")
         for batch in BATCHES:
             log(f"memory: 784-256-128-64-10 on 60,000 samples, batch {batch} ...")
             base, data, peak, seconds = training_memory(batch)
