@@ -4,6 +4,7 @@ defined; clear errors for bad input."""
 
 import json
 import math
+import sys
 
 import numpy as np
 import pytest
@@ -192,6 +193,14 @@ def test_progress_counts_every_run(capsys):
     ex.restarts([2, 2, 1], X, T, n=7, max_epochs=50, chunk_size=3, progress=True)
     err = capsys.readouterr().err
     assert "7/7" in err and "run" in err
+
+
+def test_progress_without_tqdm_names_the_extra(monkeypatch):
+    monkeypatch.setitem(sys.modules, "tqdm", None)  # import tqdm now fails
+    monkeypatch.setitem(sys.modules, "tqdm.auto", None)
+    with pytest.raises(ImportError, match=r'experiments\(progress=True\) needs tqdm: pip '
+                       r'install "nbbackprop\[progress\]"'):
+        ex.restarts([2, 2, 1], *XOR, n=2, max_epochs=5, progress=True)
 
 
 def test_the_printed_table_counts_every_run_and_gives_the_wilson_interval():

@@ -27,6 +27,7 @@ import math
 import numpy as np
 
 from . import _validate as check
+from . import monitor
 from .activations import RELU, SIGMOID, SOFTMAX, TANH
 from .exceptions import InvalidType, InvalidValue
 from .fast import mean_error
@@ -263,7 +264,8 @@ def _execute(jobs, n_jobs, chunk_size, progress):
              for j, (spec, X, T, seed, n) in enumerate(jobs) for start in range(0, n, size)]
     results = [(np.empty(n, np.uint64), np.empty(n, np.int64), np.empty(n), np.empty(n, np.int8))
                for *_, n in jobs]
-    bar = _needs("tqdm", "progress").tqdm(total=total, unit="run") if progress else None
+    bar = (monitor.progress_bar(total, "run", "runs", "nbbackprop.experiments(progress=True)")
+           if progress else None)
     if n_jobs == 1:
         done = ((j, _run_chunk(*task)) for j, task in tasks)
     else:

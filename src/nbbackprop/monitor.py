@@ -71,14 +71,15 @@ def has_tqdm():
     return True
 
 
-def progress_bar(epochs):
-    """A tqdm bar over ``epochs`` epochs (tqdm.auto: a widget in a notebook)."""
+def progress_bar(total, unit="epoch", desc="training", caller="fit(progress=True)"):
+    """A tqdm bar over ``total`` units (tqdm.auto: a widget in a notebook); the one place the
+    package imports tqdm."""
     try:
         from tqdm.auto import tqdm
     except ImportError:
-        raise ImportError('fit(progress=True) needs tqdm: pip install "nbbackprop[progress]"'
+        raise ImportError(f'{caller} needs tqdm: pip install "nbbackprop[progress]"'
                           ) from None
-    return tqdm(total=epochs, unit="epoch", desc="training", dynamic_ncols=True)
+    return tqdm(total=total, unit=unit, desc=desc, dynamic_ncols=True)
 
 
 def input_scale_warning(X):
