@@ -453,16 +453,7 @@ def neuron_block(theta, layout, l, j, s, Zs, Ys, EZs, EYs, t, e0, steps_h, rows,
             for i in range(m):
                 acc[q, i] = 2.0 * e0 + ((t_j - dy[q, i]) ** 2 - (t_j - y_j) ** 2)
         return add_block(theta, layout, l, j, Zs, Ys, EZs, EYs, t, e0, d_max, -1.0, y_in, acc, rows)
-    for q in range(4):  # dy[q, i] = Δy_j
-        for i in range(m):
-            dy[q, i] -= y_j
-    w = weights_of(theta, layout, l + 1)
-    dy_max, w_max = 0.0, 0.0
-    for q in range(4):
-        for i in range(m):
-            dy_max = max(dy_max, abs(dy[q, i]))
-    for k in range(n_k):
-        w_max = max(w_max, abs(w[j, k]))
+    w, dy_max, w_max = output_shifts(theta, layout, l, j, y_j, dy, m)
     if code_k != LINEAR and w_max * dy_max > shift_limit(code_k):
         return False
     acc[:, :m] = 0.0
@@ -476,6 +467,24 @@ def neuron_block(theta, layout, l, j, s, Zs, Ys, EZs, EYs, t, e0, steps_h, rows,
                 r = t_k - out[i]
                 acc[q, i] += r * r
     return add_block(theta, layout, l, j, Zs, Ys, EZs, EYs, t, e0, d_max, dy_max, y_in, acc, rows)
+
+
+@jit(inline="always")
+def output_shifts(theta, layout, l, j, y_j, dy, m):
+    """For a neuron j just below the outputs: Δy_j = y_j' − y_j at each of the four steps of
+    each entry (in place: dy[q, i] held y_j'), and the largest |Δy_j| and |w_jk|, whose
+    product bounds the outputs' shifts x_k = w_jk·Δy_j. Returns (w, max |Δy_j|, max |w_jk|)."""
+    for q in range(4):
+        for i in range(m):
+            dy[q, i] -= y_j
+    w = weights_of(theta, layout, l + 1)
+    dy_max, w_max = 0.0, 0.0
+    for q in range(4):
+        for i in range(m):
+            dy_max = max(dy_max, abs(dy[q, i]))
+    for k in range(w.shape[1]):
+        w_max = max(w_max, abs(w[j, k]))
+    return w, dy_max, w_max
 
 
 @jit(inline="always")
@@ -509,16 +518,7 @@ def cross_entropy_block(theta, layout, l, j, Zs, Ys, EZs, EYs, t, e0, d_max, y_j
                 acc[4 + q, i] = t_j * x
         dy_max = -1.0
     else:
-        for q in range(4):  # dy[q, i] = Δy_j
-            for i in range(m):
-                dy[q, i] -= y_j
-        w = weights_of(theta, layout, l + 1)
-        dy_max, w_max = 0.0, 0.0
-        for q in range(4):
-            for i in range(m):
-                dy_max = max(dy_max, abs(dy[q, i]))
-        for k in range(n_k):
-            w_max = max(w_max, abs(w[j, k]))
+        w, dy_max, w_max = output_shifts(theta, layout, l, j, y_j, dy, m)
         if w_max * dy_max > SHIFT_MAX:
             return False
         for k in range(n_k):
