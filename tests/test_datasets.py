@@ -24,13 +24,20 @@ def bits_of(row):
     return tuple(int(v) for v in row)
 
 
+def every_binary_input(X, T, n):
+    """The rows of X as 0/1 tuples, checking X, T are float64 of shapes (2ⁿ, n), (2ⁿ, 1)
+    and X holds every n-bit input exactly once."""
+    assert X.shape == (2**n, n) and T.shape == (2**n, 1)
+    assert X.dtype == T.dtype == np.float64
+    rows = [bits_of(row) for row in X]
+    assert len(set(rows)) == 2**n  # all distinct, so every binary input once
+    return rows
+
+
 @given(BITS)
 def test_parity_is_every_input_with_its_odd_count(bits):
     X, T = datasets.parity(bits)
-    assert X.shape == (2**bits, bits) and T.shape == (2**bits, 1)
-    assert X.dtype == T.dtype == np.float64
-    rows = [bits_of(row) for row in X]
-    assert len(set(rows)) == 2**bits  # all distinct, so every binary input once
+    rows = every_binary_input(X, T, bits)
     for row, t in zip(rows, T[:, 0]):
         odd = 0
         for b in row:
@@ -41,10 +48,7 @@ def test_parity_is_every_input_with_its_odd_count(bits):
 @given(BITS)
 def test_symmetry_is_every_input_with_its_mirror_test(n):
     X, T = datasets.symmetry(n)
-    assert X.shape == (2**n, n) and T.shape == (2**n, 1)
-    assert X.dtype == T.dtype == np.float64
-    rows = [bits_of(row) for row in X]
-    assert len(set(rows)) == 2**n
+    rows = every_binary_input(X, T, n)
     for row, t in zip(rows, T[:, 0]):
         assert t == float(all(row[i] == row[n - 1 - i] for i in range(n // 2)))
 
