@@ -342,11 +342,16 @@ class Network:
     def _outputs(self, X, name):
         """``forward``, its errors naming the caller's argument."""
         X, single = check.inputs(X, self._sizes[0], name)
+        out = self._outputs_of_rows(X, name)
+        return out[0] if single else out
+
+    def _outputs_of_rows(self, X, name):
+        """The outputs (n, n_out) of inputs X already checked as an (n, n_in) array."""
         self.check_parameters()
         out = np.empty((X.shape[0], self._sizes[-1]))
         fast.forward_all(self._theta, self._layout, X, out)
         check.finite_result(out, "the output y", net=self, **{name: X})
-        return out[0] if single else out
+        return out
 
     def error(self, X, T):
         """C = (1/n) Σ_x E_x, the mean over samples of the loss: E = ½ Σ_k (t_k − y_k)², or
@@ -377,7 +382,7 @@ class Network:
         label, or for one output as 0/1 targets (t ≥ 0.5 is 1)."""
         X, single = check.inputs(X, self._sizes[0])
         T = check.targets(T, X.shape[0], self._sizes[-1], single)
-        return float(np.mean(_labels_of(self._outputs(X, "X")) == _labels_of(T)))
+        return float(np.mean(_labels_of(self._outputs_of_rows(X, "X")) == _labels_of(T)))
 
     def fit(self, X, T, epochs=1000, eta=0.5, batch_size=1, momentum=0.0, shuffle=True, seed=None,
             train_biases=True, target_error=None, on_divergence="raise", weight_decay=0.0,
