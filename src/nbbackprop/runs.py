@@ -92,9 +92,9 @@ def train_runs(
 # One function for the whole epoch, the formulas as sections of it: a helper per formula,
 # even inlined, costs reference counting of its array arguments at every sample.
 
-#: Runs trained side by side in one group. Measured per run-epoch: 16 lanes as fast as 8
-#: on the 8-3-8 encoder and about 15 % faster on XOR 2-2-1, 4 lanes clearly slower than
-#: 8; 8 leaves half as many lanes idle at the end of a task.
+#: Runs trained side by side in one group. Measured per run and epoch on the 8-3-8
+#: encoder and XOR 2-2-1: 16 lanes no faster than 8, 4 clearly slower; 8 leaves half as
+#: many lanes idle at the end of a task as 16.
 LANES = 8
 
 
