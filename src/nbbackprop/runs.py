@@ -89,6 +89,8 @@ def train_runs(
 # loop of every formula: each lane's numbers go through the same operations in the same
 # order as one run alone would, and the lanes' independent chains of additions fill the
 # processor's pipeline (one run's chain of dependent additions leaves it mostly idle).
+# The lanes are not SIMD lanes: the compiler cannot prove the arrays apart, so it keeps
+# every operation scalar, and the gain is the overlap alone.
 # One function for the whole epoch, the formulas as sections of it: a helper per formula,
 # even inlined, costs reference counting of its array arguments at every sample.
 
@@ -108,7 +110,8 @@ def lockstep_epoch(theta, sizes, acts, w_off, n_off, loss, X, T, order, velocity
     deltas and (online: batch_size 1, no momentum) the step, or (else) the gradient added
     to ``grad`` and the step at the batch's end. Passes q = n … 2n − 1 measure E of sample
     q − n, in sample order. Every formula is the reference kernel's, in its order of
-    operations, for each lane.
+    operations, for each lane. θ, velocity and grad are parameter × lane, z, y and δ
+    neuron × lane, order lane × sample; C has one entry per lane.
     """
     n, L, G = X.shape[0], sizes.shape[0] - 1, LANES
     online = batch_size == 1 and alpha == 0.0
