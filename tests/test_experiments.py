@@ -68,7 +68,9 @@ def settings_of_runs(draw):
     }
     init = draw(st.sampled_from(nb.network.INITS), label="init")
     target = draw(st.sampled_from([None, 0.0, 0.05, 0.2]), label="target_error")
-    seeds = draw(st.lists(st.integers(0, 2**64 - 1), min_size=1, max_size=4), label="seeds")
+    # up to more runs than lanes: runs enter lanes as others stop, and lanes fall idle
+    seeds = draw(st.lists(st.integers(0, 2**64 - 1), min_size=1, max_size=2 * runs.LANES + 1),
+                 label="seeds")
     epochs = draw(st.integers(1, 30), label="epochs")
     network = {"output_activation": output, "loss": loss, "init": init}
     return sizes, activation, network, X, T, fit, target, seeds, epochs
@@ -87,6 +89,24 @@ def test_one_compiled_call_equals_a_python_loop_of_fits(case):
     assert_same_runs(done, nets, histories)
     for history in histories:
         event(history.stop_reason)
+    event(f"more runs than lanes: {len(seeds) > runs.LANES}")
+
+
+def test_runs_that_stop_at_different_epochs_hand_their_lanes_on_and_keep_their_results():
+    # XOR runs reach the target at epochs of their own, or run all epochs: the lanes they
+    # leave are taken by the runs waiting, then fall idle one by one (the property above
+    # covers diverging runs)
+    X, T = XOR
+    seeds = list(range(2 * runs.LANES + 3))
+    fit = dict(epochs=300, target_error=0.05, eta=5.0, momentum=0.5)
+    nets, histories = python_loop((2, 2, 1), "sigmoid", X, T, seeds, **fit)
+    assert len({h.epochs for h in histories}) > runs.LANES  # they do stop apart
+    initial = np.array([nb.Network((2, 2, 1), seed=s).parameters for s in seeds])
+    done = runs.train_many(nets[0].layout, X, T, initial, seeds, **fit)
+    assert_same_runs(done, nets, histories)
+    # a run's result does not depend on the runs beside it in the lanes
+    alone = runs.train_many(nets[0].layout, X, T, initial[-1:], seeds[-1:], **fit)
+    assert np.array_equal(alone.thetas[0], done.thetas[-1])
 
 
 def test_the_threaded_error_pass_of_large_data_is_taken_and_gives_the_same_runs():

@@ -33,7 +33,7 @@ from .exceptions import InvalidType, InvalidValue
 from .fast import mean_error
 from .layout import split
 from .network import FIT_PARAMETERS, NETWORK_PARAMETERS, Network
-from .runs import train_many
+from .runs import LANES, train_many
 
 #: A run's outcome, in this order of precedence (the first that applies):
 #: "diverged" — training stopped because an epoch's error was not finite or exploded
@@ -54,6 +54,10 @@ _MAX_SLOPE = {SIGMOID: 0.25, SOFTMAX: 0.25, TANH: 1.0, RELU: 1.0}
 TASKS_PER_WORKER = 4
 # In this process, tasks only mark progress: about this many.
 LOCAL_TASKS = 100
+# But at least this many runs per task (unless chunk_size says otherwise): a task's runs
+# share LANES lanes, which fill once and then empty one by one as the last runs stop, so
+# a task of few runs leaves lanes idle for much of its time.
+MIN_TASK_RUNS = 8 * LANES
 # At most this many error histories (runs × max_epochs float64s) in memory per task.
 _HISTORY_FLOATS = 1 << 22
 Z95 = 1.959963984540054  # the standard normal's 97.5 % quantile
@@ -246,13 +250,13 @@ def _needs(module, extra):
 
 def _chunk_size(n_runs, n_jobs, chunk_size):
     """Runs per task: given, or n_runs / LOCAL_TASKS in this process, or n_runs /
-    (TASKS_PER_WORKER · workers) for a pool (at least 1)."""
+    (TASKS_PER_WORKER · workers) for a pool; at least MIN_TASK_RUNS."""
     if chunk_size is not None:
         return chunk_size
     if n_jobs == 1:
-        return max(1, -(-n_runs // LOCAL_TASKS))
+        return max(MIN_TASK_RUNS, -(-n_runs // LOCAL_TASKS))
     workers = _needs("joblib", "parallel").effective_n_jobs(n_jobs)
-    return max(1, -(-n_runs // (TASKS_PER_WORKER * max(1, workers))))
+    return max(MIN_TASK_RUNS, -(-n_runs // (TASKS_PER_WORKER * max(1, workers))))
 
 
 def _execute(jobs, n_jobs, chunk_size, progress):

@@ -8,12 +8,15 @@ per-run array is run r's state. Two drivers:
 - ``train_small_runs`` (small data: every data set whose error pass ``fit`` keeps on one
   thread): the epoch of ``training.train_epochs``, written for networks of a few neurons.
   For them the cost of a step is not the arithmetic but the kernels' calls and array views
-  (a view costs reference counting: for XOR 2-2-1 over 90 % of ``fit``'s time per epoch).
-  Here every formula is a loop over the flat buffers, indexed through the ``Layout``
-  offsets, inlined, with no view per sample. The arithmetic is the reference kernels',
-  operation for operation and in the same order (``formulas.forward_layer``,
-  ``loss_delta``, ``hidden_delta``, ``descend_layer`` and ``descend``; the epoch's error
-  summed in sample order), so the numbers are the same bits.
+  (a view costs reference counting: for XOR 2-2-1 over 90 % of ``fit``'s time per epoch),
+  and then the latency of each sum: a chain of dependent additions over layers too narrow
+  to keep the processor busy. Here every formula is a loop over flat buffers, indexed
+  through the ``Layout`` offsets, with no view per sample, and LANES runs train side by
+  side (``lockstep_epoch``), sample by sample, so that their independent chains overlap.
+  The arithmetic of each run is the reference kernels', operation for operation and in
+  the same order (``formulas.forward_layer``, ``loss_delta``, ``hidden_delta``,
+  ``descend_layer`` and ``descend``; the epoch's error summed in sample order), so the
+  numbers are the same bits whatever runs share its group.
 - ``train_runs`` (large data): ``training.train_epochs`` once per run, with an unlimited
   budget, returning to Python when the error pass wants the threads.
 
@@ -22,7 +25,7 @@ Either way the result of run r is, bit for bit, what
     net = Network(sizes, ..., seed=s_r)
     net.fit(X, T, epochs, eta, ..., seed=s_r, target_error=..., on_divergence="stop")
 
-leaves in ``net`` and its ``History`` (tests/test_runs.py proves it).
+leaves in ``net`` and its ``History`` (tests/test_experiments.py proves it).
 """
 
 import dataclasses
@@ -42,7 +45,6 @@ from .training import (
     FILLED,
     RAN_ALL_EPOCHS,
     REACHED_TARGET,
-    all_finite,
     shuffle,
     train_epochs,
 )
@@ -80,131 +82,164 @@ def train_runs(
     return thetas.shape[0]
 
 
-# --- small networks: every formula on the flat buffers ----------------------------------
-# Layer l's w_ij is theta[w_off[l] + i·n_j + j] and its b_j theta[w_off[l] + n_i·n_j + j];
-# neuron j of neuron layer l is z[n_off[l] + j] (likewise y, δ); layer 0 holds the inputs.
+# --- small networks: every formula on the flat buffers, LANES runs in lockstep -----------
+# Lane a of a group holds one run. Layer l's w_ij of lane a is theta[w_off[l] + i·n_j + j, a]
+# and its b_j theta[w_off[l] + n_i·n_j + j, a]; neuron j of neuron layer l is
+# z[n_off[l] + j, a] (likewise y, δ); layer 0 holds the inputs. The lanes are the inner
+# loop of every formula: each lane's numbers go through the same operations in the same
+# order as one run alone would, and the lanes' independent chains of additions fill the
+# processor's pipeline (one run's chain of dependent additions leaves it mostly idle).
+# The lanes are not SIMD lanes: the compiler cannot prove the arrays apart, so it keeps
+# every operation scalar, and the gain is the overlap alone. (With the lane count read
+# at run time it vectorises behind run-time overlap checks: measured slower at 8 lanes,
+# and at 32 no better per run on the encoder, with four times the runs per task.)
 # One function for the whole epoch, the formulas as sections of it: a helper per formula,
-# even inlined, costs reference counting of its array arguments at every sample, which
-# measured more than the arithmetic of the 8-3-8 encoder's forward pass.
+# even inlined, costs reference counting of its array arguments at every sample.
+
+#: Runs trained side by side in one group. Measured per run and epoch on the 8-3-8
+#: encoder and XOR 2-2-1: 16 lanes no faster than 8, 4 clearly slower; 8 leaves half as
+#: many lanes idle at the end of a task as 16.
+LANES = 8
 
 
 @jit
-def small_epoch(theta, sizes, acts, w_off, n_off, loss, X, T, order, velocity, grad, z, y,
-                delta, eta, alpha, batch_size, train_biases, weight_decay):
-    """One epoch of ``training.train_epochs`` for a small data set: the steps on the samples
-    in ``order``, then C = (1/n) Σ_x E_x, which it returns.
+def lockstep_epoch(theta, sizes, acts, w_off, n_off, loss, X, T, order, velocity, grad, z, y,
+                   delta, eta, alpha, batch_size, train_biases, weight_decay, C):
+    """One epoch of ``training.train_epochs`` for every lane a of a group (a small data
+    set): the steps on the samples in ``order[a]``, then C[a] = (1/n) Σ_x E_x.
 
-    Passes q = 0 … n − 1 train on sample order[q]: the forward pass, the deltas and (online:
-    batch_size 1, no momentum) the step, or (else) the gradient added to ``grad`` and the
-    step at the batch's end. Passes q = n … 2n − 1 measure E of sample q − n, in sample
-    order. Every formula is the reference kernel's, in its order of operations.
+    Passes q = 0 … n − 1 train each lane on its sample order[a, q]: the forward pass, the
+    deltas and (online: batch_size 1, no momentum) the step, or (else) the gradient added
+    to ``grad`` and the step at the batch's end. Passes q = n … 2n − 1 measure E of sample
+    q − n, in sample order. Every formula is the reference kernel's, in its order of
+    operations, for each lane. θ, velocity and grad are parameter × lane, z, y and δ
+    neuron × lane, order lane × sample; C has one entry per lane.
     """
-    n, L = X.shape[0], sizes.shape[0] - 1
+    n, L, G = X.shape[0], sizes.shape[0] - 1, LANES
     online = batch_size == 1 and alpha == 0.0
     out, n_out, out_code = n_off[L], sizes[L], acts[L - 1]
-    total_error = 0.0
+    for a in range(G):
+        C[a] = 0.0
     for q in range(2 * n):
         training = q < n
-        s = order[q] if training else q - n
         if training and not online and q % batch_size == 0:
-            grad[:] = 0.0
+            grad[:, :] = 0.0
+        for i in range(X.shape[1]):
+            for a in range(G):
+                y[i, a] = X[order[a, q] if training else q - n, i]
         # forward (formulas.forward_layer):  z_j = Σ_i w_ij y_i + b_j  (from 0, i in order,
         # then b_j),  y_j = f(z_j), or the softmax exp(z_k − max z) / Σ_m exp(z_m − max z)
-        for i in range(X.shape[1]):
-            y[i] = X[s, i]
         for l in range(L):
             n_i, n_j, w, below, at = sizes[l], sizes[l + 1], w_off[l], n_off[l], n_off[l + 1]
             code = acts[l]
-            for j in range(n_j):  # z_j in a register: the same sum, fewer loads and stores
-                z_j = 0.0
+            for j in range(n_j):
+                for a in range(G):
+                    z[at + j, a] = 0.0
                 for i in range(n_i):
-                    z_j += theta[w + i * n_j + j] * y[below + i]
-                z_j += theta[w + n_i * n_j + j]
-                z[at + j] = z_j
-                y[at + j] = f(code, z_j)
+                    for a in range(G):
+                        z[at + j, a] += theta[w + i * n_j + j, a] * y[below + i, a]
+                for a in range(G):
+                    z[at + j, a] += theta[w + n_i * n_j + j, a]
+                for a in range(G):
+                    y[at + j, a] = f(code, z[at + j, a])
             if code == SOFTMAX:
-                top = z[at]
-                for m in range(1, n_j):
-                    top = max(top, z[at + m])
-                total = 0.0
-                for m in range(n_j):
-                    y[at + m] = math.exp(z[at + m] - top)
-                    total += y[at + m]
-                for k in range(n_j):
-                    y[at + k] /= total
+                for a in range(G):
+                    top = z[at, a]
+                    for m in range(1, n_j):
+                        top = max(top, z[at + m, a])
+                    total = 0.0
+                    for m in range(n_j):
+                        y[at + m, a] = math.exp(z[at + m, a] - top)
+                        total += y[at + m, a]
+                    for k in range(n_j):
+                        y[at + k, a] /= total
         if not training:
             # E (formulas.loss_error): ½ Σ_k (t_k − y_k)², or the cross-entropy from z
             # (softmax_cross_entropy, sigmoid_cross_entropy); C sums them in sample order
-            e = 0.0
-            if loss == CROSS_ENTROPY and out_code == SOFTMAX:
-                top = z[out]
-                for m in range(1, n_out):
-                    top = max(top, z[out + m])
-                total = 0.0
-                for m in range(n_out):
-                    total += math.exp(z[out + m] - top)
-                lse = top + math.log(total)
-                for k in range(n_out):
-                    e += T[s, k] * (lse - z[out + k])
-            elif loss == CROSS_ENTROPY:
-                for k in range(n_out):
-                    e += T[s, k] * softplus(-z[out + k]) + (1.0 - T[s, k]) * softplus(z[out + k])
-            else:
-                for k in range(n_out):
-                    e += (T[s, k] - y[out + k]) ** 2
-                e = 0.5 * e
-            total_error += e
+            s = q - n
+            for a in range(G):
+                e = 0.0
+                if loss == CROSS_ENTROPY and out_code == SOFTMAX:
+                    top = z[out, a]
+                    for m in range(1, n_out):
+                        top = max(top, z[out + m, a])
+                    total = 0.0
+                    for m in range(n_out):
+                        total += math.exp(z[out + m, a] - top)
+                    lse = top + math.log(total)
+                    for k in range(n_out):
+                        e += T[s, k] * (lse - z[out + k, a])
+                elif loss == CROSS_ENTROPY:
+                    for k in range(n_out):
+                        e += (T[s, k] * softplus(-z[out + k, a])
+                              + (1.0 - T[s, k]) * softplus(z[out + k, a]))
+                else:
+                    for k in range(n_out):
+                        e += (T[s, k] - y[out + k, a]) ** 2
+                    e = 0.5 * e
+                C[a] += e
             continue
         # output delta (formulas.loss_delta): y_k − t_k for the cross-entropy; through the
         # softmax Jacobian y_k [(y_k − t_k) − Σ_m (y_m − t_m) y_m]; else (y_k − t_k) f'(z_k)
         if loss == CROSS_ENTROPY:
             for k in range(n_out):
-                delta[out + k] = y[out + k] - T[s, k]
+                for a in range(G):
+                    delta[out + k, a] = y[out + k, a] - T[order[a, q], k]
         elif out_code == SOFTMAX:
-            total = 0.0
-            for m in range(n_out):
-                total += (y[out + m] - T[s, m]) * y[out + m]
-            for k in range(n_out):
-                delta[out + k] = y[out + k] * ((y[out + k] - T[s, k]) - total)
+            for a in range(G):
+                s = order[a, q]
+                total = 0.0
+                for m in range(n_out):
+                    total += (y[out + m, a] - T[s, m]) * y[out + m, a]
+                for k in range(n_out):
+                    delta[out + k, a] = y[out + k, a] * ((y[out + k, a] - T[s, k]) - total)
         else:
             for k in range(n_out):
-                delta[out + k] = (y[out + k] - T[s, k]) * fprime(out_code, z[out + k],
-                                                                 y[out + k])
+                for a in range(G):
+                    delta[out + k, a] = (y[out + k, a] - T[order[a, q], k]) * fprime(
+                        out_code, z[out + k, a], y[out + k, a])
         # hidden deltas (formulas.hidden_delta):  δ_j = f'(z_j) Σ_k δ_k w_jk, with the
         # weights before this step
         for l in range(L - 1, 0, -1):
             n_j, n_k, w = sizes[l], sizes[l + 1], w_off[l]
             at, above, code = n_off[l], n_off[l + 1], acts[l - 1]
             for j in range(n_j):
-                total = 0.0
+                for a in range(G):
+                    delta[at + j, a] = 0.0
                 for k in range(n_k):
-                    total += delta[above + k] * theta[w + j * n_k + k]
-                delta[at + j] = fprime(code, z[at + j], y[at + j]) * total
+                    for a in range(G):
+                        delta[at + j, a] += delta[above + k, a] * theta[w + j * n_k + k, a]
+                for a in range(G):
+                    delta[at + j, a] = fprime(code, z[at + j, a], y[at + j, a]) * delta[at + j, a]
         for l in range(L):
             n_i, n_j, w, below, at = sizes[l], sizes[l + 1], w_off[l], n_off[l], n_off[l + 1]
             if online:
                 # the online step (formulas.descend_layer):  Δw_ij = −η (δ_j y_i + λ w_ij),
                 # Δb_j = −η δ_j; for λ = 0 fast.online_steps' −η (δ_j y_i)
                 for i in range(n_i):
-                    y_i = y[below + i]
                     for j in range(n_j):
                         p = w + i * n_j + j
                         if weight_decay == 0.0:
-                            theta[p] -= eta * (delta[at + j] * y_i)
+                            for a in range(G):
+                                theta[p, a] -= eta * (delta[at + j, a] * y[below + i, a])
                         else:
-                            theta[p] -= eta * (delta[at + j] * y_i + weight_decay * theta[p])
+                            for a in range(G):
+                                theta[p, a] -= eta * (delta[at + j, a] * y[below + i, a]
+                                                      + weight_decay * theta[p, a])
                 if train_biases:
                     for j in range(n_j):
-                        theta[w + n_i * n_j + j] -= eta * delta[at + j]
+                        for a in range(G):
+                            theta[w + n_i * n_j + j, a] -= eta * delta[at + j, a]
             else:
                 # the batch's gradient (formulas.accumulate_gradient):  ∂E/∂w_ij += δ_j y_i,
                 # ∂E/∂b_j += δ_j
                 for i in range(n_i):
-                    y_i = y[below + i]
                     for j in range(n_j):
-                        grad[w + i * n_j + j] += delta[at + j] * y_i
+                        for a in range(G):
+                            grad[w + i * n_j + j, a] += delta[at + j, a] * y[below + i, a]
                 for j in range(n_j):
-                    grad[w + n_i * n_j + j] += delta[at + j]
+                    for a in range(G):
+                        grad[w + n_i * n_j + j, a] += delta[at + j, a]
         if online or (q + 1) % batch_size != 0 and q + 1 != n:
             continue
         # the batch's step (formulas.descend): g = (1/m) Σ_x ∂E_x/∂θ (+ λ w_ij for the
@@ -215,26 +250,64 @@ def small_epoch(theta, sizes, acts, w_off, n_off, loss, X, T, order, velocity, g
             start = w_off[l]
             weights_end = start + sizes[l] * sizes[l + 1]
             for p in range(start, weights_end + sizes[l + 1] if train_biases else weights_end):
-                g = grad[p] * one_over_m if exact else grad[p] / m
-                if p < weights_end:
-                    g = g + weight_decay * theta[p]
-                if alpha == 0.0:
-                    theta[p] -= eta * g
-                else:
-                    velocity[p] = alpha * velocity[p] - eta * g
-                    theta[p] += velocity[p]
-    return total_error / n
+                for a in range(G):
+                    g = grad[p, a] * one_over_m if exact else grad[p, a] / m
+                    if p < weights_end:
+                        g = g + weight_decay * theta[p, a]
+                    if alpha == 0.0:
+                        theta[p, a] -= eta * g
+                    else:
+                        velocity[p, a] = alpha * velocity[p, a] - eta * g
+                        theta[p, a] += velocity[p, a]
+    for a in range(G):
+        C[a] = C[a] / n
 
 
 @jit(inline="always")
-def copy_into(targets, sources):
-    """``training.copy_state`` as element loops (no slice views)."""
-    for p in range(sources[0].shape[0]):
-        targets[0][p] = sources[0][p]
-        targets[1][p] = sources[1][p]
-    for s in range(sources[2].shape[0]):
-        targets[2][s] = sources[2][s]
-    targets[3][0] = sources[3][0]
+def copy_lane(targets, a, sources, b):
+    """Lane a of the group state ``targets`` (θ, velocity: parameter × lane; order,
+    generator: lane × entry) becomes lane b of ``sources`` (``training.copy_state`` for
+    one lane)."""
+    theta, velocity, order, rng = targets
+    for p in range(theta.shape[0]):
+        theta[p, a] = sources[0][p, b]
+        velocity[p, a] = sources[1][p, b]
+    for s in range(order.shape[1]):
+        order[a, s] = sources[2][b, s]
+    rng[a, 0] = sources[3][b, 0]
+
+
+@jit(inline="always")
+def enter_lane(state, a, runs, r):
+    """Run r's state (rows of ``runs``: θ, velocity, order, generator) into lane a."""
+    theta, velocity, order, rng = state
+    for p in range(theta.shape[0]):
+        theta[p, a] = runs[0][r, p]
+        velocity[p, a] = runs[1][r, p]
+    for s in range(order.shape[1]):
+        order[a, s] = runs[2][r, s]
+    rng[a, 0] = runs[3][r, 0]
+
+
+@jit(inline="always")
+def leave_lane(runs, r, state, a):
+    """Lane a's state back into run r's rows of ``runs``."""
+    thetas, velocities, orders, rngs = runs
+    for p in range(thetas.shape[1]):
+        thetas[r, p] = state[0][p, a]
+        velocities[r, p] = state[1][p, a]
+    for s in range(orders.shape[1]):
+        orders[r, s] = state[2][a, s]
+    rngs[r, 0] = state[3][a, 0]
+
+
+@jit(inline="always")
+def lane_finite(theta, a):
+    """``training.all_finite`` for lane a's parameters."""
+    for p in range(theta.shape[0]):
+        if not math.isfinite(theta[p, a]):
+            return False
+    return True
 
 
 @jit
@@ -245,36 +318,72 @@ def train_small_runs(
     """Train every run r (``thetas[r]``, ``orders[r]``, ``rngs[r]``, ``velocities[r]``) for
     up to ``epochs`` epochs as ``training.train_epochs`` does: an epoch shuffles the order
     (if asked), takes the steps and measures C = (1/n) Σ_x E_x into ``errors[r, e]``
-    (``small_epoch``); a diverged epoch (C not finite, C > EXPLOSION_FACTOR · max(best C,
+    (``lockstep_epoch``); a diverged epoch (C not finite, C > EXPLOSION_FACTOR · max(best C,
     error_scale), or a parameter not finite) is undone. ``done[r]``: epochs completed;
-    ``reasons[r]``: RAN_ALL_EPOCHS, REACHED_TARGET or DIVERGED."""
+    ``reasons[r]``: RAN_ALL_EPOCHS, REACHED_TARGET or DIVERGED.
+
+    The runs go through LANES lanes: a run enters a free lane, trains there epoch by epoch
+    beside the others, and leaves it when it stops; the next run takes its place. A lane
+    with no run left to take copies a running lane (its numbers are not kept), so that
+    every lane computes on ordinary values.
+    """
     sizes, acts, w_off, n_off, loss = layout  # once: each access of a field costs
-    n, size = X.shape[0], n_off[-1] + sizes[-1]
-    z, y, delta = np.zeros(size), np.zeros(size), np.zeros(size)
-    grad = np.zeros(thetas.shape[1])
-    before = (np.empty(thetas.shape[1]), np.empty(thetas.shape[1]), np.empty(n, np.int64),
-              np.empty(1, np.uint64))
-    for r in range(thetas.shape[0]):
-        theta, order, rng, velocity = thetas[r], orders[r], rngs[r], velocities[r]
-        best, reasons[r], done[r] = np.inf, RAN_ALL_EPOCHS, 0
-        for e in range(epochs):
-            copy_into(before, (theta, velocity, order, rng))
+    R, P, n, G = thetas.shape[0], thetas.shape[1], X.shape[0], LANES
+    size = n_off[-1] + sizes[-1]
+    z, y, delta, grad = (np.zeros((size, G)), np.zeros((size, G)), np.zeros((size, G)),
+                         np.zeros((P, G)))
+    runs = (thetas, velocities, orders, rngs)
+    state = (np.zeros((P, G)), np.zeros((P, G)), np.zeros((G, n), np.int64),
+             np.zeros((G, 1), np.uint64))
+    before = (np.empty((P, G)), np.empty((P, G)), np.empty((G, n), np.int64),
+              np.empty((G, 1), np.uint64))
+    C = np.empty(G)
+    run_of = np.full(G, -1)  # the run in each lane, −1: none
+    best = np.full(G, np.inf)
+    for r in range(R):
+        reasons[r], done[r] = RAN_ALL_EPOCHS, 0
+    waiting = 0 if epochs > 0 else R  # the next run to enter a lane
+    while True:
+        for a in range(G):
+            if run_of[a] < 0 and waiting < R:
+                run_of[a], best[a] = waiting, np.inf
+                enter_lane(state, a, runs, waiting)
+                waiting += 1
+        running = -1
+        for a in range(G):
+            if run_of[a] >= 0:
+                running = a
+        if running < 0:
+            return
+        for a in range(G):
+            if run_of[a] < 0:
+                copy_lane(state, a, state, running)
+            copy_lane(before, a, state, a)
             if do_shuffle:
-                shuffle(order, rng)
-            error = small_epoch(theta, sizes, acts, w_off, n_off, loss, X, T, order, velocity,
-                                grad, z, y, delta, eta, alpha, batch_size, train_biases,
-                                weight_decay)
+                shuffle(state[2][a], state[3][a])
+        lockstep_epoch(state[0], sizes, acts, w_off, n_off, loss, X, T, state[2], state[1],
+                       grad, z, y, delta, eta, alpha, batch_size, train_biases, weight_decay, C)
+        for a in range(G):
+            r = run_of[a]
+            if r < 0:
+                continue
+            e, error = done[r], C[a]
             errors[r, e] = error
-            if not (math.isfinite(error) and error <= EXPLOSION_FACTOR * max(best, error_scale)
-                    and all_finite(theta)):
-                copy_into((theta, velocity, order, rng), before)
+            stop = True
+            if not (math.isfinite(error) and error <= EXPLOSION_FACTOR * max(best[a], error_scale)
+                    and lane_finite(state[0], a)):
+                copy_lane(state, a, before, a)
                 reasons[r] = DIVERGED
-                break
-            done[r] = e + 1
-            best = min(best, error)
-            if error <= target_error:
-                reasons[r] = REACHED_TARGET
-                break
+            else:
+                done[r] = e + 1
+                best[a] = min(best[a], error)
+                if error <= target_error:
+                    reasons[r] = REACHED_TARGET
+                else:
+                    stop = done[r] == epochs
+            if stop:
+                leave_lane(runs, r, state, a)
+                run_of[a] = -1
 
 
 @dataclasses.dataclass
