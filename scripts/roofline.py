@@ -14,7 +14,17 @@ compiled by llvmlite, Numba's own code generator, for this CPU: Numba's vectoris
 AVX-512 core may prefer 256-bit vectors, and a ceiling must use the widest the CPU has.
 The plain ``fmul``/``fadd`` carry no fast-math flags, so LLVM may not contract them into
 an FMA; ``assembly`` shows the code (``vmulpd``/``vaddpd`` on ``zmm`` registers, no
-``vfmadd``). Each width the CPU supports is measured, and the fastest counts.
+``vfmadd``). Each width the CPU supports is measured, and the fastest counts;
+``compute_peaks`` gives every width's own figure (Numba's code on an AVX-512 core may use
+only 4-double vectors, whose peak is then the one its kernels can approach).
+
+- **The register tile's loop** (``tile_ir``), the instruction mix of the exact batch
+  kernel's inner loop (``add_products`` in ``nbbackprop.fast``): per vector of columns,
+  TILE_TERMS vectors of B loaded, then for each of TILE_ROWS rows its accumulator loaded
+  from memory, TILE_TERMS multiplies and adds in the kernel's order, and stored back, on
+  arrays that stay in L1. Its rate against the peak of the same width is what the exact
+  tile can reach at most: the cost of the accumulators' round trip to memory every
+  TILE_TERMS terms and of the factors' registers, with no loop bounds or strides to pay.
 """
 
 import ctypes
@@ -25,6 +35,8 @@ import numpy as np
 
 CHAINS = 16  # independent chains: enough to cover the latency of two FP ports
 LOADS = 16  # independent accumulators of the read sweep
+TILE_ROWS, TILE_TERMS = 8, 4  # those of nbbackprop.fast.add_products
+TILE_COLUMNS = 96  # C's columns (about a hidden layer of 100): the tile's arrays stay in L1
 
 
 def _vector(width):
@@ -104,6 +116,42 @@ def stream_ir(width):
     return "".join(ir) + ATTRIBUTES.format(bits=64 * width)
 
 
+def tile_ir(width):
+    """``void tile(double* C, double* B, i64 vectors, i64 sweeps, double a)``: ``sweeps``
+    times, for every vector v of ``width`` columns, C_rv ← (((C_rv + B_0v·a_r0) + B_1v·a_r1)
+    + …) for the TILE_ROWS rows r of C and TILE_TERMS rows of B (each ``vectors·width``
+    columns), a_rk = a·(1 + TILE_TERMS·r + k) held in registers: ``add_products``' loop."""
+    v, row = _vector(width), f"%vectors.{width}"
+    ir = ["define void @tile(double* %C, double* %B, i64 %vectors, i64 %sweeps, double %a) #0"
+          " {\nentry:\n", f"  {row} = mul i64 %vectors, {width}\n"]
+    for r in range(TILE_ROWS):
+        for k in range(TILE_TERMS):
+            ir.append(f"  %s{r}_{k} = fmul double %a, {1 + TILE_TERMS * r + k}.0\n")
+            ir.append(_splat(f"f{r}_{k}", f"%s{r}_{k}", width))
+    ir.append("  br label %sweep\nsweep:\n  %n = phi i64 [0, %entry], [%n1, %swept]\n"
+              "  br label %column\ncolumn:\n  %c = phi i64 [0, %sweep], [%c1, %column]\n"
+              f"  %col = mul i64 %c, {width}\n")
+    for k in range(TILE_TERMS):  # B_kv at k·row + col, C_rv at r·row + col
+        ir.append(f"  %bk{k} = mul i64 {row}, {k}\n  %bo{k} = add i64 %col, %bk{k}\n"
+                  f"  %bq{k} = getelementptr double, double* %B, i64 %bo{k}\n"
+                  f"  %bw{k} = bitcast double* %bq{k} to {v}*\n"
+                  f"  %b{k} = load {v}, {v}* %bw{k}, align 8\n")
+    for r in range(TILE_ROWS):
+        ir.append(f"  %ck{r} = mul i64 {row}, {r}\n  %co{r} = add i64 %col, %ck{r}\n"
+                  f"  %cq{r} = getelementptr double, double* %C, i64 %co{r}\n"
+                  f"  %cw{r} = bitcast double* %cq{r} to {v}*\n"
+                  f"  %x{r}_0 = load {v}, {v}* %cw{r}, align 8\n")
+        for k in range(TILE_TERMS):
+            ir.append(f"  %p{r}_{k} = fmul {v} %b{k}, %f{r}_{k}\n"
+                      f"  %x{r}_{k + 1} = fadd {v} %x{r}_{k}, %p{r}_{k}\n")
+        ir.append(f"  store {v} %x{r}_{TILE_TERMS}, {v}* %cw{r}, align 8\n")
+    ir.append("  %c1 = add i64 %c, 1\n  %more = icmp ult i64 %c1, %vectors\n"
+              "  br i1 %more, label %column, label %swept\nswept:\n"
+              "  %n1 = add i64 %n, 1\n  %again = icmp ult i64 %n1, %sweeps\n"
+              "  br i1 %again, label %sweep, label %exit\nexit:\n  ret void\n}\n")
+    return "".join(ir) + ATTRIBUTES.format(bits=64 * width)
+
+
 @functools.cache
 def _llvm():
     import llvmlite.binding as llvm
@@ -139,15 +187,15 @@ def assembly(ir):
 def _compiled(kind, width):
     """The function of ``compute_ir``/``stream_ir`` for ``width``, callable from Python."""
     llvm = _llvm()[0]
-    module, machine = _module(compute_ir(width) if kind == "peak" else stream_ir(width))
+    ir = {"peak": compute_ir, "stream": stream_ir, "tile": tile_ir}[kind](width)
+    module, machine = _module(ir)
     engine = llvm.create_mcjit_compiler(module, machine)
     engine.finalize_object()
-    if kind == "peak":
-        signature = ctypes.CFUNCTYPE(ctypes.c_double, ctypes.c_int64, ctypes.c_double,
-                                     ctypes.c_double)
-    else:
-        signature = ctypes.CFUNCTYPE(ctypes.c_double, ctypes.c_void_p, ctypes.c_int64,
-                                     ctypes.c_int64)
+    c = ctypes
+    signature = {"peak": c.CFUNCTYPE(c.c_double, c.c_int64, c.c_double, c.c_double),
+                 "stream": c.CFUNCTYPE(c.c_double, c.c_void_p, c.c_int64, c.c_int64),
+                 "tile": c.CFUNCTYPE(None, c.c_void_p, c.c_void_p, c.c_int64, c.c_int64,
+                                     c.c_double)}[kind]
     return engine, signature(engine.get_function_address(kind))
 
 
@@ -157,18 +205,49 @@ def _timed(call, *args):
     return time.perf_counter() - tic
 
 
-def compute_peak(seconds=0.02):
-    """(GFLOP/s, width): one core's float64 multiply + add rate, the best vector width."""
-    best = (0.0, 0)
+def _rate(run, units, seconds):
+    """``units`` per second of ``run(n)``, which does n times ``units``, timed over about
+    ``seconds`` (n found by growing a first run to a tenth of that)."""
+    n = 1
+    while _timed(run, n) < seconds / 10:
+        n *= 4
+    n = max(1, int(n * seconds / _timed(run, n)))
+    return units * n / _timed(run, n)
+
+
+def compute_peaks(seconds=0.02):
+    """{width: GFLOP/s}: one core's float64 multiply + add rate on vectors of each width."""
+    peaks = {}
     for width in widths():
         peak = _compiled("peak", width)[1]
-        steps = 1000
-        while _timed(peak, steps, 0.5, 1.0) < seconds / 10:  # a ~seconds/len(widths) run
-            steps *= 4
-        steps = max(1, int(steps * seconds / len(widths()) / _timed(peak, steps, 0.5, 1.0)))
-        flops = 2 * CHAINS * width * steps
-        best = max(best, (flops / _timed(peak, steps, 0.5, 1.0) / 1e9, width))
-    return best
+        rate = _rate(lambda steps, peak=peak: peak(1000 * steps, 0.5, 1.0),
+                     2 * CHAINS * width * 1000, seconds / len(widths()))
+        peaks[width] = rate / 1e9
+    return peaks
+
+
+def compute_peak(seconds=0.02):
+    """(GFLOP/s, width): one core's float64 multiply + add rate, the best vector width."""
+    return max((rate, width) for width, rate in compute_peaks(seconds).items())
+
+
+def tile_rates(seconds=0.02):
+    """{width: GFLOP/s} of the register tile's loop (``tile_ir``) on arrays in L1."""
+    rates = {}
+    for width in widths():
+        tile = _compiled("tile", width)[1]
+        vectors = TILE_COLUMNS // width
+        C, B = _aligned(TILE_ROWS * TILE_COLUMNS * 8, width), _aligned(
+            TILE_TERMS * TILE_COLUMNS * 8, width)
+        C[:], B[:] = 1.0, 1.0
+        args = C.ctypes.data, B.ctypes.data, vectors
+
+        def run(sweeps, tile=tile, args=args):
+            tile(*args, sweeps, 1e-9)
+
+        rate = _rate(run, 2 * TILE_ROWS * TILE_TERMS * TILE_COLUMNS, seconds / len(widths()))
+        rates[width] = rate / 1e9
+    return rates
 
 
 def _aligned(nbytes, width):

@@ -112,6 +112,50 @@ def test_the_read_kernel_reads_every_element_of_every_sweep(sweeps):
         assert got == sweeps * data.sum()
 
 
+@pytest.mark.parametrize("width", roofline.widths())
+def test_the_tile_kernel_has_the_tiles_mix_without_fma(width):
+    """Per vector of columns: TILE_ROWS·TILE_TERMS multiplies and adds on the width's
+    registers, each row's accumulator stored once (``add_products``' inner loop)."""
+    asm = roofline.assembly(roofline.tile_ir(width))
+    register = {2: "xmm", 4: "ymm", 8: "zmm"}[width]
+    terms = roofline.TILE_ROWS * roofline.TILE_TERMS
+    assert "fmadd" not in asm
+    multiplies = [line for line in re.findall(r"v?mulpd\s+[^\n]*", asm) if register in line]
+    assert len(multiplies) == terms
+    assert len([line for line in re.findall(r"v?addpd\s+[^\n]*", asm)
+                if register in line]) == terms
+    stores = re.findall(rf"v?mov[au]pd\s+%{register}\d+, [^\n]*\(%\w+[^\n]*", asm)
+    assert len([line for line in stores if "rsp" not in line]) == roofline.TILE_ROWS
+
+
+@settings(deadline=None, max_examples=10)
+@given(sweeps=st.integers(1, 3), a=st.sampled_from([1.0, 0.5, 0.25]))
+def test_the_tile_kernel_adds_every_term_in_order(sweeps, a):
+    """C_rc ← (((C_rc + B_0c·a_r0) + B_1c·a_r1) + …) for every row, column and sweep, bit
+    for bit as the same sums in NumPy, in the same order."""
+    rows, terms = roofline.TILE_ROWS, roofline.TILE_TERMS
+    for width in roofline.widths():
+        columns = 3 * width
+        rng = np.random.default_rng(width)
+        C = roofline._aligned(rows * columns * 8, width)[:rows * columns]
+        B = roofline._aligned(terms * columns * 8, width)[:terms * columns]
+        C[:], B[:] = rng.random(rows * columns), rng.random(terms * columns)
+        expected = C.reshape(rows, columns).copy()
+        Bm = B.reshape(terms, columns)
+        for _ in range(sweeps):
+            for r in range(rows):
+                for k in range(terms):
+                    expected[r] = expected[r] + Bm[k] * (a * (1 + terms * r + k))
+        roofline._compiled("tile", width)[1](C.ctypes.data, B.ctypes.data, 3, sweeps, a)
+        assert np.array_equal(C.reshape(rows, columns), expected)
+
+
+def test_each_widths_peak_is_measured():
+    peaks = roofline.compute_peaks(0.003)
+    assert sorted(peaks) == roofline.widths() and all(rate > 0 for rate in peaks.values())
+    assert roofline.compute_peak(0.003)[1] in peaks
+
+
 def test_cache_levels_grow_with_the_size():
     small, huge = roofline.cache_level(1024), roofline.cache_level(1 << 40)
     if small is None:
@@ -212,6 +256,10 @@ def test_a_tiny_run_reports_tables_skips_roofline_and_targets(monkeypatch, capsy
     for point in saved["roofline"]:
         assert point["share"] == pytest.approx(point["nbbackprop_samples_per_second"]
                                                / point["roof_samples_per_second"])
+        # the share against the 256-bit peak: a lower peak, a lower roof, a higher share
+        assert point["share_4_doubles"] == pytest.approx(
+            point["nbbackprop_samples_per_second"]
+            / point["roof_samples_per_second_4_doubles"])
     assert saved["report"] in report
 
 
