@@ -11,71 +11,46 @@ them alike), on the 784-100-10 network's shapes:
 - ``add_products`` as the batch-32 forward pass uses it (Z += Y·W: 32 rows, 784 terms,
   100 columns; C in L1) and as the gradient does (G += Yᵀ·D: 784 rows, 32 terms,
   100 columns; C, the 627 kB gradient, in L2, loaded and stored every four terms);
+- ``forward_layer_batch``: ``add_products`` for the first layer of a batch of 32, then
+  the biases and the sigmoid (the FLOP counted are the products', as in the roofline);
 - ``descend_forward_layer``, online SGD's step and next forward pass in one sweep of the
   784×100 weights (5 FLOP per weight: w − η·(δ·y), then z + w·y).
 
-Each kernel runs twice: compiled as the package compiles it (Numba's choice of vector
-width: 4 doubles on an AVX-512 core whose LLVM tuning prefers 256-bit vectors) and with
-the LLVM function attribute ``"prefer-vector-width"="512"`` on the same Python function
-(8 doubles, ``zmm``), and the two are checked to give the same bits. Each figure is the
-median over the rounds of the best of a few calls; GFLOP/s and shares of each peak.
+Each kernel runs twice: compiled by Numba's default pipeline (whose vectors are 4 doubles
+wide on an Intel AVX-512 core: LLVM's tuning for it prefers 256-bit vectors) and as the
+package compiles it, with the LLVM function attribute ``"prefer-vector-width"="512"``
+(``nbbackprop._jit.WideCompiler``: 8 doubles, ``zmm``), and the two are checked to give
+the same bits. Each figure is the best over the rounds (load from other processes can only
+slow a run, so the best is what the core does when it is free); GFLOP/s and shares of
+each peak.
+Last, the bandwidth of reading, and of reading and writing back, an array the size of
+the 784×100 weights (``read_bandwidth``, ``update_bandwidth``), as a step must do.
 """
 
 import argparse
 import importlib.util
 import os
 import re
-import statistics
 import time
 from pathlib import Path
 
 import numba
 import numpy as np
-from numba.core import compiler, lowering, typed_passes
-from numba.core.compiler_machinery import register_pass
 
 import nbbackprop as nb
-from nbbackprop import fast
+from nbbackprop import activations, fast
+from nbbackprop._jit import WIDE_VECTORS, WideCompiler
 
 _spec = importlib.util.spec_from_file_location(  # roofline.py beside this script
     "roofline", Path(__file__).resolve().with_name("roofline.py"))
 roofline = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(roofline)
 
-WIDE = '"prefer-vector-width"="512"'
-
-
-class _WideLower(lowering.Lower):
-    """Numba's lowering, the function marked for 512-bit vectors."""
-
-    def pre_lower(self):
-        super().pre_lower()
-        set.add(self.builder.function.attributes, WIDE)  # a string attribute: not in _known
-
-
-@register_pass(mutates_CFG=True, analysis_only=False)
-class _WideNativeLowering(typed_passes.NativeLowering):
-    _name = "wide_native_lowering"
-
-    @property
-    def lowering_class(self):
-        return _WideLower
-
-
-class WideCompiler(compiler.CompilerBase):
-    """Numba's nopython pipeline, lowering with ``_WideLower``."""
-
-    def define_pipelines(self):
-        pm = compiler.DefaultPassBuilder.define_nopython_pipeline(self.state)
-        at = [p for p, _ in pm.passes].index(typed_passes.NativeLowering)
-        pm.passes[at] = (_WideNativeLowering, pm.passes[at][1])
-        return [pm]
-
-
 def both(kernel):
-    """(as the package compiles it, with 512-bit vectors preferred): the same function."""
-    return (numba.njit(kernel.py_func, nogil=True),
-            numba.njit(kernel.py_func, nogil=True, pipeline_class=WideCompiler))
+    """[(label, dispatcher)]: ``kernel`` as Numba compiles it by default, and as the package
+    does (512-bit vectors preferred)."""
+    return [("Numba's default", numba.njit(kernel.py_func, nogil=True)),
+            (WIDE_VECTORS, numba.njit(kernel.py_func, nogil=True, pipeline_class=WideCompiler))]
 
 
 def vector_width(dispatcher):
@@ -95,62 +70,67 @@ def best_of(call, calls):
 
 
 def cases(rng):
-    """(name, FLOP per call, {variant: call}) for each kernel, checked for equal bits."""
+    """(name, FLOP per call, [(label, dispatcher, call)]) for each kernel, the variants
+    checked to give the same bits."""
     n_i, n_j, m = 784, 100, 32
     Y, W = rng.random((m, n_i)), rng.random((n_i, n_j)) - 0.5
-    D = rng.random((m, n_j)) - 0.5
-    out = []
-    products = both(fast.add_products)
-    Z = {k: np.zeros((m, n_j)) for k in range(2)}
-    G = {k: np.zeros((n_i, n_j)) for k in range(2)}
-    for k, kernel in enumerate(products):
-        kernel(Y, W, Z[k])
-        kernel(Y.T, D, G[k])
-    assert np.array_equal(Z[0], Z[1]) and np.array_equal(G[0], G[1]), "not the same bits"
-    out.append(("add_products, forward Z += Y·W (32×784 · 784×100)", 2 * m * n_i * n_j,
-                [lambda kernel=kernel, k=k: kernel(Y, W, Z[k])
-                 for k, kernel in enumerate(products)], products))
-    out.append(("add_products, gradient G += Yᵀ·D (784×32 · 32×100)", 2 * m * n_i * n_j,
-                [lambda kernel=kernel, k=k: kernel(Y.T, D, G[k])
-                 for k, kernel in enumerate(products)], products))
-    step = both(fast.descend_forward_layer)
+    D, b = rng.random((m, n_j)) - 0.5, rng.random(n_j) - 0.5
     delta, before, y_below = rng.random(n_j) - 0.5, rng.random(n_i), rng.random(n_i)
-    state = {k: (W.copy(), np.zeros(n_j), np.empty(n_j), np.empty(n_j)) for k in range(2)}
-    for k, kernel in enumerate(step):
-        w, b, z, y = state[k]
-        kernel(w, b, delta, before, 1e-3, True, y_below, 0, z, y)
-    assert all(np.array_equal(p, q) for p, q in zip(state[0], state[1])), "not the same bits"
-    out.append(("descend_forward_layer, online step + forward (784×100)", 5 * n_i * n_j,
-                [lambda kernel=kernel, k=k: kernel(state[k][0], state[k][1], delta, before,
-                                                   1e-12, True, y_below, 0, state[k][2],
-                                                   state[k][3])
-                 for k, kernel in enumerate(step)], step))
+    shapes = [
+        ("add_products, forward Z += Y·W (32×784 · 784×100)", 2 * m * n_i * n_j,
+         both(fast.add_products), lambda: [Y, W, np.zeros((m, n_j))]),
+        ("add_products, gradient G += Yᵀ·D (784×32 · 32×100)", 2 * m * n_i * n_j,
+         both(fast.add_products), lambda: [Y.T, D, np.zeros((n_i, n_j))]),
+        # its default variant would inline the package's (wide) add_products: left out
+        ("forward_layer_batch: add_products, + b, sigmoid (32 × 784→100)", 2 * m * n_i * n_j,
+         both(fast.forward_layer_batch)[1:],
+         lambda: [W, b, Y, activations.SIGMOID, np.empty((m, n_j)), np.empty((m, n_j))]),
+        ("descend_forward_layer, online step + forward (784×100)", 5 * n_i * n_j,
+         both(fast.descend_forward_layer),
+         lambda: [W.copy(), b.copy(), delta, before, 1e-12, True, y_below, 0,
+                  np.empty(n_j), np.empty(n_j)]),
+    ]
+    out = []
+    for name, flops, variants, arguments in shapes:
+        calls, results = [], []
+        for label, dispatcher in variants:
+            args = arguments()
+            dispatcher(*args)
+            results.append([a.copy() for a in args if isinstance(a, np.ndarray)])
+            calls.append((label, dispatcher, lambda d=dispatcher, a=args: d(*a)))
+        assert all(np.array_equal(p, q) for r in results[1:] for p, q in zip(results[0], r)), \
+            f"{name}: not the same bits"
+        out.append((name, flops, calls))
     return out
 
 
 def main(argv=None):
     p = argparse.ArgumentParser(prog="python scripts/kernel_rates.py",
                                 description=__doc__.split("\n\n")[0])
-    p.add_argument("--rounds", type=int, default=7, help="rounds, each timing all (7)")
-    p.add_argument("--seconds", type=float, default=0.05,
-                   help="seconds per micro-benchmark and round (0.05)")
+    p.add_argument("--rounds", type=int, default=9, help="rounds, each timing all (9)")
+    p.add_argument("--seconds", type=float, default=0.03,
+                   help="seconds per micro-benchmark and round (0.03)")
     args = p.parse_args(argv)
     load = os.getloadavg()[0]
     kernels = cases(np.random.default_rng(0))
     widths = roofline.widths()
     peaks = {w: [] for w in widths}
     tiles = {w: [] for w in widths}
-    times = {(name, v): [] for name, _, calls, _ in kernels for v in range(len(calls))}
+    nbytes = 8 * 784 * 100  # the first layer's weights
+    traffic = {"read": [], "read and write": []}
+    times = {(name, label): [] for name, _, calls in kernels for label, _, _ in calls}
     for _ in range(args.rounds):
         for w, rate in roofline.compute_peaks(args.seconds).items():
             peaks[w].append(rate)
         for w, rate in roofline.tile_rates(args.seconds).items():
             tiles[w].append(rate)
-        for name, _, calls, _ in kernels:
-            for v, call in enumerate(calls):
+        traffic["read"].append(roofline.read_bandwidth(nbytes, args.seconds)[0])
+        traffic["read and write"].append(roofline.update_bandwidth(nbytes, args.seconds)[0])
+        for name, _, calls in kernels:
+            for label, _, call in calls:
                 calls_per_round = max(3, int(args.seconds / max(best_of(call, 1), 1e-7)))
-                times[name, v].append(best_of(call, calls_per_round))
-    peak = {w: statistics.median(rates) for w, rates in peaks.items()}
+                times[name, label].append(best_of(call, calls_per_round))
+    peak = {w: max(rates) for w, rates in peaks.items()}
     narrow = 4 if 4 in peak else max(peak)
     print(f"nbbackprop {nb.__version__}, Numba {numba.__version__}, one core, "
           f"{args.rounds} rounds, load average {load:.1f} at the start, "
@@ -167,11 +147,18 @@ def main(argv=None):
         row("peak: multiplies and adds in registers (roofline.py)", w, peak[w])
     for w in widths:
         row("register-tile loop, accumulators to L1 every 4 terms (roofline.tile_ir)", w,
-            statistics.median(tiles[w]))
-    for name, flops, _, dispatchers in kernels:
-        for v, dispatcher in enumerate(dispatchers):
-            label = name + ("" if v == 0 else ', "prefer-vector-width"="512"')
-            row(label, vector_width(dispatcher), flops / statistics.median(times[name, v]) / 1e9)
+            max(tiles[w]))
+    for name, flops, calls in kernels:
+        for label, dispatcher, _ in calls:
+            row(f"{name}, {label}", vector_width(dispatcher),
+                flops / min(times[name, label]) / 1e9)
+    print(f"\n| sweeps of an array of the 784×100 weights' size ({nbytes / 1e3:.0f} kB, "
+          f"{roofline.cache_level(nbytes) or '?'}) | GB/s | GFLOP/s it allows "
+          "descend_forward_layer (5 FLOP per 16 bytes) |")
+    print("|---|---:|---:|")
+    for what, rates in traffic.items():
+        rate = max(rates)
+        print(f"| {what} (roofline.py) | {rate:.1f} | {rate * 5 / 16:.1f} |")
 
 
 if __name__ == "__main__":

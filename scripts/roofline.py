@@ -18,6 +18,9 @@ an FMA; ``assembly`` shows the code (``vmulpd``/``vaddpd`` on ``zmm`` registers,
 ``compute_peaks`` gives every width's own figure (Numba's code on an AVX-512 core may use
 only 4-double vectors, whose peak is then the one its kernels can approach).
 
+- **Read-modify-write bandwidth** (``update_ir``) of an array of the weights' size: each
+  vector loaded, a constant added, stored back, as a step reads and writes each weight;
+  a written line must go back to the cache level below, so this is slower than reading.
 - **The register tile's loop** (``tile_ir``), the instruction mix of the exact batch
   kernel's inner loop (``add_products`` in ``nbbackprop.fast``): per vector of columns,
   TILE_TERMS vectors of B loaded, then for each of TILE_ROWS rows its accumulator loaded
@@ -116,6 +119,30 @@ def stream_ir(width):
     return "".join(ir) + ATTRIBUTES.format(bits=64 * width)
 
 
+def update_ir(width):
+    """``void update(double* p, i64 blocks, i64 sweeps, double s)``: ``sweeps`` times, every
+    vector of ``p`` (``blocks`` blocks of LOADS vectors of ``width`` doubles) loaded, ``s``
+    added, and stored back: the weights' traffic of a step, each read and written once."""
+    v = _vector(width)
+    ir = ["define void @update(double* %p, i64 %blocks, i64 %sweeps, double %s) #0 {\n"
+          "entry:\n", _splat("sv", "%s", width), "  br label %sweep\nsweep:\n"
+          "  %r = phi i64 [0, %entry], [%r1, %swept]\n  br label %block\nblock:\n"
+          "  %i = phi i64 [0, %sweep], [%i1, %block]\n"
+          f"  %base = mul i64 %i, {LOADS * width}\n"]
+    for c in range(LOADS):
+        ir.append(f"  %o{c} = add i64 %base, {c * width}\n"
+                  f"  %q{c} = getelementptr double, double* %p, i64 %o{c}\n"
+                  f"  %w{c} = bitcast double* %q{c} to {v}*\n"
+                  f"  %x{c} = load {v}, {v}* %w{c}, align 64\n"
+                  f"  %y{c} = fadd {v} %x{c}, %sv\n"
+                  f"  store {v} %y{c}, {v}* %w{c}, align 64\n")
+    ir.append("  %i1 = add i64 %i, 1\n  %inner = icmp ult i64 %i1, %blocks\n"
+              "  br i1 %inner, label %block, label %swept\nswept:\n"
+              "  %r1 = add i64 %r, 1\n  %outer = icmp ult i64 %r1, %sweeps\n"
+              "  br i1 %outer, label %sweep, label %exit\nexit:\n  ret void\n}\n")
+    return "".join(ir) + ATTRIBUTES.format(bits=64 * width)
+
+
 def tile_ir(width):
     """``void tile(double* C, double* B, i64 vectors, i64 sweeps, double a)``: ``sweeps``
     times, for every vector v of ``width`` columns, C_rv ← (((C_rv + B_0v·a_r0) + B_1v·a_r1)
@@ -187,13 +214,15 @@ def assembly(ir):
 def _compiled(kind, width):
     """The function of ``compute_ir``/``stream_ir`` for ``width``, callable from Python."""
     llvm = _llvm()[0]
-    ir = {"peak": compute_ir, "stream": stream_ir, "tile": tile_ir}[kind](width)
+    ir = {"peak": compute_ir, "stream": stream_ir, "update": update_ir,
+          "tile": tile_ir}[kind](width)
     module, machine = _module(ir)
     engine = llvm.create_mcjit_compiler(module, machine)
     engine.finalize_object()
     c = ctypes
     signature = {"peak": c.CFUNCTYPE(c.c_double, c.c_int64, c.c_double, c.c_double),
                  "stream": c.CFUNCTYPE(c.c_double, c.c_void_p, c.c_int64, c.c_int64),
+                 "update": c.CFUNCTYPE(None, c.c_void_p, c.c_int64, c.c_int64, c.c_double),
                  "tile": c.CFUNCTYPE(None, c.c_void_p, c.c_void_p, c.c_int64, c.c_int64,
                                      c.c_double)}[kind]
     return engine, signature(engine.get_function_address(kind))
@@ -205,14 +234,21 @@ def _timed(call, *args):
     return time.perf_counter() - tic
 
 
+PIECE = 0.001  # seconds: one timed run, short enough to fit between other processes' turns
+
+
 def _rate(run, units, seconds):
-    """``units`` per second of ``run(n)``, which does n times ``units``, timed over about
-    ``seconds`` (n found by growing a first run to a tenth of that)."""
+    """``units`` per second of ``run(n)``, which does n times ``units``: the fastest of
+    runs of about PIECE seconds each, repeated for about ``seconds`` (load from other
+    processes can only slow a run)."""
     n = 1
-    while _timed(run, n) < seconds / 10:
-        n *= 4
-    n = max(1, int(n * seconds / _timed(run, n)))
-    return units * n / _timed(run, n)
+    while _timed(run, n) < PIECE:
+        n *= 2
+    best, spent = float("inf"), 0.0
+    while spent < seconds or best == float("inf"):
+        took = _timed(run, n)
+        best, spent = min(best, took), spent + took
+    return units * n / best
 
 
 def compute_peaks(seconds=0.02):
@@ -267,14 +303,29 @@ def read_bandwidth(nbytes, seconds=0.02):
         stream = _compiled("stream", width)[1]
         data = _aligned(nbytes, width)
         blocks = len(data) // (LOADS * width)
-        stream(data.ctypes.data, blocks, 2)  # warm: the array is now where it fits
-        sweeps = 1
-        while _timed(stream, data.ctypes.data, blocks, sweeps) < seconds / 10:
-            sweeps *= 4
-        sweeps = max(1, int(sweeps * seconds / len(widths())
-                            / _timed(stream, data.ctypes.data, blocks, sweeps)))
-        rate = data.nbytes * sweeps / _timed(stream, data.ctypes.data, blocks, sweeps) / 1e9
-        best = max(best, (rate, width))
+
+        def run(sweeps, stream=stream, address=data.ctypes.data, blocks=blocks):
+            stream(address, blocks, sweeps)
+
+        run(2)  # warm: the array is now where it fits
+        best = max(best, (_rate(run, data.nbytes, seconds / len(widths())) / 1e9, width))
+    return best
+
+
+def update_bandwidth(nbytes, seconds=0.02):
+    """(GB/s, width): one core's rate of read-modify-write sweeps of an array of ``nbytes``
+    (``update_ir``), each byte read and written counted once each, the best width."""
+    best = (0.0, 0)
+    for width in widths():
+        update = _compiled("update", width)[1]
+        data = _aligned(nbytes, width)
+        blocks = len(data) // (LOADS * width)
+
+        def run(sweeps, update=update, address=data.ctypes.data, blocks=blocks):
+            update(address, blocks, sweeps, 0.0)
+
+        run(2)  # warm: the array is now where it fits
+        best = max(best, (_rate(run, 2 * data.nbytes, seconds / len(widths())) / 1e9, width))
     return best
 
 

@@ -150,6 +150,26 @@ def test_the_tile_kernel_adds_every_term_in_order(sweeps, a):
         assert np.array_equal(C.reshape(rows, columns), expected)
 
 
+@pytest.mark.parametrize("sweeps", [1, 3])
+def test_the_update_kernel_reads_and_writes_every_element_of_every_sweep(sweeps):
+    for width in roofline.widths():
+        data = roofline._aligned(2 * 8 * roofline.LOADS * width, width)
+        start = np.arange(len(data)) % 5.0  # small integers: every sum is exact
+        data[:] = start
+        roofline._compiled("update", width)[1](data.ctypes.data,
+                                               len(data) // (roofline.LOADS * width), sweeps,
+                                               0.5)
+        assert np.array_equal(data, start + 0.5 * sweeps)
+
+
+@pytest.mark.parametrize("width", roofline.widths())
+def test_the_update_kernel_stores_whole_vectors(width):
+    asm = roofline.assembly(roofline.update_ir(width))
+    register = {2: "xmm", 4: "ymm", 8: "zmm"}[width]
+    stores = re.findall(rf"v?mov[au]pd\s+%{register}\d+, -?\d*\(%\w+[^\n]*", asm)
+    assert len(stores) >= roofline.LOADS
+
+
 def test_each_widths_peak_is_measured():
     peaks = roofline.compute_peaks(0.003)
     assert sorted(peaks) == roofline.widths() and all(rate > 0 for rate in peaks.values())
