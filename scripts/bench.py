@@ -11,7 +11,8 @@ runs), how many times faster nbbackprop is, and the relative difference between 
 peer's error after its first epoch and nbbackprop's: the check that they all ran the same
 algorithm. Next to nbbackprop's figure stands its share of the roofline, measured in the
 same run by ``roofline.py`` beside this script: the most one core can do for that work,
-by its peak of vector multiplies and adds and by its read bandwidth at the weights' size.
+by its peak of vector multiplies and adds and by the rate at which it reads and writes
+back an array of the weights' size.
 ``--json FILE`` saves the figures as JSON too.
 
 The peers: the NumPy textbook baseline in ``numpy_sgd.py`` and the trainers of
@@ -275,15 +276,16 @@ NARROW = 4  # doubles: 256-bit vectors, the widest LLVM prefers on Intel's AVX-5
 
 
 def roofline_point(nbytes, seconds):
-    """(one core's FLOP/s of vector multiplies and adds at the best vector width, its read
-    bandwidth in B/s for an array of ``nbytes``, its FLOP/s on vectors of NARROW doubles,
-    or fewer if the CPU has no such vectors): each the best of three short runs of
-    ``scripts/roofline.py``'s micro-benchmarks, as load from other processes can only slow
-    them."""
+    """(one core's FLOP/s of vector multiplies and adds at the best vector width; its
+    bandwidth in B/s reading and writing back an array of ``nbytes``, as a step reads and
+    writes each weight, each byte counted once read and once written; its FLOP/s on
+    vectors of NARROW doubles, or fewer if the CPU has no such vectors): each the best of
+    three short runs of ``scripts/roofline.py``'s micro-benchmarks, as load from other
+    processes can only slow them."""
     runs = [roofline.compute_peaks(seconds / 6) for _ in range(3)]
     narrow = min(NARROW, max(runs[0]))
     peak = max(max(rates.values()) for rates in runs)
-    bandwidth = max(roofline.read_bandwidth(nbytes, seconds / 6)[0] for _ in range(3))
+    bandwidth = max(roofline.update_bandwidth(nbytes, seconds / 6)[0] for _ in range(3))
     return peak * 1e9, bandwidth * 1e9, max(rates[narrow] for rates in runs) * 1e9
 
 
@@ -604,14 +606,14 @@ def roofline_table(roofs, threads):
     """The roofline of each shape and batch size, in Markdown."""
     out = ["\n### Roofline\n",
            f"One core's peak of float64 vector multiplies and adds (no FMA) and its "
-           f"streaming-read bandwidth of an array the size of the weights "
+           f"bandwidth reading and writing back an array the size of the weights "
            f"(`scripts/roofline.py`); roof = 1 / max(compute time, weight-traffic time) per "
            f"sample, {threads} thread(s) for the error pass"
            + (" and a batch's step" if threads > 1 else "") + f". The peak is that of the "
            f"widest vectors the CPU has; the last column is the share of the roof computed "
            f"with the peak on vectors of {NARROW} doubles (256 bits) instead.\n",
            "| shape | batch | FLOP/sample | bytes/sample | weights in | GFLOP/s peak "
-           f"| on {NARROW} doubles | GB/s read | roof, samples/s | nbbackprop | share "
+           f"| on {NARROW} doubles | GB/s read + written | roof, samples/s | nbbackprop | share "
            f"| share of the {NARROW}-double roof |",
            "|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
     for (name, batch, sizes, nbytes, peak, bandwidth, ceiling, speed, narrow,
@@ -640,7 +642,7 @@ def save_json(path, command, report, summary, roofs, threads, seconds):
                       "flop_per_sample": flops_per_sample(sizes, batch),
                       "bytes_per_sample": bytes_per_sample(sizes, batch),
                       "weights_in": roofline.cache_level(nbytes), "peak_flops": peak,
-                      "read_bytes_per_second": bandwidth, "roof_samples_per_second": ceiling,
+                      "read_write_bytes_per_second": bandwidth, "roof_samples_per_second": ceiling,
                       "nbbackprop_samples_per_second": speed, "share": speed / ceiling,
                       f"peak_flops_{NARROW}_doubles": narrow,
                       f"roof_samples_per_second_{NARROW}_doubles": narrow_ceiling,

@@ -235,20 +235,20 @@ def _timed(call, *args):
 
 
 PIECE = 0.001  # seconds: one timed run, short enough to fit between other processes' turns
+PIECES = 5  # timed runs at least, of which the fastest counts
 
 
 def _rate(run, units, seconds):
     """``units`` per second of ``run(n)``, which does n times ``units``: the fastest of
-    runs of about PIECE seconds each, repeated for about ``seconds`` (load from other
-    processes can only slow a run)."""
+    runs of about PIECE seconds each, repeated for about ``seconds`` and at least PIECES
+    times (load from other processes can only slow a run)."""
     n = 1
     while _timed(run, n) < PIECE:
         n *= 2
-    best, spent = float("inf"), 0.0
-    while spent < seconds or best == float("inf"):
-        took = _timed(run, n)
-        best, spent = min(best, took), spent + took
-    return units * n / best
+    times = []
+    while sum(times) < seconds or len(times) < PIECES:
+        times.append(_timed(run, n))
+    return units * n / min(times)
 
 
 def compute_peaks(seconds=0.02):
