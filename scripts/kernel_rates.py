@@ -1,6 +1,6 @@
 """What the exact kernels' inner loops reach on one core, against the roofline's peak.
 
-    python scripts/kernel_rates.py [--rounds 7] [--seconds 0.05]
+    python scripts/kernel_rates.py [--rounds 9] [--seconds 0.03]
 
 Times, round by round in one process (so that load from other processes falls on all of
 them alike), on the 784-100-10 network's shapes:
@@ -22,14 +22,14 @@ package compiles it, with the LLVM function attribute ``"prefer-vector-width"="5
 (``nbbackprop._jit.WideCompiler``: 8 doubles, ``zmm``), and the two are checked to give
 the same bits. Each figure is the best over the rounds (load from other processes can only
 slow a run, so the best is what the core does when it is free); GFLOP/s and shares of
-each peak.
-Last, the bandwidth of reading, and of reading and writing back, an array the size of
+each peak. Last, the bandwidth of reading, and of reading and writing back, an array the size of
 the 784×100 weights (``read_bandwidth``, ``update_bandwidth``), as a step must do.
 """
 
 import argparse
 import importlib.util
 import os
+import platform
 import re
 import time
 from pathlib import Path
@@ -45,6 +45,18 @@ _spec = importlib.util.spec_from_file_location(  # roofline.py beside this scrip
     "roofline", Path(__file__).resolve().with_name("roofline.py"))
 roofline = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(roofline)
+
+
+def cpu_name():
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as file:
+            for line in file:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
 
 def both(kernel):
     """[(label, dispatcher)]: ``kernel`` as Numba compiles it by default, and as the package
@@ -132,7 +144,7 @@ def main(argv=None):
                 times[name, label].append(best_of(call, calls_per_round))
     peak = {w: max(rates) for w, rates in peaks.items()}
     narrow = 4 if 4 in peak else max(peak)
-    print(f"nbbackprop {nb.__version__}, Numba {numba.__version__}, one core, "
+    print(f"{cpu_name()}; nbbackprop {nb.__version__}, Numba {numba.__version__}, one core, "
           f"{args.rounds} rounds, load average {load:.1f} at the start, "
           f"{os.getloadavg()[0]:.1f} at the end")
     print(f"\n| what | vectors | GFLOP/s | share of the {max(peak)}-double peak "

@@ -313,3 +313,16 @@ def test_bench_refuses_a_bad_thread_count_in_one_line():
     assert result.returncode != 0 and "Traceback" not in result.stderr
     assert "--threads" in result.stderr and "positive" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+def test_kernel_rates_reports_each_kernel_against_each_peak(capsys):
+    """scripts/kernel_rates.py, in one tiny round: every kernel and micro-benchmark is
+    there, each kernel checked for the same bits in both compilations (or it stops)."""
+    load_script("kernel_rates").main(["--rounds", "1", "--seconds", "0.002"])
+    report = capsys.readouterr().out
+    assert report.count("| peak: ") == report.count("| register-tile loop") == len(
+        roofline.widths())
+    for kernel in ("add_products, forward", "add_products, gradient", "forward_layer_batch",
+                   "descend_forward_layer"):
+        assert f"| {kernel}" in report
+    assert "| read and write (roofline.py) |" in report

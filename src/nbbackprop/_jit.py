@@ -1,7 +1,8 @@
 """The one place where compiled code is declared, and with which flags.
 
-Every kernel is ``@njit(cache=True, nogil=True)`` and nothing else (``jit``); the one
-driver that spreads independent work over threads adds ``parallel=True`` (``jit_parallel``):
+Every kernel is ``@njit(cache=True, nogil=True, pipeline_class=WideCompiler)`` and
+nothing else (``jit``); the one driver that spreads independent work over threads has
+``parallel=True`` instead of the pipeline (``jit_parallel``):
 
 - ``cache=True``: a user's second process loads machine code from ``__pycache__``
   instead of compiling again. Numba looks for a writable directory (``NUMBA_CACHE_DIR``,
