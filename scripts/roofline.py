@@ -14,7 +14,20 @@ compiled by llvmlite, Numba's own code generator, for this CPU: Numba's vectoris
 AVX-512 core may prefer 256-bit vectors, and a ceiling must use the widest the CPU has.
 The plain ``fmul``/``fadd`` carry no fast-math flags, so LLVM may not contract them into
 an FMA; ``assembly`` shows the code (``vmulpd``/``vaddpd`` on ``zmm`` registers, no
-``vfmadd``). Each width the CPU supports is measured, and the fastest counts.
+``vfmadd``). Each width the CPU supports is measured, and the fastest counts;
+``compute_peaks`` gives every width's own figure (Numba's code on an AVX-512 core may use
+only 4-double vectors, whose peak is then the one its kernels can approach).
+
+- **Read-modify-write bandwidth** (``update_ir``) of an array of the weights' size: each
+  vector loaded, a constant added, stored back, as a step reads and writes each weight;
+  a written line must go back to the cache level below, so this is slower than reading.
+- **The register tile's loop** (``tile_ir``), the instruction mix of the exact batch
+  kernel's inner loop (``add_products`` in ``nbbackprop.fast``): per vector of columns,
+  TILE_TERMS vectors of B loaded, then for each of TILE_ROWS rows its accumulator loaded
+  from memory, TILE_TERMS multiplies and adds in the kernel's order, and stored back, on
+  arrays that stay in L1. Its rate against the peak of the same width is what the exact
+  tile can reach at most: the cost of the accumulators' round trip to memory every
+  TILE_TERMS terms and of the factors' registers, with no loop bounds or strides to pay.
 """
 
 import ctypes
@@ -25,6 +38,8 @@ import numpy as np
 
 CHAINS = 16  # independent chains: enough to cover the latency of two FP ports
 LOADS = 16  # independent accumulators of the read sweep
+TILE_ROWS, TILE_TERMS = 8, 4  # those of nbbackprop.fast.add_products
+TILE_COLUMNS = 96  # C's columns (about a hidden layer of 100): the tile's arrays stay in L1
 
 
 def _vector(width):
@@ -104,6 +119,66 @@ def stream_ir(width):
     return "".join(ir) + ATTRIBUTES.format(bits=64 * width)
 
 
+def update_ir(width):
+    """``void update(double* p, i64 blocks, i64 sweeps, double s)``: ``sweeps`` times, every
+    vector of ``p`` (``blocks`` blocks of LOADS vectors of ``width`` doubles) loaded, ``s``
+    added, and stored back: the weights' traffic of a step, each read and written once."""
+    v = _vector(width)
+    ir = ["define void @update(double* %p, i64 %blocks, i64 %sweeps, double %s) #0 {\n"
+          "entry:\n", _splat("sv", "%s", width), "  br label %sweep\nsweep:\n"
+          "  %r = phi i64 [0, %entry], [%r1, %swept]\n  br label %block\nblock:\n"
+          "  %i = phi i64 [0, %sweep], [%i1, %block]\n"
+          f"  %base = mul i64 %i, {LOADS * width}\n"]
+    for c in range(LOADS):
+        ir.append(f"  %o{c} = add i64 %base, {c * width}\n"
+                  f"  %q{c} = getelementptr double, double* %p, i64 %o{c}\n"
+                  f"  %w{c} = bitcast double* %q{c} to {v}*\n"
+                  f"  %x{c} = load {v}, {v}* %w{c}, align 64\n"
+                  f"  %y{c} = fadd {v} %x{c}, %sv\n"
+                  f"  store {v} %y{c}, {v}* %w{c}, align 64\n")
+    ir.append("  %i1 = add i64 %i, 1\n  %inner = icmp ult i64 %i1, %blocks\n"
+              "  br i1 %inner, label %block, label %swept\nswept:\n"
+              "  %r1 = add i64 %r, 1\n  %outer = icmp ult i64 %r1, %sweeps\n"
+              "  br i1 %outer, label %sweep, label %exit\nexit:\n  ret void\n}\n")
+    return "".join(ir) + ATTRIBUTES.format(bits=64 * width)
+
+
+def tile_ir(width):
+    """``void tile(double* C, double* B, i64 vectors, i64 sweeps, double a)``: ``sweeps``
+    times, for every vector v of ``width`` columns, C_rv ← (((C_rv + B_0v·a_r0) + B_1v·a_r1)
+    + …) for the TILE_ROWS rows r of C and TILE_TERMS rows of B (each ``vectors·width``
+    columns), a_rk = a·(1 + TILE_TERMS·r + k) held in registers: ``add_products``' loop."""
+    v, row = _vector(width), f"%vectors.{width}"
+    ir = ["define void @tile(double* %C, double* %B, i64 %vectors, i64 %sweeps, double %a) #0"
+          " {\nentry:\n", f"  {row} = mul i64 %vectors, {width}\n"]
+    for r in range(TILE_ROWS):
+        for k in range(TILE_TERMS):
+            ir.append(f"  %s{r}_{k} = fmul double %a, {1 + TILE_TERMS * r + k}.0\n")
+            ir.append(_splat(f"f{r}_{k}", f"%s{r}_{k}", width))
+    ir.append("  br label %sweep\nsweep:\n  %n = phi i64 [0, %entry], [%n1, %swept]\n"
+              "  br label %column\ncolumn:\n  %c = phi i64 [0, %sweep], [%c1, %column]\n"
+              f"  %col = mul i64 %c, {width}\n")
+    for k in range(TILE_TERMS):  # B_kv at k·row + col, C_rv at r·row + col
+        ir.append(f"  %bk{k} = mul i64 {row}, {k}\n  %bo{k} = add i64 %col, %bk{k}\n"
+                  f"  %bq{k} = getelementptr double, double* %B, i64 %bo{k}\n"
+                  f"  %bw{k} = bitcast double* %bq{k} to {v}*\n"
+                  f"  %b{k} = load {v}, {v}* %bw{k}, align 8\n")
+    for r in range(TILE_ROWS):
+        ir.append(f"  %ck{r} = mul i64 {row}, {r}\n  %co{r} = add i64 %col, %ck{r}\n"
+                  f"  %cq{r} = getelementptr double, double* %C, i64 %co{r}\n"
+                  f"  %cw{r} = bitcast double* %cq{r} to {v}*\n"
+                  f"  %x{r}_0 = load {v}, {v}* %cw{r}, align 8\n")
+        for k in range(TILE_TERMS):
+            ir.append(f"  %p{r}_{k} = fmul {v} %b{k}, %f{r}_{k}\n"
+                      f"  %x{r}_{k + 1} = fadd {v} %x{r}_{k}, %p{r}_{k}\n")
+        ir.append(f"  store {v} %x{r}_{TILE_TERMS}, {v}* %cw{r}, align 8\n")
+    ir.append("  %c1 = add i64 %c, 1\n  %more = icmp ult i64 %c1, %vectors\n"
+              "  br i1 %more, label %column, label %swept\nswept:\n"
+              "  %n1 = add i64 %n, 1\n  %again = icmp ult i64 %n1, %sweeps\n"
+              "  br i1 %again, label %sweep, label %exit\nexit:\n  ret void\n}\n")
+    return "".join(ir) + ATTRIBUTES.format(bits=64 * width)
+
+
 @functools.cache
 def _llvm():
     import llvmlite.binding as llvm
@@ -139,15 +214,17 @@ def assembly(ir):
 def _compiled(kind, width):
     """The function of ``compute_ir``/``stream_ir`` for ``width``, callable from Python."""
     llvm = _llvm()[0]
-    module, machine = _module(compute_ir(width) if kind == "peak" else stream_ir(width))
+    ir = {"peak": compute_ir, "stream": stream_ir, "update": update_ir,
+          "tile": tile_ir}[kind](width)
+    module, machine = _module(ir)
     engine = llvm.create_mcjit_compiler(module, machine)
     engine.finalize_object()
-    if kind == "peak":
-        signature = ctypes.CFUNCTYPE(ctypes.c_double, ctypes.c_int64, ctypes.c_double,
-                                     ctypes.c_double)
-    else:
-        signature = ctypes.CFUNCTYPE(ctypes.c_double, ctypes.c_void_p, ctypes.c_int64,
-                                     ctypes.c_int64)
+    c = ctypes
+    signature = {"peak": c.CFUNCTYPE(c.c_double, c.c_int64, c.c_double, c.c_double),
+                 "stream": c.CFUNCTYPE(c.c_double, c.c_void_p, c.c_int64, c.c_int64),
+                 "update": c.CFUNCTYPE(None, c.c_void_p, c.c_int64, c.c_int64, c.c_double),
+                 "tile": c.CFUNCTYPE(None, c.c_void_p, c.c_void_p, c.c_int64, c.c_int64,
+                                     c.c_double)}[kind]
     return engine, signature(engine.get_function_address(kind))
 
 
@@ -157,18 +234,56 @@ def _timed(call, *args):
     return time.perf_counter() - tic
 
 
-def compute_peak(seconds=0.02):
-    """(GFLOP/s, width): one core's float64 multiply + add rate, the best vector width."""
-    best = (0.0, 0)
+PIECE = 0.001  # seconds: one timed run, short enough to fit between other processes' turns
+PIECES = 5  # timed runs at least, of which the fastest counts
+
+
+def _rate(run, units, seconds):
+    """``units`` per second of ``run(n)``, which does n times ``units``: the fastest of
+    runs of about PIECE seconds each, repeated for about ``seconds`` and at least PIECES
+    times (load from other processes can only slow a run)."""
+    n = 1
+    while _timed(run, n) < PIECE:
+        n *= 2
+    times = []
+    while sum(times) < seconds or len(times) < PIECES:
+        times.append(_timed(run, n))
+    return units * n / min(times)
+
+
+def compute_peaks(seconds=0.02):
+    """{width: GFLOP/s}: one core's float64 multiply + add rate on vectors of each width."""
+    peaks = {}
     for width in widths():
         peak = _compiled("peak", width)[1]
-        steps = 1000
-        while _timed(peak, steps, 0.5, 1.0) < seconds / 10:  # a ~seconds/len(widths) run
-            steps *= 4
-        steps = max(1, int(steps * seconds / len(widths()) / _timed(peak, steps, 0.5, 1.0)))
-        flops = 2 * CHAINS * width * steps
-        best = max(best, (flops / _timed(peak, steps, 0.5, 1.0) / 1e9, width))
-    return best
+        rate = _rate(lambda steps, peak=peak: peak(1000 * steps, 0.5, 1.0),
+                     2 * CHAINS * width * 1000, seconds / len(widths()))
+        peaks[width] = rate / 1e9
+    return peaks
+
+
+def compute_peak(seconds=0.02):
+    """(GFLOP/s, width): one core's float64 multiply + add rate, the best vector width."""
+    return max((rate, width) for width, rate in compute_peaks(seconds).items())
+
+
+def tile_rates(seconds=0.02):
+    """{width: GFLOP/s} of the register tile's loop (``tile_ir``) on arrays in L1."""
+    rates = {}
+    for width in widths():
+        tile = _compiled("tile", width)[1]
+        vectors = TILE_COLUMNS // width
+        C, B = _aligned(TILE_ROWS * TILE_COLUMNS * 8, width), _aligned(
+            TILE_TERMS * TILE_COLUMNS * 8, width)
+        C[:], B[:] = 1.0, 1.0
+        args = C.ctypes.data, B.ctypes.data, vectors
+
+        def run(sweeps, tile=tile, args=args):
+            tile(*args, sweeps, 1e-9)
+
+        rate = _rate(run, 2 * TILE_ROWS * TILE_TERMS * TILE_COLUMNS, seconds / len(widths()))
+        rates[width] = rate / 1e9
+    return rates
 
 
 def _aligned(nbytes, width):
@@ -188,14 +303,29 @@ def read_bandwidth(nbytes, seconds=0.02):
         stream = _compiled("stream", width)[1]
         data = _aligned(nbytes, width)
         blocks = len(data) // (LOADS * width)
-        stream(data.ctypes.data, blocks, 2)  # warm: the array is now where it fits
-        sweeps = 1
-        while _timed(stream, data.ctypes.data, blocks, sweeps) < seconds / 10:
-            sweeps *= 4
-        sweeps = max(1, int(sweeps * seconds / len(widths())
-                            / _timed(stream, data.ctypes.data, blocks, sweeps)))
-        rate = data.nbytes * sweeps / _timed(stream, data.ctypes.data, blocks, sweeps) / 1e9
-        best = max(best, (rate, width))
+
+        def run(sweeps, stream=stream, address=data.ctypes.data, blocks=blocks):
+            stream(address, blocks, sweeps)
+
+        run(2)  # warm: the array is now where it fits
+        best = max(best, (_rate(run, data.nbytes, seconds / len(widths())) / 1e9, width))
+    return best
+
+
+def update_bandwidth(nbytes, seconds=0.02):
+    """(GB/s, width): one core's rate of read-modify-write sweeps of an array of ``nbytes``
+    (``update_ir``), each byte read and written counted once each, the best width."""
+    best = (0.0, 0)
+    for width in widths():
+        update = _compiled("update", width)[1]
+        data = _aligned(nbytes, width)
+        blocks = len(data) // (LOADS * width)
+
+        def run(sweeps, update=update, address=data.ctypes.data, blocks=blocks):
+            update(address, blocks, sweeps, 0.0)
+
+        run(2)  # warm: the array is now where it fits
+        best = max(best, (_rate(run, 2 * data.nbytes, seconds / len(widths())) / 1e9, width))
     return best
 
 

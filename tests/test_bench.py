@@ -112,6 +112,70 @@ def test_the_read_kernel_reads_every_element_of_every_sweep(sweeps):
         assert got == sweeps * data.sum()
 
 
+@pytest.mark.parametrize("width", roofline.widths())
+def test_the_tile_kernel_has_the_tiles_mix_without_fma(width):
+    """Per vector of columns: TILE_ROWS·TILE_TERMS multiplies and adds on the width's
+    registers, each row's accumulator stored once (``add_products``' inner loop)."""
+    asm = roofline.assembly(roofline.tile_ir(width))
+    register = {2: "xmm", 4: "ymm", 8: "zmm"}[width]
+    terms = roofline.TILE_ROWS * roofline.TILE_TERMS
+    assert "fmadd" not in asm
+    multiplies = [line for line in re.findall(r"v?mulpd\s+[^\n]*", asm) if register in line]
+    assert len(multiplies) == terms
+    assert len([line for line in re.findall(r"v?addpd\s+[^\n]*", asm)
+                if register in line]) == terms
+    stores = re.findall(rf"v?mov[au]pd\s+%{register}\d+, [^\n]*\(%\w+[^\n]*", asm)
+    assert len([line for line in stores if "rsp" not in line]) == roofline.TILE_ROWS
+
+
+@settings(deadline=None, max_examples=10)
+@given(sweeps=st.integers(1, 3), a=st.sampled_from([1.0, 0.5, 0.25]))
+def test_the_tile_kernel_adds_every_term_in_order(sweeps, a):
+    """C_rc ← (((C_rc + B_0c·a_r0) + B_1c·a_r1) + …) for every row, column and sweep, bit
+    for bit as the same sums in NumPy, in the same order."""
+    rows, terms = roofline.TILE_ROWS, roofline.TILE_TERMS
+    for width in roofline.widths():
+        columns = 3 * width
+        rng = np.random.default_rng(width)
+        C = roofline._aligned(rows * columns * 8, width)[:rows * columns]
+        B = roofline._aligned(terms * columns * 8, width)[:terms * columns]
+        C[:], B[:] = rng.random(rows * columns), rng.random(terms * columns)
+        expected = C.reshape(rows, columns).copy()
+        Bm = B.reshape(terms, columns)
+        for _ in range(sweeps):
+            for r in range(rows):
+                for k in range(terms):
+                    expected[r] = expected[r] + Bm[k] * (a * (1 + terms * r + k))
+        roofline._compiled("tile", width)[1](C.ctypes.data, B.ctypes.data, 3, sweeps, a)
+        assert np.array_equal(C.reshape(rows, columns), expected)
+
+
+@pytest.mark.parametrize("sweeps", [1, 3])
+def test_the_update_kernel_reads_and_writes_every_element_of_every_sweep(sweeps):
+    for width in roofline.widths():
+        data = roofline._aligned(2 * 8 * roofline.LOADS * width, width)
+        start = np.arange(len(data)) % 5.0  # small integers: every sum is exact
+        data[:] = start
+        roofline._compiled("update", width)[1](data.ctypes.data,
+                                               len(data) // (roofline.LOADS * width), sweeps,
+                                               0.5)
+        assert np.array_equal(data, start + 0.5 * sweeps)
+
+
+@pytest.mark.parametrize("width", roofline.widths())
+def test_the_update_kernel_stores_whole_vectors(width):
+    asm = roofline.assembly(roofline.update_ir(width))
+    register = {2: "xmm", 4: "ymm", 8: "zmm"}[width]
+    stores = re.findall(rf"v?mov[au]pd\s+%{register}\d+, -?\d*\(%\w+[^\n]*", asm)
+    assert len(stores) >= roofline.LOADS
+
+
+def test_each_widths_peak_is_measured():
+    peaks = roofline.compute_peaks(0.003)
+    assert sorted(peaks) == roofline.widths() and all(rate > 0 for rate in peaks.values())
+    assert roofline.compute_peak(0.003)[1] in peaks
+
+
 def test_cache_levels_grow_with_the_size():
     small, huge = roofline.cache_level(1024), roofline.cache_level(1 << 40)
     if small is None:
@@ -212,6 +276,10 @@ def test_a_tiny_run_reports_tables_skips_roofline_and_targets(monkeypatch, capsy
     for point in saved["roofline"]:
         assert point["share"] == pytest.approx(point["nbbackprop_samples_per_second"]
                                                / point["roof_samples_per_second"])
+        # the share against the 256-bit peak: a lower peak, a lower roof, a higher share
+        assert point["share_4_doubles"] == pytest.approx(
+            point["nbbackprop_samples_per_second"]
+            / point["roof_samples_per_second_4_doubles"])
     assert saved["report"] in report
 
 
@@ -245,3 +313,16 @@ def test_bench_refuses_a_bad_thread_count_in_one_line():
     assert result.returncode != 0 and "Traceback" not in result.stderr
     assert "--threads" in result.stderr and "positive" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+def test_kernel_rates_reports_each_kernel_against_each_peak(capsys):
+    """scripts/kernel_rates.py, in one tiny round: every kernel and micro-benchmark is
+    there, each kernel checked for the same bits in both compilations (or it stops)."""
+    load_script("kernel_rates").main(["--rounds", "1", "--seconds", "0.002"])
+    report = capsys.readouterr().out
+    assert report.count("| peak: ") == report.count("| register-tile loop") == len(
+        roofline.widths())
+    for kernel in ("add_products, forward", "add_products, gradient", "forward_layer_batch",
+                   "descend_forward_layer"):
+        assert f"| {kernel}" in report
+    assert "| read and write (roofline.py) |" in report
