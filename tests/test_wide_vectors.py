@@ -13,6 +13,10 @@ from hypothesis import strategies as st
 from nbbackprop import fast
 from nbbackprop._jit import WIDE_VECTORS, WideCompiler
 
+if WideCompiler is None:
+    pytest.skip("this Numba's pipeline internals differ: the kernels use Numba's own pipeline",
+                allow_module_level=True)
+
 DEFAULT = numba.njit(fast.add_products.py_func)
 WIDE = numba.njit(fast.add_products.py_func, pipeline_class=WideCompiler)
 STEP = {"default": numba.njit(fast.descend_forward_layer.py_func),
@@ -63,3 +67,12 @@ def test_wider_vectors_give_the_same_bits(rows, terms, columns, seed):
         kernel(w, b, delta, before, 0.01, True, y_below, 0, z, y)
         out[name] = (w, b, z, y)
     assert all(np.array_equal(p, q) for p, q in zip(out["default"], out["wide"]))
+
+
+def test_a_numba_without_those_internals_falls_back_to_its_own_pipeline(monkeypatch):
+    from numba.core import typed_passes
+
+    from nbbackprop import _jit
+
+    monkeypatch.delattr(typed_passes, "NativeLowering")
+    assert _jit._wide_compiler() is None

@@ -41,8 +41,7 @@ import os
 import warnings
 
 import numba
-from numba.core import caching, compiler, event, lowering, typed_passes
-from numba.core.compiler_machinery import register_pass
+from numba.core import caching, event
 
 _cache = True  # False once Numba has said that no cache directory is writable
 compiled = False  # True once this process has compiled a kernel (not loaded it from the cache)
@@ -101,32 +100,43 @@ class _WholePackageStamp:
 WIDE_VECTORS = '"prefer-vector-width"="512"'
 
 
-class WideLowering(lowering.Lower):
-    """Numba's lowering of a function, its LLVM function marked ``WIDE_VECTORS``."""
+def _wide_compiler():
+    """Numba's nopython pipeline whose lowering marks each LLVM function ``WIDE_VECTORS``;
+    None when this Numba's internals (lowering and pass classes, used here as of Numba
+    0.68) differ, and the kernels then compile with Numba's own pipeline: the same bits,
+    256-bit vectors."""
+    try:
+        from numba.core import compiler, lowering, typed_passes
+        from numba.core.compiler_machinery import register_pass
 
-    def pre_lower(self):
-        super().pre_lower()
-        # a string attribute: llvmlite's FunctionAttributes.add accepts only known keywords
-        set.add(self.builder.function.attributes, WIDE_VECTORS)
+        class WideLowering(lowering.Lower):
+            def pre_lower(self):
+                super().pre_lower()
+                # a string attribute: llvmlite's FunctionAttributes.add takes known keywords only
+                set.add(self.builder.function.attributes, WIDE_VECTORS)
+
+        @register_pass(mutates_CFG=True, analysis_only=False)
+        class WideNativeLowering(typed_passes.NativeLowering):
+            _name = "nbbackprop_wide_native_lowering"
+
+            @property
+            def lowering_class(self):
+                return WideLowering
+
+        class WideCompiler(compiler.CompilerBase):
+            def define_pipelines(self):
+                pipeline = compiler.DefaultPassBuilder.define_nopython_pipeline(self.state)
+                pipeline.passes[:] = [
+                    (WideNativeLowering if cls is typed_passes.NativeLowering else cls, text)
+                    for cls, text in pipeline.passes]
+                return [pipeline]
+
+        return WideCompiler
+    except (ImportError, AttributeError, TypeError):
+        return None
 
 
-@register_pass(mutates_CFG=True, analysis_only=False)
-class WideNativeLowering(typed_passes.NativeLowering):
-    _name = "nbbackprop_wide_native_lowering"
-
-    @property
-    def lowering_class(self):
-        return WideLowering
-
-
-class WideCompiler(compiler.CompilerBase):
-    """Numba's nopython pipeline with ``WideNativeLowering`` for its lowering."""
-
-    def define_pipelines(self):
-        pipeline = compiler.DefaultPassBuilder.define_nopython_pipeline(self.state)
-        pipeline.passes[:] = [(WideNativeLowering if cls is typed_passes.NativeLowering
-                               else cls, description) for cls, description in pipeline.passes]
-        return [pipeline]
+WideCompiler = _wide_compiler()
 
 
 def jit(function=None, **options):
@@ -135,7 +145,7 @@ def jit(function=None, **options):
     global _cache
     if function is None:
         return functools.partial(jit, **options)
-    if not options.get("parallel"):
+    if not options.get("parallel") and WideCompiler is not None:
         options.setdefault("pipeline_class", WideCompiler)
     if _cache:
         try:
