@@ -18,6 +18,14 @@ optimised once per level above it: that is what *total* shows. Scenarios:
 
 With ``--runs N`` the scenario runs N times (each in a fresh process and cache); the
 report gives the median of each figure. The report, in Markdown, goes to stdout.
+
+With ``--stages`` it also says where the compiling thread's time went: Numba's own passes
+(typing, lowering to LLVM IR, the others), and LLVM's optimisation of each kernel's
+functions, of its module once its callees are linked in, and its machine code; and how
+many LLVM instructions the module optimisation went through, against the instructions
+of the kernels themselves: the ratio is how many times, on average, a kernel's code is
+optimised (once in itself, once more in every caller above it). Counting the
+instructions adds some time of its own, so the other figures come from runs without it.
 """
 
 import argparse
@@ -54,14 +62,78 @@ def timed(self, sig):
                             "start": tic, "end": time.thread_time()})
 
 dispatcher.Dispatcher.compile = timed
+stages = {}
+if STAGES:
+    from numba.core import codegen, event
+
+    def add(key, seconds):
+        stages[key] = stages.get(key, 0.0) + seconds
+
+    class Passes(event.Listener):  # Numba's passes, each without the compiles nested in it
+        def __init__(self):
+            self.stack = []
+
+        def on_start(self, ev):
+            self.stack.append([ev.data["name"].split(" [")[0], time.thread_time(), 0.0])
+
+        def on_end(self, ev):
+            name, tic, nested = self.stack.pop()
+            took = time.thread_time() - tic
+            add({"nopython_type_inference": "Numba: typing",
+                 "native_lowering": "Numba: lowering to LLVM IR"}.get(name, "Numba: other passes"),
+                took - nested)
+            if self.stack:
+                self.stack[-1][2] += took
+
+    passes = Passes()
+    event.register("numba:run_pass", passes)
+    library = codegen.CPUCodeLibrary
+
+    def not_numba(seconds):  # time spent inside a pass that is not the pass's own
+        if passes.stack:
+            passes.stack[-1][2] += seconds
+
+    def count(key, module):
+        tic = time.thread_time()
+        add(key, sum(len(list(b.instructions)) for f in module.functions for b in f.blocks))
+        took = time.thread_time() - tic
+        add("counting instructions", took)
+        not_numba(took)
+
+    def llvm(method, key, counted=None):
+        original_method = getattr(library, method)
+
+        def wrapped(self, *args):
+            if counted:
+                count(counted, self._final_module)
+            tic = time.thread_time()
+            try:
+                return original_method(self, *args)
+            finally:
+                took = time.thread_time() - tic
+                add(key, took)
+                not_numba(took)
+
+        setattr(library, method, wrapped)
+
+    llvm("_optimize_functions", "LLVM: each kernel's functions")
+    llvm("_optimize_final_module", "LLVM: the module, callees linked in", "instructions optimised")
+    llvm("_finalize_final_module", "LLVM: machine code")
+    original_finalize = library.finalize
+
+    def finalize(self):
+        count("instructions of the kernels", self._final_module)
+        return original_finalize(self)
+
+    library.finalize = finalize
 import nbbackprop
 imported = time.perf_counter()
 SCENARIO
 with contextlib.redirect_stdout(io.StringIO()):
     run()
 done = time.perf_counter()
-json.dump({"records": records, "import": imported - started, "total": done - started},
-          sys.stdout)
+json.dump({"records": records, "import": imported - started, "total": done - started,
+           "stages": stages}, sys.stdout)
 """
 
 DEMO = """from nbbackprop.cli import main
@@ -87,11 +159,13 @@ ALL = """import numpy as np
 SCENARIOS = {"demo": DEMO, "all": ALL}
 
 
-def profile_once(scenario):
-    """One fresh process with an empty cache: its compile records and timings."""
+def profile_once(scenario, stages=False):
+    """One fresh process with an empty cache: its compile records and timings (and with
+    ``stages``, the time of each stage of compiling, counted as well)."""
     with tempfile.TemporaryDirectory() as cache:
         env = {**os.environ, "NUMBA_CACHE_DIR": cache}
         code = CHILD.replace("SCENARIO", "def run():\n    " + SCENARIOS[scenario])
+        code = code.replace("if STAGES:", f"if {stages}:")
         tic, cpu = time.perf_counter(), resource.getrusage(resource.RUSAGE_CHILDREN)
         out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
                              text=True, check=False)
@@ -133,6 +207,8 @@ def main(argv=None):
     p = argparse.ArgumentParser(prog="python scripts/compile_profile.py")
     p.add_argument("--scenario", choices=sorted(SCENARIOS), default="demo")
     p.add_argument("--runs", type=int, default=1, help="fresh processes (default 1)")
+    p.add_argument("--stages", action="store_true",
+                   help="also time Numba's and LLVM's stages, in one more process")
     args = p.parse_args(argv)
     runs = [profile_once(args.scenario) for _ in range(args.runs)]
     tables = [per_kernel(run["records"]) for run in runs]
@@ -158,6 +234,21 @@ def main(argv=None):
         rows = of(k)
         print(f"| {k} | {median([r[0] for r in rows]):g} | {median([r[1] for r in rows]):.2f} "
               f"| {median([r[2] for r in rows]):.2f} |")
+    if args.stages:
+        run = profile_once(args.scenario, stages=True)
+        stages = run["stages"]
+        optimised = stages.pop("instructions optimised")
+        own = stages.pop("instructions of the kernels")
+        print(f"\nStages of compiling (one more process, CPU seconds): LLVM's module "
+              f"optimisation went through {optimised:,.0f} instructions for kernels of "
+              f"{own:,.0f}, {optimised / own:.1f} times their code.\n")
+        print("| stage | CPU s |")
+        print("|---|---:|")
+        for stage, seconds in sorted(stages.items(), key=lambda kv: -kv[1]):
+            print(f"| {stage} | {seconds:.2f} |")
+        rest = sum(r["end"] - r["start"] for r in run["records"] if r["depth"] == 0)
+        rest -= sum(stages.values())
+        print(f"| the rest (Numba's dispatch, the disk cache) | {rest:.2f} |")
 
 
 if __name__ == "__main__":

@@ -157,7 +157,9 @@ def freeze(code, z, z_at_theta, y):
 def forward_frozen(theta, layout, x, Zs, z, y):
     """``forward`` with every ReLU unit held in its state in the pass Zs."""
     sizes, acts = layout.sizes, layout.acts
-    neurons_of(y, layout, 0)[:] = x
+    y_in = neurons_of(y, layout, 0)
+    for i in range(x.shape[0]):  # a loop: a slice copy compiles a shape-mismatch message
+        y_in[i] = x[i]
     for l in range(sizes.shape[0] - 1):
         forward_layer(weights_of(theta, layout, l), biases_of(theta, layout, l),
                       neurons_of(y, layout, l), acts[l],
@@ -178,7 +180,9 @@ def moved_sample_error(theta, layout, l, j, dz, Zs, Ys, t, e0, z, y, frozen):
     if l == L and (layout.loss != SQUARED or acts[L - 1] == SOFTMAX):
         # The whole output layer: a softmax mixes every output, cross-entropy is from z.
         z_out, y_out = neurons_of(z, layout, L), neurons_of(y, layout, L)
-        z_out[:] = neurons_of(Zs, layout, L)
+        z_at_theta = neurons_of(Zs, layout, L)
+        for k in range(z_out.shape[0]):  # a loop, as in forward_frozen
+            z_out[k] = z_at_theta[k]
         z_out[j] = z_j
         activate(acts[L - 1], z_out, y_out)
         return loss_error(z_out, y_out, t, acts[L - 1], layout.loss), False
@@ -487,7 +491,9 @@ def output_shifts(theta, layout, l, j, y_j, dy, m):
     return w, dy_max, w_max
 
 
-@jit(inline="always")
+# A kernel of its own, as add_block: inlined, they were compiled once per call site (two
+# of this one in neuron_block, four of add_block), which cost 2.5 s of a first gradcheck.
+@jit(error_model="numpy")  # as neuron_block's: a float division by 0 gives inf
 def cross_entropy_block(theta, layout, l, j, Zs, Ys, EZs, EYs, t, e0, d_max, y_j, y_in, dz, m,
                         dy, acc, rows):
     """``neuron_block`` for cross-entropy, from the outputs' z. With sp(x) = ln(1 + e^x),
@@ -547,7 +553,7 @@ def cross_entropy_block(theta, layout, l, j, Zs, Ys, EZs, EYs, t, e0, d_max, y_j
                      rows)
 
 
-@jit(inline="always")
+@jit(error_model="numpy")  # a kernel of its own, as cross_entropy_block
 def add_block(theta, layout, l, j, Zs, Ys, EZs, EYs, t, e0, d_max, dy_max, y_in, acc, rows):
     """Add the smooth central differences of a block (acc[q, i] = 2E at step q of entry i) to
     the rows of its entries, with their EXTRA_ROUNDING; True."""
@@ -691,7 +697,9 @@ def incremental_rounding(theta, layout, l, j, Zs, Ys, EZs, EYs, t, e0, d_max, dy
         for k in range(sizes[L]):
             a_max = max(a_max, abs(w[j, k]) * (EYs[n_off[l + 1] + j] + ex_j + 2.0 * u * dy)
                         + u * (abs(Zs[n_off[L] + k]) + x))
-        return cross_entropy_extra(layout, 0, sizes[L], Ys, EYs, t, e0, x, a_max, a_max)
+        # np.int64(0): a literal 0 made a second specialisation, typed Literal[int](0)
+        return cross_entropy_extra(layout, np.int64(0), sizes[L], Ys, EYs, t, e0, x, a_max,
+                                   a_max)
     extra = 0.0
     for k in range(sizes[L]):
         c = n_off[L] + k
