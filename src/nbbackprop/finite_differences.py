@@ -18,6 +18,11 @@ of the steps: that sample's E_x has a kink within ±2h_p, and it contributes one
 derivatives (from θ ± 3h_p too) and the derivative with its ReLU units frozen in their
 state at θ, instead of the central difference (``add_sample``).
 
+Fast mode's directions are rank one in each weight matrix (w_ij moves by τ·c_i·a_j), so
+a step moves the first layer's z_j by τ·(a_j·Σ_i c_i x_i + β_j) from the unperturbed pass
+and only the layers above are recomputed (``rank_one_differences``); what that rounds
+beyond a pass is bounded per sample (``rank_one_rounding``).
+
 Rounding bounds. ``error_rounding`` and ``gradient_rounding`` bound the rounding error of
 C and of ∂C/∂θ computed in a precision with unit roundoff u (2^-53 for float64, 2^-24 for
 float32): the same loops as the forward and backward passes, run on magnitudes. A sum of

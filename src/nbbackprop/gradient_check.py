@@ -268,9 +268,11 @@ def gradcheck(net, X, T, mode="full", n_directions=8, seed=None, raise_on_failur
     """Check ``net.gradient(X, T)`` against finite differences of ``net.error(X, T)``.
 
     ``mode="full"``: central differences for every weight and bias. ``mode="fast"``:
-    ``n_directions`` directional derivatives vᵀ∇C along random directions drawn from
-    ``seed`` (None: fresh entropy, reported in ``report.seed``). Returns a
-    ``GradcheckReport``; with ``raise_on_failure=True`` a failure raises ``GradcheckError``.
+    ``n_directions`` directional derivatives uᵀ∇C along random unit directions drawn from
+    ``seed`` (None: fresh entropy, reported in ``report.seed``): rank one in each weight
+    matrix, w_ij moved by c_i·a_j and b_j by β_j for random signs c, a, β (``_directions``).
+    Returns a ``GradcheckReport``; with ``raise_on_failure=True`` a failure raises
+    ``GradcheckError``.
     """
     _check_network(net)
     X, T = net.check_data(X, T)
