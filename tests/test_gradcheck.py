@@ -325,6 +325,31 @@ def test_a_corrupted_entry_is_the_one_reported(case, data):
     assert report.worst.name == clean.entries[p].name and not report.ok
 
 
+@given(networks_and_data(), st.data())
+def test_fast_mode_never_hides_one_wrong_entry_and_names_its_array(case, data):
+    """Sign directions move every entry by exactly 1/√P, so one wrong entry changes every
+    uᵀg by |change|/√P: each direction fails once that exceeds its tolerance (and its
+    range at a kink), and of the
+    arrays, only the wrong entry's fails on its own (rep.suspects)."""
+    net, X, T = network(case)
+    gw, gb = net.gradient(X, T)
+    flat = np.concatenate([np.concatenate([w.ravel(), b]) for w, b in zip(gw, gb)])
+    p = data.draw(st.integers(0, flat.size - 1), label="p")
+    seed = data.draw(st.integers(0, 2**32 - 1), label="seed")
+    clean = nb.compare_gradients(net, X, T, gw, gb, mode="fast", n_directions=3, seed=seed)
+    assert clean.ok, str(clean)
+    change = data.draw(st.sampled_from([1e-3, -0.1, 10.0]), label="bump") * max(1.0, abs(flat[p]))
+    # Beyond every direction's tolerance, and beyond its accepted range at a ReLU kink.
+    assume(abs(change) / np.sqrt(flat.size)
+           > max(2 * e.tol + (e.high - e.low if e.kink else 0.0) for e in clean.entries))
+    flat[p] += change
+    report = nb.compare_gradients(net, X, T, *net.per_layer(flat), mode="fast", n_directions=3,
+                                  seed=seed)
+    assert report.n_failed == 3
+    l, kind, _, _ = describe_parameter(net.layout, p)
+    assert report.suspects == [f"{'weights' if kind == 'w' else 'biases'}[{l}]"]
+
+
 def test_nan_in_supplied_gradients_is_reported_as_a_failure():
     net, (X, T) = nb.Network([2, 3, 1], "sigmoid", seed=0), nb.xor()
     gw, gb = net.gradient(X, T)
