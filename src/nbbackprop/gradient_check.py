@@ -459,8 +459,9 @@ class _FastPass:
         # Rounding of the supplied entries and of the directional sum uᵀg; a ReLU unit on
         # the other branch moves uᵀg by less than Σ_j |s_j z_j| / t unless the steps cross
         # its kink (see finite_differences.gradient_rounding).
-        e_dir = (scale * (active @ self.e_grad + _gamma(net.parameters.size, U64)
-                          * (active @ self.sizes)) + self.flips / STEP)
+        # (Sums, not a matrix product: BLAS threads left spinning slow a busy machine.)
+        e_dir = (scale * ((active * self.e_grad).sum(axis=1) + _gamma(net.parameters.size, U64)
+                          * (active * self.sizes).sum(axis=1)) + self.flips / STEP)
         rho = _rounding(self.eps_c, rows, net, n) / STEP
         return _judge(rows, np.full(C.shape[0], STEP), n, analytic, e_dir, rho, self.per_sample,
                       mode="fast",
