@@ -21,7 +21,10 @@ torch's full check of 784-100-10 takes 15–100 s a run. ``--torch-subset M`` (a
 those M entries as its input and the rest as constants) and scales the time by
 79,510 / M; the table says so. ``--skip-torch-full-large`` leaves it out.
 
-Run:  python scripts/bench_gradcheck.py [--repeats 5] [--quick]
+``--fast-only`` times only the quick variants; ``--parts`` shows where the time of a fast
+check of 784-100-10 goes.
+
+Run:  python scripts/bench_gradcheck.py [--repeats 5] [--quick] [--fast-only]
 """
 
 import argparse
@@ -135,8 +138,10 @@ def machine():
 def ours(case, args):
     """nbbackprop's full and fast (8 and 1 directions) checks of one network: seconds."""
     net, X, T = problem(*case)
-    full, report = median_seconds(partial(nb.gradcheck, net, X, T), args.repeats)
-    assert report.ok, report
+    full = None
+    if not args.fast_only:
+        full, report = median_seconds(partial(nb.gradcheck, net, X, T), args.repeats)
+        assert report.ok, report
     fast = {}
     for n_directions in (8, 1):
         fast[n_directions], report = median_seconds(
@@ -155,7 +160,7 @@ def theirs(case, args):
     fast, ok = median_seconds(partial(gradcheck, cost, params, fast_mode=True), args.repeats)
     assert ok
     size = net.parameters.size
-    if size > LARGE and args.skip_torch_full_large:
+    if args.fast_only or (size > LARGE and args.skip_torch_full_large):
         return None, "skipped", fast
     if size > LARGE and args.torch_subset:
         m = min(args.torch_subset, size)
@@ -171,6 +176,52 @@ def theirs(case, args):
     return seconds, "all entries", fast
 
 
+def cpu_ms(call, repeats):
+    """Median CPU time of the calling thread, in ms, over warm runs (less sensitive to other
+    processes than wall time)."""
+    call()
+    times = []
+    for _ in range(repeats):
+        tic = time.thread_time()
+        call()
+        times.append(time.thread_time() - tic)
+    return 1e3 * statistics.median(times)
+
+
+def parts(args):
+    """Where the time of a fast check of 784-100-10 (8 directions) goes, in CPU time, next to
+    torch's fast_mode on one thread and one whole forward pass (net.error)."""
+    from nbbackprop import finite_differences as fd
+    from nbbackprop import gradient_check as gc
+
+    net, X, T = problem((784, 100, 10))
+    theta, layout = net.parameters, net.layout
+    grad = np.concatenate([np.concatenate([w.ravel(), b]) for w, b in zip(*net.gradient(X, T))])
+    size = np.abs(grad)
+    at_theta = gc._FastPass(net, X, T, gc.U64, size, gc.UNDERFLOW)
+    C, A, B, active = gc._directions(net, 8, 0)
+    rows, dots = np.empty((8, fd.ROW)), np.empty((8, active.shape[1]))
+    torch.set_num_threads(1)
+    cost, params = torch_problem(net, X, T)
+    figures = {
+        "nb.gradcheck(mode='fast'), 8 directions": partial(nb.gradcheck, net, X, T, mode="fast",
+                                                           seed=0),
+        "  net.gradient": partial(net.gradient, X, T),
+        "  the pass at θ and the rounding bounds": partial(gc._FastPass, net, X, T, gc.U64, size,
+                                                           gc.UNDERFLOW),
+        "  the evaluations along the directions": partial(
+            fd.rank_one_differences, theta, layout, X, T, at_theta.Z, at_theta.E, C, A, B,
+            at_theta.scale, gc.STEP, at_theta.extra, rows),
+        "  uᵀg": partial(fd.rank_one_dots, layout, grad, C, A, B, dots),
+        "one forward pass of the 32 samples (net.error)": partial(net.error, X, T),
+        "torch.autograd.gradcheck(fast_mode=True), 1 thread": partial(
+            torch.autograd.gradcheck, cost, params, fast_mode=True),
+    }
+    print(f"784-100-10, 32 samples: median CPU time of {args.repeats} warm runs")
+    for name, call in figures.items():
+        print(f"{name:<55} {cpu_ms(call, args.repeats):6.2f} ms")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5, help="timed runs per figure (median)")
@@ -181,6 +232,10 @@ def main():
                              "extrapolate (0: all of them)")
     parser.add_argument("--skip-torch-full-large", action="store_true",
                         help="leave out torch's full check of 784-100-10")
+    parser.add_argument("--parts", action="store_true",
+                        help="only where fast mode's time goes on 784-100-10 (CPU time)")
+    parser.add_argument("--fast-only", action="store_true",
+                        help="only the quick variants: fast mode against torch's fast_mode")
     parser.add_argument("--quick", action="store_true",
                         help="3 repeats, 1 slow repeat, torch's large full check on 2000 entries")
     args = parser.parse_args()
@@ -189,6 +244,9 @@ def main():
         args.torch_subset = args.torch_subset or 2000
     all_threads = torch.get_num_threads()
     print(machine())
+    if args.parts:
+        parts(args)
+        return
     print(f"median of {args.repeats} warm runs ({args.slow_repeats} for torch's full check of "
           f"784-100-10); {N_SAMPLES} samples; torch on 1 and on {all_threads} threads\n")
     print("| network | parameters | torch threads | nbbackprop full | torch full | ratio "
@@ -206,9 +264,10 @@ def main():
                 notes.append(f"torch full, {name}, {threads} thread(s): timed on {how}")
             torch_full = "—" if their_full is None else f"{their_full:.3f} s"
             ratio = "—" if their_full is None else f"{their_full / full:.0f}×"
+            ours_full = "—" if full is None else f"{full * 1e3:.1f} ms"
             mark = "*" if how not in ("all entries", "skipped") else ""
             print(f"| {name} | {net.parameters.size} | {threads} "
-                  f"| {full * 1e3:.1f} ms | {torch_full}{mark} | {ratio} "
+                  f"| {ours_full} | {torch_full}{mark} | {ratio} "
                   f"| {fast[8] * 1e3:.1f} ms | {fast[1] * 1e3:.1f} ms "
                   f"| {their_fast * 1e3:.1f} ms | {their_fast / fast[8]:.2f}× "
                   f"| {their_fast / fast[1]:.2f}× |", flush=True)

@@ -244,6 +244,55 @@ def assert_within_extended_difference(weights, biases, activations, X, T, loss, 
     assert abs(rows[p, fd.ALL_H] / n - float(up - down)) <= bound
 
 
+def extended_error_along(weights, biases, activations, X, T, C, A, B, step, loss):
+    """C at θ + step·u for the rank-one direction (C, A, B) of ``gc._directions``, in x87
+    extended precision: w_ij of layer l moves by step·c_i·a_j, b_j by step·β_j."""
+    n_off = np.cumsum([0] + [W.shape[0] for W in weights] + [weights[-1].shape[1]])
+    step = np.longdouble(step)
+    moved_w, moved_b = [], []
+    for l, (W, b) in enumerate(zip(weights, biases, strict=True)):
+        c = C[n_off[l] : n_off[l + 1]].astype(np.longdouble)
+        a = A[n_off[l + 1] : n_off[l + 2]].astype(np.longdouble)
+        beta = B[n_off[l + 1] : n_off[l + 2]].astype(np.longdouble)
+        moved_w.append(W.astype(np.longdouble) + step * np.outer(c, a))
+        moved_b.append(b.astype(np.longdouble) + step * beta)
+    return extended_moved_error(moved_w, moved_b, activations, X, T, 0, (0,), 0.0, loss)
+
+
+@pytest.mark.skipif(np.finfo(np.longdouble).nmant < 63, reason="needs x87 extended precision")
+@given(networks_and_data(activations=("sigmoid", "tanh", "relu", "linear")),
+       st.integers(0, 2**32 - 1))
+def test_fast_mode_evaluations_stay_within_their_rounding_bound(case, seed):
+    """Fast mode evaluates C along a rank-one direction from the pass at θ
+    (``fd.rank_one_differences``): its difference at ±t must lie within twice
+    ε_C + EXTRA_ROUNDING / n (``fd.rank_one_rounding``) of the exact one."""
+    assert_fast_within_extended_difference(*case, "squared", seed)
+
+
+@pytest.mark.skipif(np.finfo(np.longdouble).nmant < 63, reason="needs x87 extended precision")
+@given(classifier_networks_and_data(loss="cross_entropy"), st.integers(0, 2**32 - 1))
+def test_fast_mode_evaluations_stay_within_their_rounding_bound_for_classifiers(case, seed):
+    """The same for softmax and sigmoid outputs with cross-entropy."""
+    assert_fast_within_extended_difference(*case, seed)
+
+
+def assert_fast_within_extended_difference(weights, biases, activations, X, T, loss, seed):
+    net = nb.Network.from_weights(weights, biases, activations, loss=loss)
+    at_theta = gc._FastPass(net, X, T, gc.U64, np.zeros(net.parameters.size), gc.UNDERFLOW)
+    C, A, B, _ = gc._directions(net, 1, seed)
+    rows = np.empty((1, fd.ROW))
+    fd.rank_one_differences(net.parameters, net.layout, X, T, at_theta.Z, at_theta.E, C, A, B,
+                            at_theta.scale, gc.STEP, at_theta.extra, rows)
+    tau = gc.STEP * at_theta.scale
+    up, down = (extended_error_along(weights, biases, activations, X, T, C[0], A[0], B[0],
+                                     sign * tau, loss) for sign in (1, -1))
+    n = len(X)
+    # The bound the check uses for each evaluation: ε_C at θ, at least the final rounding
+    # of C at the moved points (where C(θ) ≈ 0), plus EXTRA_ROUNDING / n.
+    bound = 2 * gc._rounding(at_theta.eps_c, rows, net, n)[0]
+    assert abs(rows[0, fd.ALL_H] / n - float(up - down)) <= bound
+
+
 def test_the_step_and_tolerance_are_in_the_report():
     net, (X, T) = nb.Network([2, 3, 1], "tanh", seed=1), nb.xor()
     report = nb.gradcheck(net, X, T)
@@ -274,6 +323,31 @@ def test_a_corrupted_entry_is_the_one_reported(case, data):
     report = nb.compare_gradients(net, X, T, bad_w, bad_b)
     assert [e.name for e in report.failures] == [clean.entries[p].name]
     assert report.worst.name == clean.entries[p].name and not report.ok
+
+
+@given(networks_and_data(), st.data())
+def test_fast_mode_never_hides_one_wrong_entry_and_names_its_array(case, data):
+    """Sign directions move every entry by exactly 1/√P, so one wrong entry changes every
+    uᵀg by |change|/√P: each direction fails once that exceeds its tolerance (and its
+    range at a kink), and of the
+    arrays, only the wrong entry's fails on its own (rep.suspects)."""
+    net, X, T = network(case)
+    gw, gb = net.gradient(X, T)
+    flat = np.concatenate([np.concatenate([w.ravel(), b]) for w, b in zip(gw, gb)])
+    p = data.draw(st.integers(0, flat.size - 1), label="p")
+    seed = data.draw(st.integers(0, 2**32 - 1), label="seed")
+    clean = nb.compare_gradients(net, X, T, gw, gb, mode="fast", n_directions=3, seed=seed)
+    assert clean.ok, str(clean)
+    change = data.draw(st.sampled_from([1e-3, -0.1, 10.0]), label="bump") * max(1.0, abs(flat[p]))
+    # Beyond every direction's tolerance, and beyond its accepted range at a ReLU kink.
+    assume(abs(change) / np.sqrt(flat.size)
+           > max(2 * e.tol + (e.high - e.low if e.kink else 0.0) for e in clean.entries))
+    flat[p] += change
+    report = nb.compare_gradients(net, X, T, *net.per_layer(flat), mode="fast", n_directions=3,
+                                  seed=seed)
+    assert report.n_failed == 3
+    l, kind, _, _ = describe_parameter(net.layout, p)
+    assert report.suspects == [f"{'weights' if kind == 'w' else 'biases'}[{l}]"]
 
 
 def test_nan_in_supplied_gradients_is_reported_as_a_failure():

@@ -18,6 +18,11 @@ of the steps: that sample's E_x has a kink within ±2h_p, and it contributes one
 derivatives (from θ ± 3h_p too) and the derivative with its ReLU units frozen in their
 state at θ, instead of the central difference (``add_sample``).
 
+Fast mode's directions are rank one in each weight matrix (w_ij moves by τ·c_i·a_j), so
+a step moves the first layer's z_j by τ·(a_j·Σ_i c_i x_i + β_j) from the unperturbed pass
+and only the layers above are recomputed (``rank_one_differences``); what that rounds
+beyond a pass is bounded per sample (``rank_one_rounding``).
+
 Rounding bounds. ``error_rounding`` and ``gradient_rounding`` bound the rounding error of
 C and of ∂C/∂θ computed in a precision with unit roundoff u (2^-53 for float64, 2^-24 for
 float32): the same loops as the forward and backward passes, run on magnitudes. A sum of
@@ -43,7 +48,7 @@ from .activations import (
     f,
     fprime,
 )
-from .fast import BLOCK, forward_batch, gather
+from .fast import BLOCK, forward_batch, gather_from
 from .formulas import forward, forward_layer, loss_error, softplus
 from .layout import biases_of, neuron_buffer, neurons_of, samples_of, weights_of
 
@@ -151,21 +156,6 @@ def freeze(code, z, z_at_theta, y):
     if code == RELU:
         for k in range(z.shape[0]):
             y[k] = z[k] if z_at_theta[k] > 0.0 else 0.0
-
-
-@jit
-def forward_frozen(theta, layout, x, Zs, z, y):
-    """``forward`` with every ReLU unit held in its state in the pass Zs."""
-    sizes, acts = layout.sizes, layout.acts
-    y_in = neurons_of(y, layout, 0)
-    for i in range(x.shape[0]):  # a loop: a slice copy compiles a shape-mismatch message
-        y_in[i] = x[i]
-    for l in range(sizes.shape[0] - 1):
-        forward_layer(weights_of(theta, layout, l), biases_of(theta, layout, l),
-                      neurons_of(y, layout, l), acts[l],
-                      neurons_of(z, layout, l + 1), neurons_of(y, layout, l + 1))
-        freeze(acts[l], neurons_of(z, layout, l + 1), neurons_of(Zs, layout, l + 1),
-               neurons_of(y, layout, l + 1))
 
 
 @jit
@@ -714,68 +704,277 @@ def incremental_rounding(theta, layout, l, j, Zs, Ys, EZs, EYs, t, e0, d_max, dy
     return extra
 
 
+# --- fast mode: rank-one directions --------------------------------------------------------
+# A direction moves every parameter: w_ij of layer l by τ·c_i·a_j and b_j by τ·β_j, with
+# c (one per neuron of layer l), a and β (one per neuron of layer l + 1) random signs or 0,
+# and τ = (step)·(scale). Stored like neuron buffers: c of layer l in
+# ``neurons_of(C[d], layout, l)``, a and β of layer l in ``neurons_of(A[d], layout, l + 1)``,
+# ``neurons_of(B[d], layout, l + 1)``. Then z_j = Σ_i (w_ij + τ c_i a_j) y_i + b_j + τ β_j
+# = (Σ_i w_ij y_i + b_j) + τ·(a_j·Σ_i c_i y_i + β_j): the move costs n_i + n_j operations,
+# not n_i·n_j, and in the first layer, where y = x does not move, the first part is the
+# unperturbed pass's z.
+
+
 @jit
-def directional_differences(theta, layout, X, T, U, t, rows):
-    """rows[d]: the sums of ``add_sample`` over all samples for θ moved by ±t·U[d], ±2t·U[d],
-    ±3t·U[d], and frozen by ±t·U[d], ±2t·U[d] (whole forward passes: every parameter moves;
-    ``fast.forward_batch``, the same numbers as ``forward``, BLOCK samples at a time)."""
-    sizes, acts, n_off = layout.sizes, layout.acts, layout.n_off
+def rank_one_error(theta, layout, Zs, t, C, A, B, sigma0, tau, z, y, frozen):
+    """E of one sample at θ + τ·u (u the rank-one direction C, A, B; see above), from its
+    pass Zs at θ and sigma0 = Σ_i c_i x_i of the first layer; and whether a ReLU unit
+    changed state (frozen: ReLU units keep their state at θ). z, y: scratch buffers."""
+    sizes, acts = layout.sizes, layout.acts
+    L = sizes.shape[0] - 1
+    kinked = False
+    for l in range(L):
+        z_l, y_l = neurons_of(z, layout, l + 1), neurons_of(y, layout, l + 1)
+        a, beta = neurons_of(A, layout, l + 1), neurons_of(B, layout, l + 1)
+        z_at_theta = neurons_of(Zs, layout, l + 1)
+        n_j = sizes[l + 1]
+        if l == 0:
+            for j in range(n_j):
+                z_l[j] = z_at_theta[j] + tau * (a[j] * sigma0 + beta[j])
+        else:  # Σ_i w_ij y_i + b_j as forward_layer sums it, and Σ_i c_i y_i
+            w, b = weights_of(theta, layout, l), biases_of(theta, layout, l)
+            y_in, c = neurons_of(y, layout, l), neurons_of(C, layout, l)
+            sigma = 0.0
+            for j in range(n_j):
+                z_l[j] = 0.0
+            for i in range(sizes[l]):
+                y_i = y_in[i]
+                sigma += c[i] * y_i
+                for j in range(n_j):
+                    z_l[j] += w[i, j] * y_i
+            for j in range(n_j):
+                z_l[j] = (z_l[j] + b[j]) + tau * (a[j] * sigma + beta[j])
+        code = acts[l]
+        if code == SOFTMAX:
+            activate(code, z_l, y_l)
+            continue
+        for j in range(n_j):
+            y_l[j] = f_frozen(code, z_l[j], z_at_theta[j], frozen)
+            kinked |= changed_state(code, z_l[j], z_at_theta[j])
+    return (loss_error(neurons_of(z, layout, L), neurons_of(y, layout, L), t, acts[L - 1],
+                       layout.loss), kinked)
+
+
+@jit
+def rank_one_differences(theta, layout, X, T, Z, E, C, A, B, scale, t, extra, rows):
+    """rows[d]: the sums of ``add_sample`` over all samples for θ moved by ±t, ±2t (and ±3t,
+    and frozen, for the samples where those steps change a ReLU unit's state) along
+    scale·(C[d], A[d], B[d]) (``rank_one_error``), from the pass Z, E at θ; and
+    EXTRA_ROUNDING: Σ_x extra[x] (``rank_one_rounding``)."""
     n = X.shape[0]
+    z, y = neuron_buffer(layout), neuron_buffer(layout)
+    e, kinks = np.empty(N_VALUES), np.zeros(6, dtype=np.bool_)
+    rows[:] = 0.0
+    tau = t * scale
+    for d in range(C.shape[0]):
+        c0 = neurons_of(C[d], layout, 0)
+        for s in range(n):
+            x = X[s]
+            sigma0 = 0.0
+            for i in range(x.shape[0]):
+                sigma0 += c0[i] * x[i]
+            e[0] = E[s]
+            kinks[:] = False
+            for q in range(10):
+                if q == 4 and not kinks[:4].any():
+                    break  # the other values only serve kinked samples
+                e[q + 1], k = rank_one_error(theta, layout, Z[s], T[s], C[d], A[d], B[d],
+                                             sigma0, STEPS[q % 6] * tau, z, y, q >= 6)
+                if q < 6:
+                    kinks[q] = k
+            add_sample(rows[d], e, kinks, t)
+            rows[d, EXTRA_ROUNDING] += extra[s]
+
+
+@jit
+def lipschitz(code):
+    """A bound on |f'| over all z: sigmoid 1/4; tanh, ReLU (frozen or not), linear 1."""
+    return 0.25 if code == SIGMOID else 1.0
+
+
+@jit
+def rank_one_rounding(theta, layout, Z, Y, EY, T, tau, lam, extra):
+    """extra[x]: what ``rank_one_error`` may round, at steps of size up to τ (signs or 0 in
+    C, A, B), beyond a forward pass's bound (``forward_rounding``, e_y) at θ.
+
+    Per layer it adds τ·(a_j σ + β_j) to z_j, σ = Σ_i c_i y_i: the error of σ (a sum of
+    n_i terms of inexact y_i), of a_j σ + β_j and of the product with τ is at most
+    τ·[(γ(n_i) + 3u)(Σ_i |y_i| + 1) + Σ_i e_y_i]; the moved weights pass the inputs'
+    errors on by Σ_i |w_ij + τ c_i a_j| e_y_i, τ·Σ_i e_y_i more than a pass at θ; and the
+    last addition rounds u·|z_j| more than the pass's n_i + 1 terms. An error x_i of a
+    layer's inputs (from the layers below) reaches z_j as Σ_i (|w_ij| + τ) x_i (its τ part
+    counted with e_y_i above), and y_j as
+    at most lipschitz(f)·x_z_j (a softmax output: y_k (e^(2 max x_z) − 1)). E then moves by
+
+        squared error:            Σ_k (|y_k − t_k| + e_y_k + ½ x_k)·x_k
+        softmax, cross-entropy:   Σ_k |t_k| (max_m x_z_m + x_z_k)     (lse is 1-Lipschitz)
+        sigmoid, cross-entropy:   Σ_k (|t_k| + |1 − t_k|)·x_z_k       (softplus too)
+
+    with u = 2^-53, and |y_i|, e_y_i taken at θ, as the pass's own bound is."""
+    sizes, acts = layout.sizes, layout.acts
+    L = sizes.shape[0] - 1
+    u = U64
+    x_z, x_y = neuron_buffer(layout), neuron_buffer(layout)
+    for s in range(Z.shape[0]):
+        x_y[: sizes[0]] = 0.0
+        for l in range(L):
+            y_in, e_in = neurons_of(Y[s], layout, l), neurons_of(EY[s], layout, l)
+            x_in = neurons_of(x_y, layout, l)
+            xz, xy = neurons_of(x_z, layout, l + 1), neurons_of(x_y, layout, l + 1)
+            z_l = neurons_of(Z[s], layout, l + 1)
+            size, errors = 0.0, 0.0
+            for i in range(sizes[l]):
+                size += abs(y_in[i])
+                errors += e_in[i] + x_in[i]
+            own = tau * ((gamma(sizes[l], u, lam) + 3.0 * u) * (size + 1.0) + errors)
+            w = weights_of(theta, layout, l)
+            for j in range(sizes[l + 1]):
+                xz[j] = own + u * abs(z_l[j])
+            if l > 0:  # the first layer's inputs are exact: x_in = 0
+                for i in range(sizes[l]):
+                    x_i = x_in[i]
+                    for j in range(sizes[l + 1]):
+                        xz[j] += abs(w[i, j]) * x_i
+            code = acts[l]
+            if code == SOFTMAX:
+                top = 0.0
+                for j in range(sizes[l + 1]):
+                    top = max(top, xz[j])
+                grow = math.expm1(2.0 * top)
+                y_out = neurons_of(Y[s], layout, l + 1)
+                for j in range(sizes[l + 1]):
+                    xy[j] = y_out[j] * grow
+            else:
+                for j in range(sizes[l + 1]):
+                    xy[j] = lipschitz(code) * xz[j]
+        t = T[s]
+        xz, xy = neurons_of(x_z, layout, L), neurons_of(x_y, layout, L)
+        total = 0.0
+        if layout.loss == CROSS_ENTROPY and acts[L - 1] == SOFTMAX:
+            top = 0.0
+            for k in range(sizes[L]):
+                top = max(top, xz[k])
+            for k in range(sizes[L]):
+                total += abs(t[k]) * (top + xz[k])
+        elif layout.loss == CROSS_ENTROPY:
+            for k in range(sizes[L]):
+                total += (abs(t[k]) + abs(1.0 - t[k])) * xz[k]
+        else:
+            y_out, e_out = neurons_of(Y[s], layout, L), neurons_of(EY[s], layout, L)
+            for k in range(sizes[L]):
+                total += (abs(y_out[k] - t[k]) + e_out[k] + 0.5 * xy[k]) * xy[k]
+        extra[s] = total
+
+
+@jit
+def rank_one_dots(layout, g, C, A, B, out):
+    """out[d, 2l] = Σ_ij c_i g_ij a_j over weights[l] and out[d, 2l + 1] = Σ_j β_j g_j over
+    biases[l] (g laid out like θ): the directional derivative uᵀg is scale·Σ of a row."""
+    sizes = layout.sizes
+    L = sizes.shape[0] - 1
+    for d in range(C.shape[0]):
+        for l in range(L):
+            gw, gb = weights_of(g, layout, l), biases_of(g, layout, l)
+            c = neurons_of(C[d], layout, l)
+            a, beta = neurons_of(A[d], layout, l + 1), neurons_of(B[d], layout, l + 1)
+            total = 0.0
+            for i in range(sizes[l]):
+                if c[i] == 0.0:
+                    continue
+                row = 0.0
+                for j in range(sizes[l + 1]):
+                    row += gw[i, j] * a[j]
+                total += c[i] * row
+            bias = 0.0
+            for j in range(sizes[l + 1]):
+                bias += beta[j] * gb[j]
+            out[d, 2 * l], out[d, 2 * l + 1] = total, bias
+
+
+@jit
+def pass_rounding(theta, layout, X, T, u, lam, Z, Y, E, EZ, EY):
+    """The pass at θ for every sample (Z, Y, E as ``forward_samples``; ``fast.forward_batch``
+    computes the same numbers as ``forward``, BLOCK samples at a time), the bounds EZ, EY of
+    ``forward_rounding`` in precision u, and ε_C (``error_rounding``'s formula)."""
+    sizes = layout.sizes
+    L = sizes.shape[0] - 1
+    Zb, Yb = neuron_buffer(layout, BLOCK), neuron_buffer(layout, BLOCK)
+    for start in range(0, X.shape[0], BLOCK):  # BLOCK samples per sweep of the weights
+        m = min(BLOCK, X.shape[0] - start)
+        gather_from(X, start, samples_of(Yb, layout, 0, m))
+        forward_batch(theta, layout, Zb, Yb, m)
+        for r in range(m):
+            s = start + r
+            neurons_of(Z[s], layout, 0)[:] = 0.0  # z of the inputs: none
+            neurons_of(Y[s], layout, 0)[:] = X[s]
+            for l in range(1, L + 1):
+                neurons_of(Z[s], layout, l)[:] = samples_of(Zb, layout, l, m)[r]
+                neurons_of(Y[s], layout, l)[:] = samples_of(Yb, layout, l, m)[r]
+            E[s] = loss_error(neurons_of(Z[s], layout, L), neurons_of(Y[s], layout, L), T[s],
+                              layout.acts[L - 1], layout.loss)
+    return samples_error_rounding(theta, layout, T, u, lam, Z, Y, E, EZ, EY)
+
+
+@jit
+def samples_error_rounding(theta, layout, T, u, lam, Z, Y, E, EZ, EY):
+    """EZ, EY for every sample of the pass Z, Y in precision u; returns ε_C."""
+    sizes = layout.sizes
+    n = Z.shape[0]
+    L = sizes.shape[0] - 1
+    total, bound = 0.0, 0.0
+    for s in range(n):
+        forward_rounding(theta, layout, Z[s], Y[s], u, lam, EZ[s], EY[s])
+        total += E[s]
+        z_out, y_out, t = neurons_of(Z[s], layout, L), neurons_of(Y[s], layout, L), T[s]
+        if layout.loss == CROSS_ENTROPY:
+            bound += cross_entropy_rounding(z_out, t, neurons_of(EZ[s], layout, L),
+                                            layout.acts[L - 1], u, lam)
+            continue
+        e_out = neurons_of(EY[s], layout, L)
+        for k in range(sizes[L]):
+            e_k = e_out[k] + u * abs(t[k])
+            bound += abs(y_out[k] - t[k]) * e_k + 0.5 * e_k * e_k
+        bound += (gamma(sizes[L], u, lam) + 3.0 * u) * E[s]
+    return bound / n + (gamma(n, u, lam) + u) * total / n
+
+
+@jit
+def gradient_rounding_totals(theta, layout, T, u, lam, Z, Y, EZ, EY, totals):
+    """totals[2l], totals[2l + 1]: the sums of ``gradient_rounding``'s bound over the entries
+    of weights[l] and of biases[l], from the pass Z, Y and its bounds EZ, EY in precision u,
+    in O(n_i + n_j) per layer and sample: Σ_ij (|δ_j| e_y_i + |y_i| e_δj + e_δj e_y_i)
+    = Σ_j|δ_j|·Σ_i e_y_i + Σ_i|y_i|·Σ_j e_δj + Σ_j e_δj·Σ_i e_y_i, Σ_ij |δ_j y_i| =
+    Σ_j|δ_j|·Σ_i|y_i|. Returns (how many (sample, unit) pairs are within rounding of a
+    ReLU kink, the largest of gradient_rounding's flips)."""
+    sizes, n_off = layout.sizes, layout.n_off
+    n = Z.shape[0]
     L = sizes.shape[0] - 1
     width = n_off[-1] + sizes[-1]
-    Z, Y, E = np.empty((n, width)), np.empty((n, width)), np.empty(n)
-    forward_samples(theta, layout, X, T, Z, Y, E)
-    z, y = neuron_buffer(layout), neuron_buffer(layout)
-    Zb, Yb = neuron_buffer(layout, BLOCK), neuron_buffer(layout, BLOCK)
-    moved = np.empty_like(theta)
-    e, kinks = np.empty((n, N_VALUES)), np.zeros((n, 6), dtype=np.bool_)
-    rows[:] = 0.0
-    for d in range(U.shape[0]):
-        for q in range(10):
-            if q == 4 and not kinks[:, :4].any():
-                break  # the other values only serve kinked samples
-            for p in range(theta.shape[0]):
-                moved[p] = theta[p] + (STEPS[q % 6] * t) * U[d, p]
-            if q >= 6:  # frozen: sample by sample, only ever for ReLU networks at a kink
-                for s in range(n):
-                    forward_frozen(moved, layout, X[s], Z[s], z, y)
-                    e[s, q + 1] = loss_error(neurons_of(z, layout, L), neurons_of(y, layout, L),
-                                             T[s], acts[L - 1], layout.loss)
-                continue
-            for start in range(0, n, BLOCK):  # BLOCK samples per sweep of the weights
-                m = min(BLOCK, n - start)
-                gather(X, np.arange(start, start + m), samples_of(Yb, layout, 0, m))
-                forward_batch(moved, layout, Zb, Yb, m)
-                for r in range(m):
-                    s = start + r
-                    e[s, q + 1] = loss_error(samples_of(Zb, layout, L, m)[r],
-                                             samples_of(Yb, layout, L, m)[r], T[s],
-                                             acts[L - 1], layout.loss)
-                    kinks[s, q] = False
-                    for l in range(1, L + 1):
-                        z_l = samples_of(Zb, layout, l, m)[r]
-                        for k in range(sizes[l]):
-                            kinks[s, q] |= changed_state(acts[l - 1], z_l[k], Z[s, n_off[l] + k])
-        for s in range(n):
-            e[s, 0] = E[s]
-            add_sample(rows[d], e[s], kinks[s], t)
-
-
-@jit
-def direction_sums(U, g, e_g, size, theta, t, sums):
-    """For each direction d (row of U), in one pass over the entries:
-    sums[d] = (Σ_p u_p g_p,  Σ_p |u_p| e_g,p,  Σ_p |u_p| |g_p|,  Σ_p |g_p|(|θ_p| + 3t|u_p|)):
-    the directional derivative claimed, and what rounds in it and in θ_p + t·u_p."""
-    for d in range(U.shape[0]):
-        dot, err, mag, moved = 0.0, 0.0, 0.0, 0.0
-        for p in range(U.shape[1]):
-            u_p = U[d, p]
-            a = abs(u_p)
-            dot += u_p * g[p]
-            err += a * e_g[p]
-            mag += a * size[p]
-            moved += size[p] * (abs(theta[p]) + 3.0 * t * a)
-        sums[d, 0], sums[d, 1], sums[d, 2], sums[d, 3] = dot, err, mag, moved
+    delta, e_delta = np.empty(width), np.empty(width)
+    flipped = np.zeros(L + 1)
+    carried, magnitude = np.zeros(2 * L), np.zeros(2 * L)
+    ambiguous = 0
+    for s in range(n):
+        y, e_y = Y[s], EY[s]
+        ambiguous += delta_rounding(theta, layout, Z[s], EZ[s], y, e_y, T[s], u, lam, delta,
+                                    e_delta, flipped)
+        for l in range(L):
+            size_y, err_y = 0.0, 0.0
+            for i in range(n_off[l], n_off[l] + sizes[l]):
+                size_y += abs(y[i])
+                err_y += e_y[i]
+            size_d, err_d = 0.0, 0.0
+            for j in range(n_off[l + 1], n_off[l + 1] + sizes[l + 1]):
+                size_d += abs(delta[j])
+                err_d += e_delta[j]
+            carried[2 * l] += size_d * err_y + size_y * err_d + err_d * err_y
+            magnitude[2 * l] += size_d * size_y
+            carried[2 * l + 1] += err_d
+            magnitude[2 * l + 1] += size_d
+    g = gamma(n, u, lam) + 2.0 * u
+    for k in range(2 * L):
+        totals[k] = (carried[k] + g * magnitude[k]) / n
+    return ambiguous, flipped.sum() / n
 
 
 # --- rounding-error bounds ---------------------------------------------------------------
@@ -838,11 +1037,20 @@ def forward_rounding(theta, layout, z, y, u, lam, e_z, e_y):
         carried, magnitude = neurons_of(e_z, layout, l + 1), neurons_of(e_y, layout, l + 1)
         for j in range(n_j):
             carried[j], magnitude[j] = 0.0, abs(b[j])
-        for i in range(n_i):
-            y_i, e_i = y_in[i], e_in[i]
+        if l == 0:  # e_y_i = u|x_i|: Σ_i |w_ij| e_y_i = u·Σ_i |w_ij x_i|, one sum for both
+            for i in range(n_i):
+                y_i = abs(y_in[i])
+                for j in range(n_j):
+                    carried[j] += abs(w[i, j]) * y_i
             for j in range(n_j):
-                magnitude[j] += abs(w[i, j] * y_i)
-                carried[j] += abs(w[i, j]) * e_i
+                magnitude[j] += carried[j]
+                carried[j] *= u
+        else:
+            for i in range(n_i):
+                y_i, e_i = y_in[i], e_in[i]
+                for j in range(n_j):
+                    magnitude[j] += abs(w[i, j] * y_i)
+                    carried[j] += abs(w[i, j]) * e_i
         for j in range(n_j):
             k = n_off[l + 1] + j
             e_z[k] = carried[j] + (gamma(n_i + 1, u, lam) + u) * magnitude[j]
@@ -990,7 +1198,7 @@ def gradient_rounding(theta, layout, X, T, u, lam, bound, flips):
     no one-sided derivative shows: each of them keeps e_f' = 1 (docs/gradcheck.md, "ReLU
     kinks").
     """
-    sizes, acts, n_off = layout.sizes, layout.acts, layout.n_off
+    sizes, n_off = layout.sizes, layout.n_off
     n = X.shape[0]
     L = sizes.shape[0] - 1
     width = layout.n_off[-1] + sizes[-1]
@@ -1003,48 +1211,10 @@ def gradient_rounding(theta, layout, X, T, u, lam, bound, flips):
     flipped = np.zeros(L + 1)  # Σ_x Σ_j |s_j z_j| over ambiguous ReLU units of neuron layer l
     ambiguous = 0  # how many (sample, unit) pairs are within rounding of a kink
     for s in range(n):
-        y, e_y, delta, e_delta = Ys[s], EYs[s], Ds[s], EDs[s]
-        forward(theta, layout, X[s], z, y)
-        forward_rounding(theta, layout, z, y, u, lam, e_z, e_y)
-        n_ambiguous = 0
-        for l in range(1, L + 1):
-            for j in range(n_off[l], n_off[l] + sizes[l]):
-                n_ambiguous += ambiguous_relu(acts[l - 1], z[j], e_z[j])
-        ambiguous += n_ambiguous
-        for l in range(L, 0, -1):
-            code = acts[l - 1]
-            if l == L and (layout.loss != SQUARED or code == SOFTMAX):
-                output_delta_rounding(neurons_of(y, layout, L), neurons_of(e_y, layout, L),
-                                      T[s], layout.loss, u, lam, neurons_of(delta, layout, L),
-                                      neurons_of(e_delta, layout, L))
-                continue
-            for j in range(n_off[l], n_off[l] + sizes[l]):
-                fp = fprime(code, z[j], y[j])
-                e_fp = 0.0 if code == RELU else (fprime_slope(code, y[j]) * e_y[j]
-                                                 + e_y[j] * e_y[j]
-                                                 + 2.0 * u * (abs(fp) + y[j] * y[j]))
-                if l == L:
-                    t = T[s, j - n_off[L]]
-                    r = y[j] - t
-                    e_r = e_y[j] + u * (abs(t) + abs(r))
-                else:
-                    w = weights_of(theta, layout, l)
-                    r, e_r, size = 0.0, 0.0, 0.0
-                    for k in range(sizes[l + 1]):
-                        d_k = delta[n_off[l + 1] + k]
-                        r += d_k * w[j - n_off[l], k]
-                        e_r += abs(w[j - n_off[l], k]) * e_delta[n_off[l + 1] + k]
-                        size += abs(d_k * w[j - n_off[l], k])
-                    e_r += (gamma(sizes[l + 1], u, lam) + u) * size
-                delta[j] = r * fp
-                slope = abs(fp)
-                if ambiguous_relu(code, z[j], e_z[j]):
-                    if n_ambiguous > 1:
-                        e_fp = 1.0  # mixed branches: outside the one-sided range (see above)
-                    else:
-                        slope = 1.0  # the other branch passes s_j's rounding on with slope 1
-                        flipped[l] += (abs(r) + e_r) * abs(z[j])
-                e_delta[j] = slope * e_r + abs(r) * e_fp + e_r * e_fp + u * abs(delta[j])
+        forward(theta, layout, X[s], z, Ys[s])
+        forward_rounding(theta, layout, z, Ys[s], u, lam, e_z, EYs[s])
+        ambiguous += delta_rounding(theta, layout, z, e_z, Ys[s], EYs[s], T[s], u, lam, Ds[s],
+                                    EDs[s], flipped)
     # The sums over samples, in sample order for each entry; the samples loop inside the
     # rows i of w, so that a row stays in cache while every sample adds to it.
     for l in range(L):
@@ -1072,6 +1242,55 @@ def gradient_rounding(theta, layout, X, T, u, lam, bound, flips):
         weights_of(flips, layout, l)[:] = reached / n
         biases_of(flips, layout, l)[:] = reached / n
     return ambiguous
+
+
+@jit
+def delta_rounding(theta, layout, z, e_z, y, e_y, t, u, lam, delta, e_delta, flipped):
+    """One sample's δ and the bounds e_δ of ``gradient_rounding`` (its formulas), from the
+    sample's pass z, y and its bounds e_z, e_y in precision u; adds the sample's |s_j z_j|
+    of ReLU units within rounding of 0 to flipped[l] (neuron layer l) and returns how many
+    such units the sample has."""
+    sizes, acts, n_off = layout.sizes, layout.acts, layout.n_off
+    L = sizes.shape[0] - 1
+    n_ambiguous = 0
+    for l in range(1, L + 1):
+        for j in range(n_off[l], n_off[l] + sizes[l]):
+            n_ambiguous += ambiguous_relu(acts[l - 1], z[j], e_z[j])
+    for l in range(L, 0, -1):
+        code = acts[l - 1]
+        if l == L and (layout.loss != SQUARED or code == SOFTMAX):
+            output_delta_rounding(neurons_of(y, layout, L), neurons_of(e_y, layout, L),
+                                  t, layout.loss, u, lam, neurons_of(delta, layout, L),
+                                  neurons_of(e_delta, layout, L))
+            continue
+        for j in range(n_off[l], n_off[l] + sizes[l]):
+            fp = fprime(code, z[j], y[j])
+            e_fp = 0.0 if code == RELU else (fprime_slope(code, y[j]) * e_y[j]
+                                             + e_y[j] * e_y[j]
+                                             + 2.0 * u * (abs(fp) + y[j] * y[j]))
+            if l == L:
+                t_j = t[j - n_off[L]]
+                r = y[j] - t_j
+                e_r = e_y[j] + u * (abs(t_j) + abs(r))
+            else:
+                w = weights_of(theta, layout, l)
+                r, e_r, size = 0.0, 0.0, 0.0
+                for k in range(sizes[l + 1]):
+                    d_k = delta[n_off[l + 1] + k]
+                    r += d_k * w[j - n_off[l], k]
+                    e_r += abs(w[j - n_off[l], k]) * e_delta[n_off[l + 1] + k]
+                    size += abs(d_k * w[j - n_off[l], k])
+                e_r += (gamma(sizes[l + 1], u, lam) + u) * size
+            delta[j] = r * fp
+            slope = abs(fp)
+            if ambiguous_relu(code, z[j], e_z[j]):
+                if n_ambiguous > 1:
+                    e_fp = 1.0  # mixed branches: outside the one-sided range (see above)
+                else:
+                    slope = 1.0  # the other branch passes s_j's rounding on with slope 1
+                    flipped[l] += (abs(r) + e_r) * abs(z[j])
+            e_delta[j] = slope * e_r + abs(r) * e_fp + e_r * e_fp + u * abs(delta[j])
+    return n_ambiguous
 
 
 @jit
@@ -1108,5 +1327,5 @@ def output_delta_rounding(y, e_y, t, loss, u, lam, delta, e_delta):
         e_delta[k] = abs(y[k]) * e_a + abs(a) * e_y[k] + e_y[k] * e_a + u * abs(delta[k])
 
 
-__all__ = ["central_differences", "directional_differences", "error_rounding",
+__all__ = ["central_differences", "error_rounding", "rank_one_differences",
            "gradient_rounding", "output_rounding"]

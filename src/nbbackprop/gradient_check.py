@@ -268,9 +268,11 @@ def gradcheck(net, X, T, mode="full", n_directions=8, seed=None, raise_on_failur
     """Check ``net.gradient(X, T)`` against finite differences of ``net.error(X, T)``.
 
     ``mode="full"``: central differences for every weight and bias. ``mode="fast"``:
-    ``n_directions`` directional derivatives vᵀ∇C along random directions drawn from
-    ``seed`` (None: fresh entropy, reported in ``report.seed``). Returns a
-    ``GradcheckReport``; with ``raise_on_failure=True`` a failure raises ``GradcheckError``.
+    ``n_directions`` directional derivatives uᵀ∇C along random unit directions drawn from
+    ``seed`` (None: fresh entropy, reported in ``report.seed``): rank one in each weight
+    matrix, w_ij moved by c_i·a_j and b_j by β_j for random signs c, a, β (``_directions``).
+    Returns a ``GradcheckReport``; with ``raise_on_failure=True`` a failure raises
+    ``GradcheckError``.
     """
     _check_network(net)
     X, T = net.check_data(X, T)
@@ -363,22 +365,21 @@ def _check_network_gradient(net, X, T, grad, dtype, mode, n_directions, seed, ra
         GRADCHECK_PARAMETERS, mode=mode, n_directions=n_directions, seed=seed,
         raise_on_failure=raise_on_failure)
     theta, layout = net.parameters, net.layout
-    if not math.isfinite(net.error(X, T)):
-        raise InvalidValue("the error C of net on X, T is not finite: there is no gradient to "
-                           "check (are the weights or data very large?)")
     u = _unit_roundoff(dtype)
-    eps_c = fd.error_rounding(theta, layout, X, T, U64, LAMBDA)
-    e_grad, flips = np.empty_like(theta), np.empty_like(theta)
-    # Units within rounding of a kink may take either branch sample by sample.
-    per_sample = fd.gradient_rounding(theta, layout, X, T, u, LAMBDA, e_grad, flips) > 0
     size = np.where(np.isfinite(grad), np.abs(grad), 0.0)  # NaN and inf fail by themselves
     # The final rounding of each entry to its dtype, and underflow in that dtype.
-    e_grad += 2 * u * size + max(UNDERFLOW, float(np.finfo(dtype).tiny))
+    tiny = max(UNDERFLOW, float(np.finfo(dtype).tiny))
     n = X.shape[0]
     differentiated = (SQUARED_C if net.loss == "squared" else CROSS_ENTROPY_C[net.activations[-1]])
     subject = (f"{'-'.join(map(str, net.sizes))} network ({', '.join(net.activations)}) "
                f"on {n} sample{'s' if n != 1 else ''}")
     if mode == "full":
+        _check_finite(net.error(X, T))
+        eps_c = fd.error_rounding(theta, layout, X, T, U64, LAMBDA)
+        e_grad, flips = np.empty_like(theta), np.empty_like(theta)
+        # Units within rounding of a kink may take either branch sample by sample.
+        per_sample = fd.gradient_rounding(theta, layout, X, T, u, LAMBDA, e_grad, flips) > 0
+        e_grad += 2 * u * size + tiny
         h = STEP * np.maximum(1.0, np.abs(theta))
         rows = np.empty((theta.size, fd.ROW))
         fd.central_differences(theta, layout, X, T, h, rows, LAMBDA)
@@ -392,47 +393,82 @@ def _check_network_gradient(net, X, T, grad, dtype, mode, n_directions, seed, ra
     else:
         if seed is None:
             seed = int(np.random.SeedSequence().entropy % 2**32)
-        U = _directions(theta, n_directions, seed)
+        at_theta = _FastPass(net, X, T, u, size, tiny)
+        _check_finite(at_theta.E.sum())
+        directions = _directions(net, n_directions, seed)
 
-        def judge(U, **report):
-            return _judge_directions(net, X, T, grad, U, e_grad, flips, size, eps_c, per_sample,
-                                     precision=dtype.name, seed=seed,
-                                     differentiated=differentiated, **report)
+        def judge(directions, **report):
+            return at_theta.judge(grad, *directions, precision=dtype.name, seed=seed,
+                                  differentiated=differentiated, **report)
 
-        report = judge(U, subject=f"{n_directions} random directions of a {subject}")
+        report = judge(directions, subject=f"{n_directions} random directions of a {subject}")
         if not report.ok:
             # Localise: the same directions restricted to each array's entries.
-            suspects = []
-            for name, part in _arrays(net):
-                restricted = np.zeros_like(U)
-                restricted[:, part] = U[:, part]
-                if not judge(restricted, subject=name).ok:
-                    suspects.append(name)
-            report.suspects = suspects
+            report.suspects = [name for k, name in enumerate(_array_names(net))
+                               if not judge(_restricted(net, directions, k), subject=name).ok]
     if raise_on_failure and not report.ok:
         raise GradcheckError(report)
     return report
 
 
-def _judge_directions(net, X, T, grad, U, e_grad, flips, size, eps_c, per_sample, **report):
-    """Fast mode's report for the directions U (rows), from directional differences."""
-    theta, n = net.parameters, X.shape[0]
-    rows = np.empty((U.shape[0], fd.ROW))
-    fd.directional_differences(theta, net.layout, X, T, U, STEP, rows)
-    # Rounding of the directional sum, and of θ_p + t·u_p when the kernel forms it.
-    # A ReLU unit on the other branch moves uᵀg by less than Σ_j |s_j z_j| / t unless
-    # the steps cross its kink (see finite_differences.gradient_rounding).
-    sums = np.empty((U.shape[0], 4))
-    fd.direction_sums(U, grad, e_grad, size, theta, STEP, sums)
-    analytic = sums[:, 0]
-    e_dir = (sums[:, 1] + _gamma(theta.size, U64) * sums[:, 2]
-             + (flips.max() if flips.size else 0.0) / STEP)
-    rho = (_rounding(eps_c, rows, net, n) + U64 * sums[:, 3]) / STEP
-    return _judge(rows, np.full(U.shape[0], STEP), n, analytic, e_dir, rho, per_sample,
-                  mode="fast",
-                  describe=lambda d: (f"direction {d}", None, "direction", d, None),
-                  step=f"t = ε^(1/3) = {STEP:.3g} along unit directions",
-                  tolerance=f"|D(2t) − D(t)| + 3·ε_C/t + e_g with ε_C = {eps_c:.2g}", **report)
+def _check_finite(c):
+    if not math.isfinite(c):
+        raise InvalidValue("the error C of net on X, T is not finite: there is no gradient to "
+                           "check (are the weights or data very large?)")
+
+
+class _FastPass:
+    """What fast mode needs at θ, for any directions: the pass of every sample, ε_C, the
+    rounding bounds of the gradient summed per array (``fd.gradient_rounding_totals``), and
+    what the rank-one evaluations round beyond a pass (``fd.rank_one_rounding``)."""
+
+    def __init__(self, net, X, T, u, size, tiny):
+        theta, layout, n = net.parameters, net.layout, X.shape[0]
+        self.net, self.X, self.T = net, X, T
+        width = int(layout.n_off[-1] + layout.sizes[-1])
+        self.Z, Y, self.E = np.empty((n, width)), np.empty((n, width)), np.empty(n)
+        EZ, EY = np.empty((n, width)), np.empty((n, width))
+        self.eps_c = fd.pass_rounding(theta, layout, X, T, U64, LAMBDA, self.Z, Y, self.E, EZ, EY)
+        self.scale = 1.0 / math.sqrt(theta.size)  # every |u_p| is scale (or 0): ‖u‖ ≤ 1
+        self.extra = np.empty(n)
+        fd.rank_one_rounding(theta, layout, self.Z, Y, EY, T, 3 * STEP * self.scale, LAMBDA,
+                             self.extra)
+        if u != U64:  # the gradient's own precision
+            EZ, EY = np.empty_like(EZ), np.empty_like(EY)
+            fd.samples_error_rounding(theta, layout, T, u, LAMBDA, self.Z, Y, self.E, EZ, EY)
+        totals = np.empty(2 * (len(net.sizes) - 1))
+        ambiguous, self.flips = fd.gradient_rounding_totals(theta, layout, T, u, LAMBDA, self.Z,
+                                                            Y, EZ, EY, totals)
+        self.per_sample = ambiguous > 0  # units within rounding of a kink: either branch
+        parts = [part for _, part in _arrays(net)]
+        # Per array: Σ_p e_g,p (with the final rounding 2u|g_p| and underflow), Σ_p |g_p|.
+        self.sizes = np.array([size[part].sum() for part in parts])
+        counts = np.array([part.stop - part.start for part in parts])
+        self.e_grad = totals + 2 * u * self.sizes + tiny * counts
+
+    def judge(self, grad, C, A, B, active, **report):
+        """The report for the rank-one directions C, A, B (see fd.rank_one_differences) whose
+        arrays ``active`` (per direction and array, in θ's order) move."""
+        net, n, scale = self.net, self.X.shape[0], self.scale
+        rows = np.empty((C.shape[0], fd.ROW))
+        fd.rank_one_differences(net.parameters, net.layout, self.X, self.T, self.Z, self.E, C, A,
+                                B, scale, STEP, self.extra, rows)
+        dots = np.empty((C.shape[0], active.shape[1]))
+        fd.rank_one_dots(net.layout, grad, C, A, B, dots)
+        analytic = scale * dots.sum(axis=1)
+        # Rounding of the supplied entries and of the directional sum uᵀg; a ReLU unit on
+        # the other branch moves uᵀg by less than Σ_j |s_j z_j| / t unless the steps cross
+        # its kink (see finite_differences.gradient_rounding).
+        # (Sums, not a matrix product: BLAS threads left spinning slow a busy machine.)
+        e_dir = (scale * ((active * self.e_grad).sum(axis=1) + _gamma(net.parameters.size, U64)
+                          * (active * self.sizes).sum(axis=1)) + self.flips / STEP)
+        rho = _rounding(self.eps_c, rows, net, n) / STEP
+        return _judge(rows, np.full(C.shape[0], STEP), n, analytic, e_dir, rho, self.per_sample,
+                      mode="fast",
+                      describe=lambda d: (f"direction {d}", None, "direction", d, None),
+                      step=f"t = ε^(1/3) = {STEP:.3g} along rank-one sign directions",
+                      tolerance=f"|D(2t) − D(t)| + 3·ε_C/t + e_g with ε_C = {self.eps_c:.2g}",
+                      **report)
 
 
 def _arrays(net):
@@ -445,6 +481,37 @@ def _arrays(net):
     return out
 
 
+def _array_names(net):
+    return [name for name, _ in _arrays(net)]
+
+
+def _directions(net, n_directions, seed):
+    """Random rank-one directions (C, A, B, active): w_ij of layer l moves by c_i·a_j, b_j by
+    β_j, each of c, a, β a random sign (one random bit), laid out as fd.rank_one_differences
+    expects; every array active."""
+    rng = np.random.default_rng(seed)
+    width = int(net.layout.n_off[-1] + net.layout.sizes[-1])
+    count = 3 * n_directions * width
+    bits = np.unpackbits(np.frombuffer(rng.bytes(-(-count // 8)), np.uint8), count=count)
+    C, A, B = np.where(bits.reshape(3, n_directions, width) == 1, 1.0, -1.0)
+    active = np.ones((n_directions, 2 * (len(net.sizes) - 1)))
+    return C, A, B, active
+
+
+def _restricted(net, directions, k):
+    """The directions moving only array k (weights[l] for k = 2l, biases[l] for 2l + 1)."""
+    C, A, B, active = (np.zeros_like(x) for x in directions)
+    l, n_off = k // 2, net.layout.n_off
+    above = slice(int(n_off[l + 1]), int(n_off[l + 1] + net.sizes[l + 1]))
+    if k % 2 == 0:
+        below = slice(int(n_off[l]), int(n_off[l] + net.sizes[l]))
+        C[:, below], A[:, above] = directions[0][:, below], directions[1][:, above]
+    else:
+        B[:, above] = directions[2][:, above]
+    active[:, k] = directions[3][:, k]
+    return C, A, B, active
+
+
 def _rounding(eps_c, rows, net, n):
     """ε_C per row: the bound at θ, and at least the final rounding of C at the moved θ
     (which the bound at θ misses where C(θ) is 0 and C(θ ± h) is not); plus what evaluating
@@ -453,18 +520,6 @@ def _rounding(eps_c, rows, net, n):
     largest = rows[:, fd.LARGEST_E] / n
     return (np.maximum(eps_c, (_gamma(net.sizes[-1], U64) + 4 * U64) * largest)
             + rows[:, fd.EXTRA_ROUNDING] / n + UNDERFLOW)
-
-
-def _directions(theta, n_directions, seed):
-    """Random unit directions: random signs (one random bit each) scaled like the steps,
-    max(1, |θ_p|)."""
-    rng = np.random.default_rng(seed)
-    scale = np.maximum(1.0, np.abs(theta))
-    scale /= math.sqrt(float((scale * scale).sum()))  # np.dot would start BLAS threads,
-    # which, left spinning, slowed a fast check of 784-100-10 on a busy 2-core machine
-    count = n_directions * theta.size
-    bits = np.unpackbits(np.frombuffer(rng.bytes(-(-count // 8)), np.uint8), count=count)
-    return np.where(bits.reshape(n_directions, theta.size) == 1, scale, -scale)
 
 
 def _gamma(m, u):
