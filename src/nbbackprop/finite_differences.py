@@ -171,7 +171,7 @@ def moved_sample_error(theta, layout, l, j, dz, Zs, Ys, t, e0, z, y, frozen):
         # The whole output layer: a softmax mixes every output, cross-entropy is from z.
         z_out, y_out = neurons_of(z, layout, L), neurons_of(y, layout, L)
         z_at_theta = neurons_of(Zs, layout, L)
-        for k in range(z_out.shape[0]):  # a loop, as in forward_frozen
+        for k in range(z_out.shape[0]):  # a loop: a slice copy compiles a shape-mismatch message
             z_out[k] = z_at_theta[k]
         z_out[j] = z_j
         activate(acts[L - 1], z_out, y_out)
