@@ -10,12 +10,17 @@ after each epoch) is the exact path's, so each result differs from the exact one
 through its sums, by at most (Higham, *Accuracy and Stability of Numerical Algorithms*,
 §3.1; γ_n = n u / (1 − n u), u = 2⁻⁵³):
 
-- a sum of products C_rc + Σ_k A_rk B_kc over n terms in any order, with or without FMA:
-  within γ_{n+1} (|C_rc| + Σ_k |A_rk B_kc|) of the exact value, both paths alike, so the
-  two differ by at most 2 γ_{n+1} (|C_rc| + Σ_k |A_rk B_kc|);
-- hence, from the same inputs: z_sj by 2 γ_{n_i+2} (Σ_i |w_ij y_si| + |b_j|); δ_sj by
-  |f'(z_sj)| · 2 γ_{n_k+2} Σ_k |δ_sk w_jk|; a gradient sum ∂E/∂w_ij by
-  2 γ_{m+1} (|g_ij| + Σ_s |δ_sj y_si|) per block of m samples added to g_ij.
+- C_rc + Σ_k A_rk B_kc, n products and n additions in any order, with or without FMA:
+  each term meets at most n + 1 roundings, so either path is within
+  γ_{n+1} (|C_rc| + Σ_k |A_rk B_kc|) of the true value, and the two differ by at most
+  2 γ_{n+1} (|C_rc| + Σ_k |A_rk B_kc|);
+- hence, from the same inputs: z_sj = Σ_i w_ij y_si + b_j by 2 γ_{n_i+1} (Σ_i |w_ij y_si|
+  + |b_j|); δ_sj = f'(z_sj) Σ_k δ_sk w_jk by 2 γ_{n_k+1} |f'(z_sj)| Σ_k |δ_sk w_jk|; a
+  gradient entry g_ij + Σ_s δ_sj y_si, a block of m samples, by
+  2 γ_{m+1} (|g_ij| + Σ_s |δ_sj y_si|); y_sj = f(z_sj), the output deltas, the bias sums
+  and the step are computed as on the exact path, from these.
+
+(Gradual underflow adds at most half the smallest subnormal, 2⁻¹⁰⁷⁵, per rounding.)
 
 tests/test_inexact.py checks these bounds kernel by kernel against the exact kernels, and
 docs/training.md says how far whole trainings drift. Nothing here is compiled unless a fit
