@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 import nbbackprop as nb
+import processes
 from nbbackprop import fast, inexact
 from nbbackprop.activations import ACTIVATIONS, activate, fprime
 
@@ -161,3 +162,22 @@ def test_sigmoid_mini_batches_take_the_inexact_path_and_stay_close():
     exact_theta, theta = nets[0].parameters, nets[1].parameters
     assert not np.array_equal(theta, exact_theta)
     assert np.max(np.abs(theta - exact_theta)) <= 1e-12 * np.max(np.abs(exact_theta))
+
+
+DEFAULT_FITS = """
+import numba, numpy as np, nbbackprop as nb
+from nbbackprop import inexact
+X, T = nb.xor()
+for kwargs in ({}, {"batch_size": 2}, {"momentum": 0.5}):
+    nb.Network([2, 2, 1], seed=0).fit(X, T, epochs=2, **kwargs)
+kernels = [v for v in vars(inexact).values() if isinstance(v, numba.core.dispatcher.Dispatcher)
+           and v.py_func.__module__ == inexact.__name__]
+print(len(kernels), sum(len(kernel.overloads) for kernel in kernels))
+"""
+
+
+def test_a_default_fit_neither_compiles_nor_loads_an_inexact_kernel():
+    """In a fresh process (so no other test's call counts): online, mini-batch and momentum
+    fits with the default exact=True leave every kernel of nbbackprop.inexact untouched."""
+    kernels, specialisations = processes.run(["-c", DEFAULT_FITS]).stdout.split()
+    assert int(kernels) >= 8 and int(specialisations) == 0
