@@ -180,4 +180,4 @@ def test_a_default_fit_neither_compiles_nor_loads_an_inexact_kernel():
     """In a fresh process (so no other test's call counts): online, mini-batch and momentum
     fits with the default exact=True leave every kernel of nbbackprop.inexact untouched."""
     kernels, specialisations = processes.run(["-c", DEFAULT_FITS]).stdout.split()
-    assert int(kernels) >= 8 and int(specialisations) == 0
+    assert int(kernels) >= 7 and int(specialisations) == 0  # found them all, none compiled
