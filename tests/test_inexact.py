@@ -8,6 +8,7 @@ at most 2⁻¹⁰⁷⁵ per rounding. Each test feeds both paths the same inputs
 """
 
 import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
@@ -181,3 +182,14 @@ def test_a_default_fit_neither_compiles_nor_loads_an_inexact_kernel():
     fits with the default exact=True leave every kernel of nbbackprop.inexact untouched."""
     kernels, specialisations = processes.run(["-c", DEFAULT_FITS]).stdout.split()
     assert int(kernels) >= 7 and int(specialisations) == 0  # found them all, none compiled
+
+
+def test_divergence_is_caught_on_the_inexact_path():
+    """Divergence detection works with exact=False too: an error that overflows in the
+    first epoch is caught, and the starting weights come back."""
+    net = nb.Network.from_weights([[[0.5]]], [[0.0]], ["linear"])
+    start = net.parameters.copy()
+    X, T = np.full((2, 1), 1e150), np.ones((2, 1))
+    with pytest.raises(nb.TrainingDiverged, match="at epoch 1: the error became inf"):
+        net.fit(X, T, epochs=5, eta=1e10, batch_size=2, exact=False)
+    np.testing.assert_array_equal(net.parameters, start)
