@@ -100,6 +100,8 @@ CASES = [
     (lambda: net().fit(X, T, on_divergence="ignore"), ValueError,
      ["on_divergence", "'raise'", "'ignore'"]),
     (lambda: net().fit(X[:, :1], T), ValueError, ["X", "(n, 2)", "(4, 1)"]),
+    (lambda: net().fit(X, T, exact="no"), TypeError, ["exact", "True or False", "'no'"]),
+    (lambda: net().fit(X, T, exact=None), TypeError, ["exact", "True or False", "None"]),
     # assigning whole layers
     (lambda: net().weights.__setitem__(0, np.ones((3, 2))), ValueError,
      ["weights[0]", "(2, 3)", "(3, 2)"]),

@@ -262,6 +262,8 @@ def test_a_tiny_run_reports_tables_skips_roofline_and_targets(monkeypatch, capsy
     assert "skipped: scikit-learn" in report and "scikit-learn is not installed" in report
     assert "### 6-5-3 (64 samples" in report
     assert report.count("| **nbbackprop**") == 2  # batch 1 and batch 32
+    assert report.count(f"| {bench.INEXACT} |") == 1  # batch 32 only: online stays exact
+    assert f"batch 32 with fit(exact=False) vs {bench.JAX}" in report
     assert "sets OPENBLAS_CORETYPE=Haswell, OPENBLAS_L2_SIZE=262144" in report
     assert "BLAS, NumPy peer's process:" in report
     numpy_row = next(line for line in report.splitlines() if line.startswith("| NumPy"))
@@ -273,6 +275,7 @@ def test_a_tiny_run_reports_tables_skips_roofline_and_targets(monkeypatch, capsy
     saved = json.loads((tmp_path / "run.json").read_text())
     assert saved["command"] == "test" and saved["threads"] == 1
     assert saved["figures"]["6-5-3, batch 32"]["nbbackprop"] == summary["6-5-3", 32]["nbbackprop"]
+    assert saved["figures"]["6-5-3, batch 32"][bench.INEXACT] > 0
     for point in saved["roofline"]:
         assert point["share"] == pytest.approx(point["nbbackprop_samples_per_second"]
                                                / point["roof_samples_per_second"])

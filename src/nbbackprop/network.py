@@ -1,8 +1,8 @@
 """``Network``: the Python shell around the compiled kernels.
 
 It holds the parameters, validates every argument at the boundary, and calls into the
-compiled kernels (``formulas``, ``fast``, ``training``) for all arithmetic; it has no
-arithmetic loops of its own.
+compiled kernels (``formulas``, ``fast``, ``training``, ``inexact``) for all arithmetic; it
+has no arithmetic loops of its own.
 
 All parameters live in one flat float64 buffer (``Network.parameters``); ``weights[l]``
 and ``biases[l]`` are views into it, so poking ``net.weights[l][i, j]`` changes the
@@ -19,7 +19,7 @@ import time
 import numpy as np
 
 from . import _validate as check
-from . import fast, formulas, monitor, training
+from . import fast, formulas, inexact, monitor, training
 from .activations import ACTIVATIONS, CODES, RELU
 from .exceptions import (
     InputError,
@@ -56,6 +56,7 @@ FIT_PARAMETERS = {
     "callback": check.Optional(check.Function("None or a function info -> None or False")),
     "callback_every": check.Optional(check.Integer(minimum=1)),
     "patience": check.Optional(check.Integer(minimum=1)),
+    "exact": check.Flag(),
 }
 _CHUNK_SECONDS = 0.2  # fit returns to Python about this often (so Ctrl-C is seen)
 _MAX_SCHEDULED_EPOCHS = 10**7  # a schedule is evaluated for every epoch before training
@@ -386,7 +387,8 @@ class Network:
 
     def fit(self, X, T, epochs=1000, eta=0.5, batch_size=1, momentum=0.0, shuffle=True, seed=None,
             train_biases=True, target_error=None, on_divergence="raise", weight_decay=0.0,
-            progress=False, callback=None, callback_every=None, validation=None, patience=None):
+            progress=False, callback=None, callback_every=None, validation=None, patience=None,
+            exact=True):
         """Train by stochastic gradient descent on C = (1/n) Σ_x E_x; return a ``History``.
 
         - ``batch_size=1`` is online SGD: Δw_ij = −η δ_j y_i after every sample (in order
@@ -433,17 +435,23 @@ class Network:
           velocity, shuffle stream, epochs trained); ``stop_reason="early_stopping"``.
         - ``History.warnings`` says when the outputs saturated with the error stuck, and
           when the inputs are far from unit scale.
+
+        ``exact=False`` trades bit-identity for speed in mini-batches (and online SGD with
+        momentum): the sums of the forward pass, the deltas and the gradient may use FMA
+        and any order (``nbbackprop.inexact``), each within a stated bound of the exact
+        one; online SGD without momentum stays exact. docs/training.md has the bounds
+        and how far a training drifts.
         """
         X, T = self.check_data(X, T)
         n = X.shape[0]
         (epochs, eta, batch_size, momentum, shuffle, seed, train_biases, target_error,
          on_divergence, weight_decay, progress, callback, callback_every,
-         patience) = check.arguments(
+         patience, exact) = check.arguments(
             FIT_PARAMETERS, {"n": n}, epochs=epochs, eta=eta, batch_size=batch_size,
             momentum=momentum, shuffle=shuffle, seed=seed, train_biases=train_biases,
             target_error=target_error, on_divergence=on_divergence,
             weight_decay=weight_decay, progress=progress, callback=callback,
-            callback_every=callback_every, patience=patience)
+            callback_every=callback_every, patience=patience, exact=exact)
         if callback_every is not None and callback is None:
             raise InvalidValue(f"callback_every applies with a callback, got "
                                f"callback_every={callback_every} and callback=None")
@@ -472,7 +480,7 @@ class Network:
         with np.errstate(over="ignore"):
             target_size = 0.5 * float(np.sum(T * T)) / n  # (1/n) Σ_x ½ Σ_k t_k²
         reason, budget = training.PAUSED, 1
-        driver = training.epochs_driver(batch_size, momentum)
+        driver = (training if exact else inexact).epochs_driver(batch_size, momentum)
         started, stop = time.perf_counter(), None
         watching = progress or callback is not None or validation is not None
         if validation is not None:
