@@ -58,6 +58,11 @@ FIT_PARAMETERS = {
     "patience": check.Optional(check.Integer(minimum=1)),
 }
 _CHUNK_SECONDS = 0.2  # fit returns to Python about this often (so Ctrl-C is seen)
+# How many times the last budget the next compiled call may get: the first call has a budget
+# of one sample, and each call costs microseconds of Python, which growth by doubling turned
+# into a dozen calls, half the time of a short XOR fit (the estimate of a tiny call, its
+# overhead included, errs on the slow side).
+_BUDGET_GROWTH = 64
 _MAX_SCHEDULED_EPOCHS = 10**7  # a schedule is evaluated for every epoch before training
 _FIRST_SEED = 0  # where a new network's shuffle stream starts
 
@@ -510,7 +515,7 @@ class Network:
                     pressed()
                     per_sample = (time.perf_counter() - tic) / max(_position(at, n) - position, 1)
                     budget = max(1, min(int(_CHUNK_SECONDS / max(per_sample, 1e-12)),
-                                        2 * budget + 1))
+                                        _BUDGET_GROWTH * budget + 1))
                     if watch and reason != training.DIVERGED:
                         boundary = not (at[training.TRAINED] or at[training.MEASURED])
                         stop = watch.after_call(
