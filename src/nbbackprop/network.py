@@ -59,8 +59,8 @@ FIT_PARAMETERS = {
 }
 _CHUNK_SECONDS = 0.2  # fit returns to Python about this often (so Ctrl-C is seen)
 # How many times the last budget the next compiled call may get: the first call has a budget
-# of one sample, and each call costs microseconds of Python, which growth by doubling turned
-# into a dozen calls, half the time of a short XOR fit (the estimate of a tiny call, its
+# of one sample, and each call costs microseconds of Python; doubling took a dozen calls to
+# reach _CHUNK_SECONDS, a fifth of a short XOR fit (the estimate made on a tiny call, its
 # overhead included, errs on the slow side).
 _BUDGET_GROWTH = 64
 _MAX_SCHEDULED_EPOCHS = 10**7  # a schedule is evaluated for every epoch before training
