@@ -2,6 +2,7 @@
 loop, for whichever nbbackprop is imported.
 
     PYTHONPATH=path/to/one/checkout/src python scripts/epoch_parts.py [--sizes 2-2-1]
+    python scripts/epoch_parts.py --versus-jax 25000    # whole fits against JAX, CPU time
 
 The network is the benchmark's (sigmoid hidden layers, a linear output layer) on XOR for
 2-2-1, else on uniform synthetic data of 4 samples. Printed: nanoseconds per epoch of the
@@ -11,10 +12,18 @@ saved at an epoch's start (``training.copy_state``), the check of the weights
 (``training.train_online_epochs``) running epochs back to back, which adds what lies
 between them. Each figure is the least CPU time of many short runs, so that other work on
 the machine shows as little as possible; compare versions by running this on each in turn.
+
+``--versus-jax EPOCHS``: then whole ``fit`` calls of that many epochs against the JAX peer
+of ``scripts/bench.py`` (``bench_peers.JaxTrainer``, on one thread) on the benchmark's
+2-2-1 case, in turns, and the median CPU time of each: what a fit costs besides its epochs
+shows as the difference from the driver's figure.
 """
 
 import argparse
+import importlib.util
+import statistics
 import time
+from pathlib import Path
 
 import numba
 import numpy as np
@@ -83,10 +92,34 @@ def least_ns_per_epoch(run, epochs, repeats):
     return best / epochs * 1e9
 
 
+def versus_jax(epochs, rounds=11):
+    """Samples/s of nbbackprop's fit and of the JAX peer, median CPU time of ``rounds``
+    runs of ``epochs`` epochs each, the two taking turns."""
+    path = Path(__file__).resolve().with_name("bench.py")
+    spec = importlib.util.spec_from_file_location("bench", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    bench.set_threads(1)
+    case = bench.make_case("2-2-1", (2, 2, 1), 0.5, 4)
+    trainers = {"nbbackprop fit": bench.NbbackpropTrainer(case, 1),
+                "JAX": bench.bench_peers.JaxTrainer(case, 1)}
+    times = {name: [] for name in trainers}
+    for trainer in trainers.values():
+        trainer.run(epochs)  # compiles
+    for _ in range(rounds):
+        for name, trainer in trainers.items():
+            tic = time.process_time()
+            trainer.run(epochs)
+            times[name].append(time.process_time() - tic)
+    return {name: len(case.X) * epochs / statistics.median(t) for name, t in times.items()}
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(prog="python scripts/epoch_parts.py")
     p.add_argument("--sizes", default="2-2-1", help="layer sizes, e.g. 4-8-2 (default 2-2-1)")
     p.add_argument("--repeats", type=int, default=300, help="timed runs per part (default 300)")
+    p.add_argument("--versus-jax", type=int, metavar="EPOCHS", default=0,
+                   help="also time whole fits of 2-2-1 against JAX (needs jax)")
     args = p.parse_args(argv)
     sizes = tuple(int(v) for v in args.sizes.split("-"))
     if sizes == (2, 2, 1):
@@ -124,6 +157,12 @@ def main(argv=None):
     print(f"{args.sizes}, {n} samples: ns per epoch (least CPU time of {args.repeats} runs)")
     for name, run in parts:
         print(f"{name:>14}  {least_ns_per_epoch(run, epochs, args.repeats):8.1f}")
+    if args.versus_jax:
+        speeds = versus_jax(args.versus_jax)
+        print(f"2-2-1, fits of {args.versus_jax} epochs: samples/s (median CPU time of 11 runs)")
+        for name, speed in speeds.items():
+            print(f"{name:>14}  {speed:12,.0f}")
+        print(f"{'ratio':>14}  {speeds['nbbackprop fit'] / speeds['JAX']:12.2f}")
 
 
 if __name__ == "__main__":

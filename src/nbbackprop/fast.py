@@ -66,7 +66,7 @@ NARROW = 16
 # --- the online step, fused ----------------------------------------------------------------
 
 
-@jit(inline="always")  # into online_steps: as calls, these took a third of a 2-2-1 step
+@jit
 def descend_forward_layer(w, b, delta, y_below_before, eta, train_biases, y_below, code, z, y):
     """``descend_layer`` for the previous sample, then ``forward_layer`` for this one, in one
     sweep of w:  Δw_ij = −η δ_j y_i (δ, y of the previous sample), then z_j = Σ_i w_ij y_i + b_j
@@ -107,7 +107,7 @@ def descend_forward_layer(w, b, delta, y_below_before, eta, train_biases, y_belo
     activate(code, z, y)
 
 
-@jit(inline="always")
+@jit(inline="always")  # into online_steps: as calls, the layers took a third of a 2-2-1 step
 def descend_forward_narrow(w, b, delta, y_below_before, eta, train_biases, y_below, code, z, y):
     """``descend_forward_layer`` with each sum in a register (``j`` outside, ``i`` inside):
     Δw_ij = −η δ_j y_i (δ, y of the previous sample), then z_j = Σ_i w_ij y_i + b_j and
@@ -530,16 +530,25 @@ def narrow(sizes):
     return True
 
 
+@jit(inline="always")
+def narrow_errors(theta, layout, X, T, start, stop, E, z, y):
+    """E[s] = E_x (``loss_error``) for s = start … stop − 1, one sample at a time
+    (``forward_narrow``): for a ``narrow`` network, where a block's set-up costs more than
+    it saves. Its arrays ``untracked``, as in ``online_steps``."""
+    theta, layout, X, T = untracked(theta), untracked_layout(layout), untracked(X), untracked(T)
+    E, z, y, L = untracked(E), untracked(z), untracked(y), n_layers(layout)
+    for s in range(start, stop):
+        forward_narrow(theta, layout, X[s], z, y)
+        E[s] = loss_error(neurons_of(z, layout, L), neurons_of(y, layout, L), T[s],
+                          layout.acts[L - 1], layout.loss)
+
+
 @jit(inline="always")  # a kernel of its own was compiled twice: for start = 0 and for any
 def sample_errors(theta, layout, X, T, start, stop, E, Z, Y):
-    """E[s] = E_x for s = start … stop − 1, a block at a time; for a ``narrow`` network one
-    sample at a time (``forward``, the block's set-up costs more than it saves there)."""
+    """E[s] = E_x for s = start … stop − 1, a block at a time (``narrow_errors`` for a
+    ``narrow`` network)."""
     if narrow(layout.sizes):
-        L = n_layers(layout)
-        for s in range(start, stop):
-            forward_narrow(theta, layout, X[s], Z, Y)
-            E[s] = loss_error(neurons_of(Z, layout, L), neurons_of(Y, layout, L), T[s],
-                              layout.acts[L - 1], layout.loss)
+        narrow_errors(theta, layout, X, T, start, stop, E, Z, Y)
         return
     for block in range(start, stop, BLOCK):
         block_errors(theta, layout, X, T, block, min(block + BLOCK, stop), Z, Y, E)

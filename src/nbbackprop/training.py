@@ -103,7 +103,7 @@ def copy_state(targets, sources):
 TRAIN = -1
 
 
-@jit(inline="always")
+@jit(inline="always")  # into the drivers: as a call, a tenth of a 2-2-1 epoch
 def between_steps(
     theta, layout, X, T, order, rng_state, do_shuffle, epochs, velocity, target_error,
     error_scale, errors, before, at, sums, E, budget, Z, Y,
