@@ -12,6 +12,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
@@ -19,6 +20,7 @@ from hypothesis.extra.numpy import arrays
 import nbbackprop as nb
 from nbbackprop import fast, formulas
 from nbbackprop.activations import ACTIVATIONS, fprime
+from oracle import networks_and_data
 from test_training import hand_rolled_sgd
 
 values = st.floats(-2, 2, allow_nan=False, allow_infinity=False)
@@ -115,19 +117,54 @@ def test_descend_batch_is_descend(sizes, m, alpha, weight_decay, train_biases, d
     np.testing.assert_array_equal(velocity, want_velocity)
 
 
-@given(layer_and_batch(), st.data(), st.floats(1e-3, 1.0), st.booleans())
-def test_descend_forward_layer_is_descend_then_forward(case, data, eta, train_biases):
+@pytest.mark.parametrize("fused", [fast.descend_forward_layer, fast.descend_forward_narrow])
+@given(case=layer_and_batch(), data=st.data(), eta=st.floats(1e-3, 1.0),
+       train_biases=st.booleans())
+def test_descend_forward_layer_is_descend_then_forward(fused, case, data, eta, train_biases):
     w, b, Y_below, code = case
     n_i, n_j = w.shape
     delta = data.draw(arrays(np.float64, (n_j,), elements=values))
     fused_w, fused_b, z, y = w.copy(), b.copy(), np.empty(n_j), np.empty(n_j)
-    fast.descend_forward_layer(fused_w, fused_b, delta, Y_below[0], eta, train_biases,
-                                  Y_below[-1], code, z, y)
+    fused(fused_w, fused_b, delta, Y_below[0], eta, train_biases, Y_below[-1], code, z, y)
     formulas.descend_layer(w, b, delta, Y_below[0], eta, train_biases, 0.0)
     z_ref, y_ref = np.empty(n_j), np.empty(n_j)
     formulas.forward_layer(w, b, Y_below[-1], code, z_ref, y_ref)
     for got, want in ((fused_w, w), (fused_b, b), (z, z_ref), (y, y_ref)):
         np.testing.assert_array_equal(got, want)
+
+
+@given(networks_and_data(), st.booleans())
+def test_forward_narrow_is_forward(case, softmax_output):
+    weights, biases, activations, X, T = case
+    if softmax_output and weights[-1].shape[1] > 1:
+        activations = [*activations[:-1], "softmax"]
+    net = nb.Network.from_weights(weights, biases, activations)
+    neurons = weights[0].shape[0] + sum(b.size for b in biases)
+    for x in X:
+        z, y, z_ref, y_ref = (np.zeros(neurons) for _ in range(4))
+        fast.forward_narrow(net.parameters, net.layout, x, z, y)
+        formulas.forward(net.parameters, net.layout, x, z_ref, y_ref)
+        np.testing.assert_array_equal(z, z_ref)
+        np.testing.assert_array_equal(y, y_ref)
+
+
+@given(networks_and_data(), st.booleans())
+def test_the_error_of_a_narrow_network_is_the_reference_mean_error(case, cross_entropy):
+    weights, biases, activations, X, T = case
+    loss = "squared"
+    if cross_entropy and activations[-1] == "sigmoid":
+        loss, T = "cross_entropy", (T > 0).astype(float)
+    net = nb.Network.from_weights(weights, biases, activations, loss=loss)
+    assert fast.narrow(net.layout.sizes)
+    neurons = weights[0].shape[0] + sum(b.size for b in biases)
+    E, z, y = np.empty(len(X)), np.zeros(neurons), np.zeros(neurons)
+    fast.narrow_errors(net.parameters, net.layout, X, T, 0, len(X), E, z, y)
+    total = 0.0
+    for e in E:  # in sample order, as the reference adds them
+        total += e
+    reference = formulas.mean_error(net.parameters, net.layout, X, T)
+    assert total / len(X) == reference
+    assert net.error(X, T) == reference
 
 
 # A network with enough weights that the error of a data set spanning several blocks (the

@@ -1,12 +1,13 @@
-"""The layout's untracked views (``layout.segment``, ``layout.matrix``) are the slices and
-reshapes they replace: the same entries, and writes through them reach the buffer."""
+"""The layout's untracked views (``layout.segment``, ``layout.matrix``, ``layout.untracked``)
+are the slices, reshapes and arrays they replace: the same entries, and writes through them
+reach the buffer."""
 
 import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 from numba import njit
 
-from nbbackprop.layout import matrix, segment
+from nbbackprop.layout import matrix, segment, untracked
 
 
 @njit
@@ -47,3 +48,25 @@ def test_views_equal_slices_and_write_through(data):
 def test_a_segment_of_a_strided_array_is_its_slice():
     buffer = np.arange(20.0)[::3]
     np.testing.assert_array_equal(strided_segment(buffer, 2, 3), buffer[2:5])
+
+
+@njit
+def rows_doubled_through_untracked(A):
+    """A copy of each row of ``untracked(A)``, then A doubled in place through it."""
+    view = untracked(A)
+    rows = [view[s].copy() for s in range(view.shape[0])]
+    for s in range(view.shape[0]):
+        for i in range(view.shape[1]):
+            view[s, i] *= 2.0
+    return rows
+
+
+@given(st.integers(1, 6), st.integers(1, 6), st.booleans())
+def test_an_untracked_array_is_the_array(n_rows, n_columns, strided):
+    A = np.random.default_rng(n_rows * 7 + n_columns).normal(size=(n_rows, 2 * n_columns))
+    A = A[:, ::2] if strided else A[:, :n_columns].copy()
+    before = A.copy()
+    rows = rows_doubled_through_untracked(A)
+    for s in range(n_rows):
+        np.testing.assert_array_equal(rows[s], before[s])
+    np.testing.assert_array_equal(A, 2.0 * before)

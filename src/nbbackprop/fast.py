@@ -8,6 +8,8 @@ buys, measured.
 
 - ``descend_forward_layer``: the online step folded into the next sample's forward pass,
   one sweep of w instead of two; ``hidden_delta_interleaved``: four δ_j at a time.
+- ``*_narrow``: for a network of narrow layers, each sum held in a register (``j``
+  outside, ``i`` inside), one sample at a time.
 - ``*_batch``: a block of samples through each layer, so each weight is loaded once per
   block instead of once per sample; their sums are one register-tiled product,
   ``add_products`` (eight rows and four terms at a time, the parentheses keep the order).
@@ -37,6 +39,8 @@ from .layout import (
     neurons_by_sample_of,
     neurons_of,
     samples_of,
+    untracked,
+    untracked_layout,
     weights_of,
 )
 
@@ -52,6 +56,11 @@ PARALLEL_WORK = 1 << 25
 # A row of C narrower than this (a 10-wide output layer) runs one row at a time: measured,
 # the eight-row tile's set-up then costs more than it saves.
 TILE_COLUMNS = 16
+# A network whose layers (the inputs too) are all narrower than this is trained and
+# measured with sums held in registers, one sample at a time (``forward_narrow``,
+# ``descend_forward_narrow``): measured, the set-up of a vector loop or a block then costs
+# more than it saves.
+NARROW = 16
 
 
 # --- the online step, fused ----------------------------------------------------------------
@@ -98,7 +107,25 @@ def descend_forward_layer(w, b, delta, y_below_before, eta, train_biases, y_belo
     activate(code, z, y)
 
 
-@jit
+@jit(inline="always")  # into online_steps: as calls, the layers took a third of a 2-2-1 step
+def descend_forward_narrow(w, b, delta, y_below_before, eta, train_biases, y_below, code, z, y):
+    """``descend_forward_layer`` with each sum in a register (``j`` outside, ``i`` inside):
+    Δw_ij = −η δ_j y_i (δ, y of the previous sample), then z_j = Σ_i w_ij y_i + b_j and
+    y_j = f(z_j). Every w_ij, b_j and z_j is computed as there, in the same order, so the
+    same bits; for narrow layers it saves the zeroing and the vector loop's set-up."""
+    n_i, n_j = w.shape
+    for j in range(n_j):
+        d_j, z_j = delta[j], 0.0
+        for i in range(n_i):
+            w_ij = w[i, j] = w[i, j] - eta * (d_j * y_below_before[i])
+            z_j += w_ij * y_below[i]
+        if train_biases:
+            b[j] -= eta * d_j
+        z[j] = z_j + b[j]
+    activate(code, z, y)
+
+
+@jit(inline="always")
 def hidden_delta_interleaved(w_above, delta_above, z, y, code, delta):
     """``hidden_delta``:  δ_j = f'(z_j) Σ_k δ_k w_jk, four sums (four j) side by side so that
     the CPU overlaps them; each is still summed over k in order."""
@@ -125,7 +152,7 @@ def hidden_delta_interleaved(w_above, delta_above, z, y, code, delta):
         j += 1
 
 
-@jit
+@jit(inline="always")
 def backward_interleaved(theta, layout, t, z, y, delta):
     """``backward`` with ``hidden_delta_interleaved``: every δ of one sample."""
     L = n_layers(layout)
@@ -140,46 +167,58 @@ def backward_interleaved(theta, layout, t, z, y, delta):
 @jit
 def online_steps(theta, layout, X, T, order, start, stop, eta, train_biases, weight_decay, z, y,
                  y_before, delta):
-    """Online SGD on the samples ``order[start:stop]``: for each sample x, ``backpropagate``
-    (``forward``, then ``backward_interleaved``),
-    then ``descend_layer`` for every layer (Δw_ij = −η δ_j y_i, Δb_j = −η δ_j).
+    """Online SGD on the samples ``order[start:stop]`` (at least one): for each sample x,
+    ``backpropagate`` (``forward``, then ``backward_interleaved``), then ``descend_layer``
+    for every layer (Δw_ij = −η δ_j y_i, Δb_j = −η δ_j).
 
     A sample's step is postponed into the next sample's forward pass
     (``descend_forward_layer``); the last one is taken at ``stop``. The result is the
     reference's, bit for bit, wherever the range is split. ``y_before`` holds the previous
     sample's outputs y_i for its postponed step. With weight decay the steps are the
     reference's, one after the other (the fused sweep has no λ w_ij term).
+
+    A ``narrow`` network takes the ``*_narrow`` forms of the same sums. Every array is
+    ``untracked`` first: a row of X, or an array passed to a kernel, would otherwise be
+    counted (an atomic increment and decrement) once per sample.
     """
-    L = n_layers(layout)
-    if weight_decay != 0.0:
-        for s in range(start, stop):
-            forward(theta, layout, X[order[s]], z, y)
-            backward_interleaved(theta, layout, T[order[s]], z, y, delta)
-            for l in range(L):
-                descend_layer(weights_of(theta, layout, l), biases_of(theta, layout, l),
-                              neurons_of(delta, layout, l + 1), neurons_of(y, layout, l), eta,
-                              train_biases, weight_decay)
-        return
+    theta, layout, X, T, order = (untracked(theta), untracked_layout(layout), untracked(X),
+                                  untracked(T), untracked(order))
+    z, y, y_before, delta = untracked(z), untracked(y), untracked(y_before), untracked(delta)
+    L, decay, thin = n_layers(layout), weight_decay != 0.0, narrow(layout.sizes)
     for s in range(start, stop):
         x, t = X[order[s]], T[order[s]]
-        if s == start:
+        if thin and (s == start or decay):
+            forward_narrow(theta, layout, x, z, y)
+        elif s == start or decay:
             forward(theta, layout, x, z, y)
         else:
             y_in = neurons_of(y, layout, 0)
             for i in range(x.shape[0]):
                 y_in[i] = x[i]
             for l in range(L):
-                descend_forward_layer(
-                    weights_of(theta, layout, l), biases_of(theta, layout, l),
-                    neurons_of(delta, layout, l + 1), neurons_of(y_before, layout, l), eta,
-                    train_biases, neurons_of(y, layout, l), layout.acts[l],
-                    neurons_of(z, layout, l + 1), neurons_of(y, layout, l + 1))
+                w, b = weights_of(theta, layout, l), biases_of(theta, layout, l)
+                d, y_b = neurons_of(delta, layout, l + 1), neurons_of(y_before, layout, l)
+                y_i, z_j, y_j = (neurons_of(y, layout, l), neurons_of(z, layout, l + 1),
+                                 neurons_of(y, layout, l + 1))
+                if thin:
+                    descend_forward_narrow(w, b, d, y_b, eta, train_biases, y_i, layout.acts[l],
+                                           z_j, y_j)
+                else:
+                    descend_forward_layer(w, b, d, y_b, eta, train_biases, y_i, layout.acts[l],
+                                          z_j, y_j)
         backward_interleaved(theta, layout, t, z, y, delta)
-        y, y_before = y_before, y
-    for l in range(L):  # the last sample's step
-        descend_layer(weights_of(theta, layout, l), biases_of(theta, layout, l),
-                      neurons_of(delta, layout, l + 1), neurons_of(y_before, layout, l), eta,
-                      train_biases, 0.0)
+        if decay:
+            for l in range(L):
+                descend_layer(weights_of(theta, layout, l), biases_of(theta, layout, l),
+                              neurons_of(delta, layout, l + 1), neurons_of(y, layout, l), eta,
+                              train_biases, weight_decay)
+        else:
+            y, y_before = y_before, y
+    if not decay:
+        for l in range(L):  # the last sample's step
+            descend_layer(weights_of(theta, layout, l), biases_of(theta, layout, l),
+                          neurons_of(delta, layout, l + 1), neurons_of(y_before, layout, l),
+                          eta, train_biases, 0.0)
 
 
 # --- a block of samples through each layer -------------------------------------------------
@@ -429,7 +468,7 @@ def worth_threads(sizes, m):
     return m * weights >= PARALLEL_WORK
 
 
-@jit
+@jit(inline="always")
 def wants_threads(layout, n):
     """Whether the error pass of n samples goes to ``sample_errors_on_threads``: several
     tasks, each work enough to share out."""
@@ -461,9 +500,56 @@ def sample_errors_on_threads(theta, layout, X, T, E):
             block_errors(theta, layout, X, T, start, min(start + BLOCK, X.shape[0]), Z, Y, E)
 
 
+@jit(inline="always")
+def forward_narrow(theta, layout, x, z, y):
+    """``forward`` with each sum in a register:  z_j = Σ_i w_ij y_i + b_j,  y_j = f(z_j),
+    ``j`` outside and ``i`` inside. Each z_j gains the same terms in the same order
+    (from 0, i = 1, 2, …, then b_j), so it equals ``forward`` bit for bit; for narrow
+    layers it saves the zeroing and the vector loop's set-up."""
+    y_in = neurons_of(y, layout, 0)
+    for i in range(x.shape[0]):
+        y_in[i] = x[i]
+    for l in range(n_layers(layout)):
+        w, b = weights_of(theta, layout, l), biases_of(theta, layout, l)
+        y_below, z_l = neurons_of(y, layout, l), neurons_of(z, layout, l + 1)
+        n_i, n_j = w.shape
+        for j in range(n_j):
+            z_j = 0.0
+            for i in range(n_i):
+                z_j += w[i, j] * y_below[i]
+            z_l[j] = z_j + b[j]
+        activate(layout.acts[l], z_l, neurons_of(y, layout, l + 1))
+
+
+@jit(inline="always")
+def narrow(sizes):
+    """Whether every layer of neurons, the inputs too, is narrower than NARROW."""
+    for l in range(sizes.shape[0]):
+        if sizes[l] >= NARROW:
+            return False
+    return True
+
+
+@jit(inline="always")
+def narrow_errors(theta, layout, X, T, start, stop, E, z, y):
+    """E[s] = E_x (``loss_error``) for s = start … stop − 1, one sample at a time
+    (``forward_narrow``): for a ``narrow`` network, where a block's set-up costs more than
+    it saves. Its arrays ``untracked``, as in ``online_steps``."""
+    theta, layout, X, T = untracked(theta), untracked_layout(layout), untracked(X), untracked(T)
+    E, z, y, L = untracked(E), untracked(z), untracked(y), n_layers(layout)
+    for s in range(start, stop):
+        forward_narrow(theta, layout, X[s], z, y)
+        E[s] = loss_error(neurons_of(z, layout, L), neurons_of(y, layout, L), T[s],
+                          layout.acts[L - 1], layout.loss)
+
+
 @jit(inline="always")  # a kernel of its own was compiled twice: for start = 0 and for any
 def sample_errors(theta, layout, X, T, start, stop, E, Z, Y):
-    """E[s] = E_x for s = start … stop − 1, a block at a time."""
+    """E[s] = E_x for s = start … stop − 1, a block at a time (``narrow_errors`` for a
+    ``narrow`` network)."""
+    if narrow(layout.sizes):
+        narrow_errors(theta, layout, X, T, start, stop, E, Z, Y)
+        return
     for block in range(start, stop, BLOCK):
         block_errors(theta, layout, X, T, block, min(block + BLOCK, stop), Z, Y, E)
 
@@ -486,7 +572,8 @@ def mean_error(theta, layout, X, T):
     n = X.shape[0]
     E = np.empty(n)
     Z, Y = neuron_buffer(layout, BLOCK), neuron_buffer(layout, BLOCK)
-    sample_errors(theta, layout, X, T, 0, n, E, Z, Y)
+    for block in range(0, n, BLOCK):  # not sample_errors: its narrow path took 1.2 s to compile
+        block_errors(theta, layout, X, T, block, min(block + BLOCK, n), Z, Y, E)
     return mean_of(E)
 
 

@@ -152,6 +152,31 @@ def matrix(typingctx, buffer, start, n_rows, n_columns):
     return view_type(buffer, start, n_rows, n_columns), codegen
 
 
+@intrinsic
+def untracked(typingctx, array):
+    """``array`` itself, untracked (see the module's docstring): its data, shape and strides,
+    and no reference. For a kernel's arguments, alive for the whole call: a view of an
+    untracked array holds no reference either, and the kernels it is passed to count none."""
+    if not isinstance(array, types.Array):
+        return None
+
+    def codegen(context, builder, signature, args):
+        source = make_array(array)(context, builder, value=args[0])
+        view = make_array(array)(context, builder)
+        populate_array(view, data=source.data, shape=source.shape, strides=source.strides,
+                       itemsize=source.itemsize, meminfo=None, parent=None)
+        return view._getvalue()
+
+    return array(array), codegen
+
+
+@jit(inline="always")
+def untracked_layout(layout):
+    """The layout with its arrays ``untracked``."""
+    return Layout(untracked(layout.sizes), untracked(layout.acts), untracked(layout.w_off),
+                  untracked(layout.n_off), layout.loss)
+
+
 @jit(inline="always")
 def weights_of(theta, layout, l):
     """w_ij of layer l: an (n_i, n_j) view of the flat buffer."""

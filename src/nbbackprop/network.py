@@ -59,6 +59,11 @@ FIT_PARAMETERS = {
     "exact": check.Flag(),
 }
 _CHUNK_SECONDS = 0.2  # fit returns to Python about this often (so Ctrl-C is seen)
+# How many times the last budget the next compiled call may get: the first call has a budget
+# of one sample, and each call costs microseconds of Python; doubling took a dozen calls to
+# reach _CHUNK_SECONDS, a fifth of a short XOR fit (the estimate made on a tiny call, its
+# overhead included, errs on the slow side).
+_BUDGET_GROWTH = 64
 _MAX_SCHEDULED_EPOCHS = 10**7  # a schedule is evaluated for every epoch before training
 _FIRST_SEED = 0  # where a new network's shuffle stream starts
 
@@ -518,7 +523,7 @@ class Network:
                     pressed()
                     per_sample = (time.perf_counter() - tic) / max(_position(at, n) - position, 1)
                     budget = max(1, min(int(_CHUNK_SECONDS / max(per_sample, 1e-12)),
-                                        2 * budget + 1))
+                                        _BUDGET_GROWTH * budget + 1))
                     if watch and reason != training.DIVERGED:
                         boundary = not (at[training.TRAINED] or at[training.MEASURED])
                         stop = watch.after_call(
