@@ -223,24 +223,40 @@ def log(*words):
 SETTLE = 0.05
 
 
+def calibrate(trainer, seconds):
+    """How many epochs one timed run of ``trainer`` needs to last about ``seconds``.
+
+    Timed runs of growing length until one lasts at least a tenth of ``seconds``: a run of
+    one epoch is mostly the fixed cost of a call (a few microseconds to a tenth of a
+    millisecond, for any trainer), so scaling from it alone would make the timed runs of a
+    fast trainer far too short and charge it that fixed cost again and again.
+    """
+    epochs = 1
+    while True:
+        tic = time.perf_counter()
+        trainer.run(epochs)
+        elapsed = time.perf_counter() - tic
+        if elapsed >= seconds / 10:
+            return max(1, round(epochs * seconds / elapsed))
+        epochs *= 10 if elapsed < seconds / 100 else 2
+
+
 def measure(trainers, samples, settings, roof):
     """{label: (first-epoch error, samples per second)} and the medians of the numbers
     ``roof()`` returns, for epochs of ``samples`` samples (or a trainer's own ``samples``).
 
     Each trainer first runs one untimed epoch from the common start (it compiles what
-    needs compiling; its error is compared with nbbackprop's), and one more to find how
-    many epochs fill ``seconds``. Then come ``repeats`` rounds in which ``roof`` and every
-    trainer are timed once each, so that load from other processes falls on all of them
-    alike; a trainer's speed is the median of its rounds. A trainer that fails is reported
-    with its exception instead.
+    needs compiling; its error is compared with nbbackprop's), then runs of growing
+    length find how many epochs fill ``seconds`` (``calibrate``). Then come ``repeats``
+    rounds in which ``roof`` and every trainer are timed once each, so that load from
+    other processes falls on all of them alike; a trainer's speed is the median of its
+    rounds. A trainer that fails is reported with its exception instead.
     """
     first, epochs, times = {}, {}, {}
     for label, trainer in trainers:
         try:
             first[label] = trainer.run(1)
-            tic = time.perf_counter()
-            trainer.run(1)
-            epochs[label] = max(1, round(settings.seconds / (time.perf_counter() - tic)))
+            epochs[label] = calibrate(trainer, settings.seconds)
             times[label] = []
         except Exception as err:  # a peer failing must not end the run
             first[label] = err
