@@ -216,7 +216,12 @@ def _compiled(kind, width):
     llvm = _llvm()[0]
     ir = {"peak": compute_ir, "stream": stream_ir, "update": update_ir,
           "tile": tile_ir}[kind](width)
-    module, machine = _module(ir)
+    module, _ = _module(ir)
+    # An execution engine takes ownership of its target machine and frees it when it is
+    # collected: each engine gets a machine of its own (two sharing one was a double free,
+    # a crash when the engines were collected).
+    machine = llvm.Target.from_default_triple().create_target_machine(
+        cpu=llvm.get_host_cpu_name(), features=_llvm()[2].flatten(), opt=3)
     engine = llvm.create_mcjit_compiler(module, machine)
     engine.finalize_object()
     c = ctypes

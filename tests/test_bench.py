@@ -329,3 +329,23 @@ def test_kernel_rates_reports_each_kernel_against_each_peak(capsys):
                    "descend_forward_layer"):
         assert f"| {kernel}" in report
     assert "| read and write (roofline.py) |" in report
+
+
+def test_the_micro_benchmarks_engines_are_collected_without_a_crash():
+    """Each of roofline's execution engines owns its target machine and frees it when
+    collected; engines sharing one machine freed it twice and crashed the process."""
+    path = str(SCRIPTS / "roofline.py")
+    code = (f"import gc, importlib.util\n"
+            f"for _ in range(3):\n"
+            f"    spec = importlib.util.spec_from_file_location('r', {path!r})\n"
+            f"    r = importlib.util.module_from_spec(spec)\n"
+            f"    spec.loader.exec_module(r)\n"
+            f"    for width in r.widths():\n"
+            f"        for kind in ('peak', 'stream', 'update', 'tile'):\n"
+            f"            r._compiled(kind, width)\n"
+            f"    del r, spec\n"
+            f"    gc.collect()\n"
+            f"print('collected')\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0 and result.stdout.strip() == "collected", result.stderr
