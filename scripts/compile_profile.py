@@ -80,8 +80,10 @@ if STAGES:
             name, tic, nested = self.stack.pop()
             took = time.thread_time() - tic
             add({"nopython_type_inference": "Numba: typing",
-                 "native_lowering": "Numba: lowering to LLVM IR"}.get(name, "Numba: other passes"),
-                took - nested)
+                 "native_lowering": "Numba: lowering to LLVM IR",
+                 # the package's own lowering pass (_jit.WideCompiler)
+                 "nbbackprop_wide_native_lowering": "Numba: lowering to LLVM IR",
+                 }.get(name, "Numba: other passes"), took - nested)
             if self.stack:
                 self.stack[-1][2] += took
 

@@ -163,9 +163,9 @@ def jit(function=None, **options):
 
 jit_parallel = functools.partial(jit, parallel=True)
 
-# What a first fit compiles, in CPU seconds on a 2-core Intel Xeon: about 9 s for online
+# What a first fit compiles, in CPU seconds on a 2-core Intel Xeon: about 12 s for online
 # training with its error and forward passes (python scripts/compile_profile.py).
-FIRST_COMPILE_SECONDS = 10
+FIRST_COMPILE_SECONDS = 12
 
 
 class _Announcement(event.Listener):
