@@ -55,6 +55,7 @@ def _beside(name):
 
 bench_peers, numpy_sgd, roofline = (_beside("bench_peers"), _beside("numpy_sgd"),
                                     _beside("roofline"))
+machine_info = _beside("machine")
 
 # name, layer sizes, learning rate; the data are XOR for 2-2-1, else synthetic.
 SHAPES = [
@@ -455,16 +456,7 @@ def training_memory(batch):
 
 def machine(threads):
     """Lines describing this machine and the software versions."""
-    model, flags = platform.processor() or "unknown CPU", set()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-            elif line.startswith("flags"):
-                flags = set(line.split(":", 1)[1].split())
-                break
-    except OSError:
-        pass
+    model, flags = machine_info.cpu_info()
     if flags:
         model += " (" + ", ".join(f"{flag} {'yes' if flag in flags else 'no'}"
                                   for flag in ("avx2", "fma", "avx512f")) + ")"

@@ -31,13 +31,14 @@ instructions adds some time of its own, so the other figures come from runs with
 import argparse
 import json
 import os
-import platform
 import resource
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+
+from machine import cpu_model  # scripts/machine.py
 
 CHILD = r"""
 import contextlib, io, json, sys, time
@@ -194,17 +195,6 @@ def per_kernel(records):
     return table
 
 
-def cpu_name():
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as file:
-            for line in file:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
-
-
 def main(argv=None):
     p = argparse.ArgumentParser(prog="python scripts/compile_profile.py")
     p.add_argument("--scenario", choices=sorted(SCENARIOS), default="demo")
@@ -224,8 +214,9 @@ def main(argv=None):
     kernels = sorted(set().union(*tables), key=lambda k: -median([r[1] for r in of(k)]))
     compiling = median([sum(r["end"] - r["start"] for r in run["records"] if r["depth"] == 0)
                         for run in runs])
-    print(f"Scenario `{args.scenario}`, empty compile cache, {cpu_name()}, median of "
-          f"{len(runs)} fresh process(es): whole process {median([r['wall'] for r in runs]):.1f} s "
+    wall = median([r["wall"] for r in runs])
+    print(f"Scenario `{args.scenario}`, empty compile cache, {cpu_model()}, median of "
+          f"{len(runs)} fresh process(es): whole process {wall:.1f} s "
           f"elapsed, {median([r['cpu'] for r in runs]):.1f} s CPU, of which compiling "
           f"{compiling:.1f} s CPU; `import nbbackprop` {median([r['import'] for r in runs]):.2f} s "
           "elapsed. Seconds below are CPU seconds of the compiling thread (steady on a busy "

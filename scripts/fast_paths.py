@@ -25,13 +25,13 @@ import os
 import statistics
 import sys
 import time
-from pathlib import Path
 from typing import NamedTuple
 
 import numba
 import numpy as np
 
 import nbbackprop as nb
+from machine import cpu_model  # scripts/machine.py
 from nbbackprop import fast, formulas
 from nbbackprop.activations import CODES, f, fprime
 from nbbackprop.layout import biases_of, n_layers, neurons_of, split, weights_of
@@ -433,16 +433,6 @@ def cases(settings):
 
 
 # --- the report ---------------------------------------------------------------------------
-
-
-def cpu_model():
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return "unknown CPU"
 
 
 def load():

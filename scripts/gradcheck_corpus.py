@@ -27,12 +27,12 @@ Run:  python scripts/gradcheck_corpus.py [--trials 10000] [--seed 0] [--quick]
 """
 
 import argparse
-import platform
 import time
 
 import numpy as np
 
 import nbbackprop as nb
+from machine import cpu_model  # scripts/machine.py
 
 BUGS = ("transposed weight matrix", "missing f'", "wrong sign of δ", "bias × batch size",
         "off-by-one neuron index", "stale weights in hidden delta", "one corrupted entry",
@@ -340,20 +340,9 @@ def report(results, seconds):
         f"full-mode misses (seeds): {overall['full misses'][:20] or 'none'}; "
         f"trials with wrong entries not named (seeds): {overall['unnamed seeds'][:20] or 'none'}",
         f"false-alarm seeds: {overall['false alarm seeds'][:20] or 'none'}",
-        f"{overall['trials']} trials in {seconds:.0f} s on {cpu_name()}",
+        f"{overall['trials']} trials in {seconds:.0f} s on {cpu_model()}",
     ]
     return "\n".join(lines)
-
-
-def cpu_name():
-    try:
-        with open("/proc/cpuinfo") as info:
-            for line in info:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 def main(argv=None):

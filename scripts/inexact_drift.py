@@ -14,11 +14,11 @@ scikit-learn). The report, in Markdown, goes to stdout.
 """
 
 import argparse
-import platform
 
 import numpy as np
 
 import nbbackprop as nb
+from machine import cpu_model  # scripts/machine.py
 
 
 def synthetic(sizes, samples=1024, seed=0):
@@ -60,16 +60,6 @@ def drift(case, checkpoints):
     return rows
 
 
-def cpu():
-    """The CPU's model name (Linux), else what the platform says."""
-    try:
-        with open("/proc/cpuinfo") as info:
-            return next(line.split(":", 1)[1].strip() for line in info
-                        if line.startswith("model name"))
-    except (OSError, StopIteration):
-        return platform.processor() or platform.machine()
-
-
 def main(argv=None):
     p = argparse.ArgumentParser(prog="python scripts/inexact_drift.py",
                                 description=__doc__.splitlines()[0])
@@ -80,7 +70,7 @@ def main(argv=None):
              ("784-256-128-64-10, batch 32", lambda: synthetic((784, 256, 128, 64, 10))),
              ("digits 64-32-10, batch 32, momentum 0.9", digits)]
     print(f"Command: `python scripts/inexact_drift.py --epochs {args.epochs}`; "
-          f"{cpu()}, nbbackprop {nb.__version__}\n")
+          f"{cpu_model()}, nbbackprop {nb.__version__}\n")
     print("| case | epochs | max \\|Δθ\\| / max \\|θ\\| | error, relative difference "
           "| test accuracy, exact / inexact |")
     print("|---|---:|---:|---:|---|")

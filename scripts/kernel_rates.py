@@ -29,7 +29,6 @@ the 784×100 weights (``read_bandwidth``, ``update_bandwidth``), as a step must 
 import argparse
 import importlib.util
 import os
-import platform
 import re
 import time
 from pathlib import Path
@@ -38,6 +37,7 @@ import numba
 import numpy as np
 
 import nbbackprop as nb
+from machine import cpu_model  # scripts/machine.py
 from nbbackprop import activations, fast
 from nbbackprop._jit import WIDE_VECTORS, WideCompiler
 
@@ -45,17 +45,6 @@ _spec = importlib.util.spec_from_file_location(  # roofline.py beside this scrip
     "roofline", Path(__file__).resolve().with_name("roofline.py"))
 roofline = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(roofline)
-
-
-def cpu_name():
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as file:
-            for line in file:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 def both(kernel):
@@ -144,7 +133,7 @@ def main(argv=None):
                 times[name, label].append(best_of(call, calls_per_round))
     peak = {w: max(rates) for w, rates in peaks.items()}
     narrow = 4 if 4 in peak else max(peak)
-    print(f"{cpu_name()}; nbbackprop {nb.__version__}, Numba {numba.__version__}, one core, "
+    print(f"{cpu_model()}; nbbackprop {nb.__version__}, Numba {numba.__version__}, one core, "
           f"{args.rounds} rounds, load average {load:.1f} at the start, "
           f"{os.getloadavg()[0]:.1f} at the end")
     print(f"\n| what | vectors | GFLOP/s | share of the {max(peak)}-double peak "

@@ -11,21 +11,12 @@ seconds differ.
 """
 
 import argparse
-import platform
-from pathlib import Path
 
 import numpy as np
 
 import nbbackprop as nb
+from machine import cpu_model  # scripts/machine.py
 from nbbackprop import experiments as ex
-
-
-def cpu():
-    info = Path("/proc/cpuinfo")
-    for line in info.read_text().splitlines() if info.exists() else []:
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return platform.processor() or "unknown CPU"
 
 
 def local_minima(jobs):
@@ -158,7 +149,8 @@ def main():
     parser.add_argument("what", choices=COMMANDS)
     parser.add_argument("--jobs", type=int, default=1, help="processes (joblib n_jobs)")
     args = parser.parse_args()
-    print(f"python scripts/limitations.py {args.what}: nbbackprop {nb.__version__}, {cpu()}\n")
+    print(f"python scripts/limitations.py {args.what}: nbbackprop {nb.__version__}, "
+          f"{cpu_model()}\n")
     COMMANDS[args.what](args.jobs)
 
 

@@ -349,3 +349,16 @@ def test_the_micro_benchmarks_engines_are_collected_without_a_crash():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             timeout=300)
     assert result.returncode == 0 and result.stdout.strip() == "collected", result.stderr
+
+
+def test_the_scripts_name_the_cpu_from_proc_cpuinfo():
+    machine = load_script("machine")
+    model, flags = machine.cpu_info()
+    cpuinfo = Path("/proc/cpuinfo")
+    if not cpuinfo.exists():
+        pytest.skip("no /proc/cpuinfo here")
+    lines = cpuinfo.read_text().splitlines()
+    names = [line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")]
+    assert model == machine.cpu_model() == (names[0] if names else model)
+    first_flags = next((line for line in lines if line.startswith("flags")), "flags :")
+    assert flags == set(first_flags.split(":", 1)[1].split())
