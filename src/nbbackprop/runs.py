@@ -7,12 +7,12 @@ per-run array is run r's state. Two drivers:
 
 - ``train_small_runs`` (small data: every data set whose error pass ``fit`` keeps on one
   thread): the epoch of ``training.train_epochs``, written for networks of a few neurons.
-  For them the cost of a step is not the arithmetic but the kernels' calls and array views
-  (a view costs reference counting: for XOR 2-2-1 over 90 % of ``fit``'s time per epoch),
-  and then the latency of each sum: a chain of dependent additions over layers too narrow
-  to keep the processor busy. Here every formula is a loop over flat buffers, indexed
-  through the ``Layout`` offsets, with no view per sample, and LANES runs train side by
-  side (``lockstep_epoch``), sample by sample, so that their independent chains overlap.
+  For them the cost of a step is the kernels' calls, the reference counting of their
+  arrays, and the latency of each sum: a chain of dependent additions over layers too
+  narrow to keep the processor busy. Here every formula is a loop over flat buffers,
+  indexed through the ``Layout`` offsets, in one compiled function whose arrays are all
+  ``layout.untracked``, and LANES runs train side by side (``lockstep_epoch``), sample by
+  sample, so that their independent chains overlap.
   The arithmetic of each run is the reference kernels', operation for operation and in
   the same order (``formulas.forward_layer``, ``loss_delta``, ``hidden_delta``,
   ``descend_layer`` and ``descend``; the epoch's error summed in sample order), so the
@@ -93,7 +93,10 @@ def train_runs(
 # The lanes are not SIMD lanes: the compiler cannot prove the arrays apart, so it keeps
 # every operation scalar, and the gain is the overlap alone. (With the lane count read
 # at run time it vectorises behind run-time overlap checks: measured slower at 8 lanes,
-# and at 32 no better per run on the encoder, with four times the runs per task.)
+# and at 32 no better per run on the encoder, with four times the runs per task. With the
+# arrays declared distinct and NUMBA_SLP_VECTORIZE=1 it vectorises the lanes: slower too,
+# the scalar exp calls breaking up the vectors. Each lane's z_j summed in a register,
+# lanes outside: slower, one lane's chain waiting on itself again.)
 # One function for the whole epoch, the formulas as sections of it: a helper per formula,
 # even inlined, costs reference counting of its array arguments at every sample.
 
