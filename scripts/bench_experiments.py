@@ -16,7 +16,9 @@ and of E epochs without a target, the difference over E − 1), and prints the s
 the one-call epoch spent computing the sigmoids (the same number of 1/(1 + exp(−z)) on
 the same kind of values, timed alone): work that ``fit``'s epoch does alike, so the
 loop's epoch over the sigmoids' time bounds the ratio of any epoch that gives the same
-bits (they need the same ``exp`` calls).
+bits (they need the same ``exp`` calls). Its "ceiling" is the ratio of runs per second
+that bound allows: the one call's epoch cut to its sigmoids alone, its fixed cost kept,
+for runs of the first table's mean epoch count.
 """
 
 import argparse
@@ -80,10 +82,10 @@ def best_of(fn, *args, repeats=3):
     return min(times)
 
 
-def breakdown(runs_n, epochs):
+def breakdown(runs_n, epochs, mean_epochs):
     print(f"\nwhere the time goes ({runs_n} runs, 1 and {epochs} epochs each, no target)")
     print(f"  {'problem':<15}{'loop fixed/epoch':>17}{'call fixed/epoch':>17}"
-          f"{'epoch ratio':>12}{'sigmoid share':>15}{'bound':>7}")
+          f"{'epoch ratio':>12}{'sigmoid share':>15}{'bound':>7}{'ceiling':>9}")
     for name, (sizes, X, T, eta, _) in PROBLEMS.items():
         seeds = experiments.run_seeds(0, 0, runs_n)
         per = {}
@@ -101,10 +103,13 @@ def breakdown(runs_n, epochs):
         reps = 2000
         sig = best_of(sigmoids, zs, reps) / reps
         (lf, le), (cf, ce) = per["loop"], per["call"]
+        E = mean_epochs[name]
+        ceiling = (lf + E * le) / (cf + E * sig)
         print(f"  {name:<15}{lf / le:>16.0f}×{cf / ce:>16.0f}×{le / ce:>11.1f}×"
-              f"{100 * sig / ce:>13.0f} %{le / sig:>6.1f}×")
+              f"{100 * sig / ce:>13.0f} %{le / sig:>6.1f}×{ceiling:>8.1f}×")
     print("  (fixed/epoch: a run's fixed cost in epochs' worth; epoch ratio: the loop's "
-          "epoch ÷ the call's;\n   bound: the loop's epoch ÷ its sigmoids' time)")
+          "epoch ÷ the call's;\n   bound: the loop's epoch ÷ its sigmoids' time; ceiling: the "
+          "ratio of runs at that bound)")
 
 
 def main():
@@ -116,6 +121,7 @@ def main():
     print(f"{args.runs} runs each, up to {args.epochs} epochs, one core")
     print(f"  {'problem':<15}{'mean epochs':>12}{'loop runs/s':>13}{'one call runs/s':>17}"
           f"{'ratio':>8}  same bits")
+    mean_epochs = {}
     for name, (sizes, X, T, eta, target) in PROBLEMS.items():
         seeds = experiments.run_seeds(0, 0, args.runs)
         call = (sizes, X, T, seeds, args.epochs, eta, target)
@@ -129,11 +135,12 @@ def main():
             tic = time.process_time()
             done = one_call(*call)
             call_times.append(time.process_time() - tic)
+        mean_epochs[name] = float(np.mean(done.epochs))
         loop_rate, call_rate = args.runs / min(loop_times), args.runs / min(call_times)
         print(f"  {name:<15}{np.mean(done.epochs):>12.0f}{loop_rate:>13.1f}{call_rate:>17.1f}"
               f"{call_rate / loop_rate:>7.1f}×  {same(done, nets, histories)}")
     if args.breakdown:
-        breakdown(args.runs, min(args.epochs, 2000))
+        breakdown(args.runs, min(args.epochs, 2000), mean_epochs)
 
 
 if __name__ == "__main__":

@@ -7,12 +7,12 @@ per-run array is run r's state. Two drivers:
 
 - ``train_small_runs`` (small data: every data set whose error pass ``fit`` keeps on one
   thread): the epoch of ``training.train_epochs``, written for networks of a few neurons.
-  For them the cost of a step is not the arithmetic but the kernels' calls and array views
-  (a view costs reference counting: for XOR 2-2-1 over 90 % of ``fit``'s time per epoch),
-  and then the latency of each sum: a chain of dependent additions over layers too narrow
-  to keep the processor busy. Here every formula is a loop over flat buffers, indexed
-  through the ``Layout`` offsets, with no view per sample, and LANES runs train side by
-  side (``lockstep_epoch``), sample by sample, so that their independent chains overlap.
+  For them the cost of a step is the kernels' calls, the reference counting of their
+  arrays, and the latency of each sum: a chain of dependent additions over layers too
+  narrow to keep the processor busy. Here every formula is a loop over flat buffers,
+  indexed through the ``Layout`` offsets, in one compiled function whose arrays are all
+  ``layout.untracked``, and LANES runs train side by side (``lockstep_epoch``), sample by
+  sample, so that their independent chains overlap.
   The arithmetic of each run is the reference kernels', operation for operation and in
   the same order (``formulas.forward_layer``, ``loss_delta``, ``hidden_delta``,
   ``descend_layer`` and ``descend``; the epoch's error summed in sample order), so the
@@ -37,6 +37,7 @@ from . import fast
 from ._jit import jit
 from .activations import CROSS_ENTROPY, SOFTMAX, f, fprime
 from .formulas import softplus
+from .layout import untracked
 from .training import (
     DIVERGED,
     EPOCHS_DONE,
@@ -92,7 +93,10 @@ def train_runs(
 # The lanes are not SIMD lanes: the compiler cannot prove the arrays apart, so it keeps
 # every operation scalar, and the gain is the overlap alone. (With the lane count read
 # at run time it vectorises behind run-time overlap checks: measured slower at 8 lanes,
-# and at 32 no better per run on the encoder, with four times the runs per task.)
+# and at 32 no better per run on the encoder, with four times the runs per task. With the
+# arrays declared distinct and NUMBA_SLP_VECTORIZE=1 it vectorises the lanes: slower too,
+# the scalar exp calls breaking up the vectors. Each lane's z_j summed in a register,
+# lanes outside: slower, one lane's chain waiting on itself again.)
 # One function for the whole epoch, the formulas as sections of it: a helper per formula,
 # even inlined, costs reference counting of its array arguments at every sample.
 
@@ -102,7 +106,7 @@ def train_runs(
 LANES = 8
 
 
-@jit
+@jit(inline="always")  # into train_small_runs: a call counts references to its arrays
 def lockstep_epoch(theta, sizes, acts, w_off, n_off, loss, X, T, order, velocity, grad, z, y,
                    delta, eta, alpha, batch_size, train_biases, weight_decay, C):
     """One epoch of ``training.train_epochs`` for every lane a of a group (a small data
@@ -115,6 +119,11 @@ def lockstep_epoch(theta, sizes, acts, w_off, n_off, loss, X, T, order, velocity
     operations, for each lane. θ, velocity and grad are parameter × lane, z, y and δ
     neuron × lane, order lane × sample; C has one entry per lane.
     """
+    theta, sizes, acts, w_off, n_off = (untracked(theta), untracked(sizes), untracked(acts),
+                                        untracked(w_off), untracked(n_off))
+    X, T, order, velocity, grad = (untracked(X), untracked(T), untracked(order),
+                                   untracked(velocity), untracked(grad))
+    z, y, delta, C = untracked(z), untracked(y), untracked(delta), untracked(C)
     n, L, G = X.shape[0], sizes.shape[0] - 1, LANES
     online = batch_size == 1 and alpha == 0.0
     out, n_out, out_code = n_off[L], sizes[L], acts[L - 1]
@@ -310,10 +319,58 @@ def lane_finite(theta, a):
     return True
 
 
+@jit(inline="always")
+def save_lanes(before, state, alpha, do_shuffle):
+    """Every lane's state at an epoch's start into ``before`` (``training.copy_state``),
+    whole arrays at once; the velocity only when momentum changes it, the order and the
+    generator only when the shuffle does."""
+    theta, velocity, order, rng = state
+    for p in range(theta.shape[0]):
+        for a in range(theta.shape[1]):
+            before[0][p, a] = theta[p, a]
+            if alpha != 0.0:
+                before[1][p, a] = velocity[p, a]
+    if do_shuffle:
+        for a in range(order.shape[0]):
+            for s in range(order.shape[1]):
+                before[2][a, s] = order[a, s]
+            before[3][a, 0] = rng[a, 0]
+
+
+@jit(inline="always")
+def restore_lane(state, a, before, alpha, do_shuffle):
+    """Lane a's state back from ``save_lanes``' copy: its diverged epoch undone."""
+    theta, velocity, order, rng = state
+    for p in range(theta.shape[0]):
+        theta[p, a] = before[0][p, a]
+        if alpha != 0.0:
+            velocity[p, a] = before[1][p, a]
+    if do_shuffle:
+        for s in range(order.shape[1]):
+            order[a, s] = before[2][a, s]
+        rng[a, 0] = before[3][a, 0]
+
+
+def lane_buffers(layout, P, n):
+    """The work arrays of ``train_small_runs``: z, y, δ (neuron × lane), the gradient
+    (parameter × lane), the lanes' state and its copy (θ, velocity: parameter × lane;
+    order: lane × sample; generator), C per lane. Made here, outside compiled code, so
+    that they outlive the call that takes them ``untracked``."""
+    size, G = int(layout.n_off[-1] + layout.sizes[-1]), LANES
+
+    def state():
+        return (np.zeros((P, G)), np.zeros((P, G)), np.zeros((G, n), np.int64),
+                np.zeros((G, 1), np.uint64))
+
+    return (np.zeros((size, G)), np.zeros((size, G)), np.zeros((size, G)), np.zeros((P, G)),
+            state(), state(), np.zeros(G))
+
+
 @jit
 def train_small_runs(
     thetas, layout, X, T, orders, rngs, do_shuffle, epochs, eta, alpha, velocities,
     batch_size, train_biases, weight_decay, target_error, error_scale, errors, done, reasons,
+    buffers,
 ):  # fmt: skip
     """Train every run r (``thetas[r]``, ``orders[r]``, ``rngs[r]``, ``velocities[r]``) for
     up to ``epochs`` epochs as ``training.train_epochs`` does: an epoch shuffles the order
@@ -325,19 +382,24 @@ def train_small_runs(
     The runs go through LANES lanes: a run enters a free lane, trains there epoch by epoch
     beside the others, and leaves it when it stops; the next run takes its place. A lane
     with no run left to take copies a running lane (its numbers are not kept), so that
-    every lane computes on ordinary values.
+    every lane computes on ordinary values. ``buffers``: ``lane_buffers``. Every array is
+    ``untracked`` first (as in ``fast.online_steps``): a lane's row, or an array passed to
+    a kernel, would otherwise be counted at every epoch.
     """
     sizes, acts, w_off, n_off, loss = layout  # once: each access of a field costs
-    R, P, n, G = thetas.shape[0], thetas.shape[1], X.shape[0], LANES
-    size = n_off[-1] + sizes[-1]
-    z, y, delta, grad = (np.zeros((size, G)), np.zeros((size, G)), np.zeros((size, G)),
-                         np.zeros((P, G)))
+    thetas, X, T, orders, rngs = (untracked(thetas), untracked(X), untracked(T),
+                                  untracked(orders), untracked(rngs))
+    velocities, errors, done, reasons = (untracked(velocities), untracked(errors),
+                                         untracked(done), untracked(reasons))
+    z, y, delta, grad = (untracked(buffers[0]), untracked(buffers[1]), untracked(buffers[2]),
+                         untracked(buffers[3]))
+    state = (untracked(buffers[4][0]), untracked(buffers[4][1]), untracked(buffers[4][2]),
+             untracked(buffers[4][3]))
+    before = (untracked(buffers[5][0]), untracked(buffers[5][1]), untracked(buffers[5][2]),
+              untracked(buffers[5][3]))
+    C = untracked(buffers[6])
+    R, G = thetas.shape[0], LANES
     runs = (thetas, velocities, orders, rngs)
-    state = (np.zeros((P, G)), np.zeros((P, G)), np.zeros((G, n), np.int64),
-             np.zeros((G, 1), np.uint64))
-    before = (np.empty((P, G)), np.empty((P, G)), np.empty((G, n), np.int64),
-              np.empty((G, 1), np.uint64))
-    C = np.empty(G)
     run_of = np.full(G, -1)  # the run in each lane, −1: none
     best = np.full(G, np.inf)
     for r in range(R):
@@ -358,8 +420,9 @@ def train_small_runs(
         for a in range(G):
             if run_of[a] < 0:
                 copy_lane(state, a, state, running)
-            copy_lane(before, a, state, a)
-            if do_shuffle:
+        save_lanes(before, state, alpha, do_shuffle)
+        if do_shuffle:
+            for a in range(G):
                 shuffle(state[2][a], state[3][a])
         lockstep_epoch(state[0], sizes, acts, w_off, n_off, loss, X, T, state[2], state[1],
                        grad, z, y, delta, eta, alpha, batch_size, train_biases, weight_decay, C)
@@ -372,7 +435,7 @@ def train_small_runs(
             stop = True
             if not (math.isfinite(error) and error <= EXPLOSION_FACTOR * max(best[a], error_scale)
                     and lane_finite(state[0], a)):
-                copy_lane(state, a, before, a)
+                restore_lane(state, a, before, alpha, do_shuffle)
                 reasons[r] = DIVERGED
             else:
                 done[r] = e + 1
@@ -421,9 +484,12 @@ def train_many(layout, X, T, initial, seeds, *, epochs, eta, batch_size=1, momen
         error_scale = 0.5 * float(np.sum(T * T)) / n  # (1/n) Σ_x ½ Σ_k t_k², as fit has it
     target = -1.0 if target_error is None else target_error
     if not fast.wants_threads(layout, n):
+        done = np.zeros(R, dtype=np.int64)  # contiguous: untracked in compiled code
         train_small_runs(thetas, layout, X, T, orders, rngs, shuffle, epochs, eta, momentum,
                          velocities, batch_size, train_biases, weight_decay, target,
-                         error_scale, errors, ats[:, EPOCHS_DONE], reasons)
+                         error_scale, errors, done, reasons,
+                         lane_buffers(layout, thetas.shape[1], n))
+        ats[:, EPOCHS_DONE] = done
         first = R
     else:
         first = 0
