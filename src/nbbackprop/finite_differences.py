@@ -48,7 +48,7 @@ from .activations import (
     f,
     fprime,
 )
-from .fast import BLOCK, forward_batch, gather_from
+from .fast import BLOCK, accumulate_gradient_batch, backward_batch, forward_batch, gather_from
 from .formulas import forward, forward_layer, loss_error, softplus
 from .layout import biases_of, neuron_buffer, neurons_of, samples_of, weights_of
 
@@ -872,37 +872,58 @@ def rank_one_dots(layout, g, C, A, B, out):
     biases[l] (g laid out like θ): the directional derivative uᵀg is scale·Σ of a row."""
     sizes = layout.sizes
     L = sizes.shape[0] - 1
-    for d in range(C.shape[0]):
-        for l in range(L):
-            gw, gb = weights_of(g, layout, l), biases_of(g, layout, l)
-            c = neurons_of(C[d], layout, l)
-            a, beta = neurons_of(A[d], layout, l + 1), neurons_of(B[d], layout, l + 1)
-            total = 0.0
-            for i in range(sizes[l]):
-                if c[i] == 0.0:
+    for l in range(L):
+        gw = weights_of(g, layout, l)
+        for d in range(C.shape[0]):
+            out[d, 2 * l] = 0.0
+        # Every direction's sums in the order of i, then j; a row of g stays in cache while
+        # every direction reads it.
+        for i in range(sizes[l]):
+            for d in range(C.shape[0]):
+                c_i = neurons_of(C[d], layout, l)[i]
+                if c_i == 0.0:
                     continue
+                a = neurons_of(A[d], layout, l + 1)
                 row = 0.0
                 for j in range(sizes[l + 1]):
                     row += gw[i, j] * a[j]
-                total += c[i] * row
+                out[d, 2 * l] += c_i * row
+    for d in range(C.shape[0]):
+        for l in range(L):
+            gb = biases_of(g, layout, l)
+            beta = neurons_of(B[d], layout, l + 1)
             bias = 0.0
             for j in range(sizes[l + 1]):
                 bias += beta[j] * gb[j]
-            out[d, 2 * l], out[d, 2 * l + 1] = total, bias
+            out[d, 2 * l + 1] = bias
 
 
 @jit
-def pass_rounding(theta, layout, X, T, u, lam, Z, Y, E, EZ, EY):
+def pass_rounding(theta, layout, X, T, u, lam, Z, Y, E, EZ, EY, grad, with_gradient):
     """The pass at θ for every sample (Z, Y, E as ``forward_samples``; ``fast.forward_batch``
     computes the same numbers as ``forward``, BLOCK samples at a time), the bounds EZ, EY of
-    ``forward_rounding`` in precision u, and ε_C (``error_rounding``'s formula)."""
+    ``forward_rounding`` in precision u, and ε_C (``error_rounding``'s formula).
+
+    with_gradient: also grad = ∂C/∂θ = (1/n) Σ_x ∂E_x/∂θ from the same pass, by
+    ``fast.backward_batch`` and ``fast.accumulate_gradient_batch`` in sample order: the
+    numbers of ``formulas.mean_gradient`` (``Network.gradient``) without a second pass."""
     sizes = layout.sizes
     L = sizes.shape[0] - 1
     Zb, Yb = neuron_buffer(layout, BLOCK), neuron_buffer(layout, BLOCK)
+    if with_gradient:
+        Db, DTb = neuron_buffer(layout, BLOCK), neuron_buffer(layout, BLOCK)
+        grad[:] = 0.0
     for start in range(0, X.shape[0], BLOCK):  # BLOCK samples per sweep of the weights
         m = min(BLOCK, X.shape[0] - start)
         gather_from(X, start, samples_of(Yb, layout, 0, m))
         forward_batch(theta, layout, Zb, Yb, m)
+        if with_gradient:
+            rows = np.arange(start, start + m)
+            backward_batch(theta, layout, T, rows, Zb, Yb, Db, DTb)
+            for l in range(L):
+                accumulate_gradient_batch(samples_of(Db, layout, l + 1, m),
+                                          samples_of(Yb, layout, l, m),
+                                          weights_of(grad, layout, l), biases_of(grad, layout, l))
         for r in range(m):
             s = start + r
             neurons_of(Z[s], layout, 0)[:] = 0.0  # z of the inputs: none
@@ -912,6 +933,9 @@ def pass_rounding(theta, layout, X, T, u, lam, Z, Y, E, EZ, EY):
                 neurons_of(Y[s], layout, l)[:] = samples_of(Yb, layout, l, m)[r]
             E[s] = loss_error(neurons_of(Z[s], layout, L), neurons_of(Y[s], layout, L), T[s],
                               layout.acts[L - 1], layout.loss)
+    if with_gradient:
+        for p in range(grad.shape[0]):
+            grad[p] /= X.shape[0]
     return samples_error_rounding(theta, layout, T, u, lam, Z, Y, E, EZ, EY)
 
 
@@ -922,8 +946,10 @@ def samples_error_rounding(theta, layout, T, u, lam, Z, Y, E, EZ, EY):
     n = Z.shape[0]
     L = sizes.shape[0] - 1
     total, bound = 0.0, 0.0
+    first = np.empty((n, sizes[1]))
+    first_layer_magnitudes(theta, layout, Y, first)
     for s in range(n):
-        forward_rounding(theta, layout, Z[s], Y[s], u, lam, EZ[s], EY[s])
+        rounding_of_pass(theta, layout, Z[s], Y[s], u, lam, EZ[s], EY[s], first[s])
         total += E[s]
         z_out, y_out, t = neurons_of(Z[s], layout, L), neurons_of(Y[s], layout, L), T[s]
         if layout.loss == CROSS_ENTROPY:
@@ -1023,6 +1049,34 @@ def forward_rounding(theta, layout, z, y, u, lam, e_z, e_y):
     rounding of w_ij and b_j to precision u. A ReLU unit within rounding of z = 0 passes
     errors on with slope 1. A softmax output (``softmax_rounding``) depends on all its z.
     """
+    rounding_of_pass(theta, layout, z, y, u, lam, e_z, e_y, np.empty(0))
+
+
+@jit
+def first_layer_magnitudes(theta, layout, Y, M):
+    """M[s, j] = Σ_i |w_ij x_i| over the first layer for every sample (x: layer 0 of Y[s]),
+    summed in the order of i as ``forward_rounding`` does, BLOCK samples per sweep of the
+    weights (a term with x_i = 0 adds +0 to a sum of magnitudes: skipped)."""
+    w = weights_of(theta, layout, 0)
+    n_i, n_j = layout.sizes[0], layout.sizes[1]
+    M[:] = 0.0
+    for start in range(0, Y.shape[0], BLOCK):
+        stop = min(Y.shape[0], start + BLOCK)
+        for i in range(n_i):
+            w_i = w[i]
+            for s in range(start, stop):
+                x_i = abs(Y[s, i])
+                if x_i == 0.0:
+                    continue
+                m_s = M[s]
+                for j in range(n_j):
+                    m_s[j] += abs(w_i[j]) * x_i
+
+
+@jit
+def rounding_of_pass(theta, layout, z, y, u, lam, e_z, e_y, first):
+    """``forward_rounding``, given in ``first`` the sums Σ_i |w_ij x_i| of the first layer
+    (``first_layer_magnitudes``; an empty array: computed here)."""
     sizes, acts, n_off = layout.sizes, layout.acts, layout.n_off
     for k in range(n_off[1]):
         e_z[k] = 0.0
@@ -1038,10 +1092,14 @@ def forward_rounding(theta, layout, z, y, u, lam, e_z, e_y):
         for j in range(n_j):
             carried[j], magnitude[j] = 0.0, abs(b[j])
         if l == 0:  # e_y_i = u|x_i|: Σ_i |w_ij| e_y_i = u·Σ_i |w_ij x_i|, one sum for both
-            for i in range(n_i):
-                y_i = abs(y_in[i])
+            if first.shape[0] == n_j:
                 for j in range(n_j):
-                    carried[j] += abs(w[i, j]) * y_i
+                    carried[j] = first[j]
+            else:
+                for i in range(n_i):
+                    y_i = abs(y_in[i])
+                    for j in range(n_j):
+                        carried[j] += abs(w[i, j]) * y_i
             for j in range(n_j):
                 magnitude[j] += carried[j]
                 carried[j] *= u
