@@ -766,13 +766,18 @@ def rank_one_differences(theta, layout, X, T, Z, E, C, A, B, scale, t, extra, ro
     e, kinks = np.empty(N_VALUES), np.zeros(6, dtype=np.bool_)
     rows[:] = 0.0
     tau = t * scale
+    # σ0 = Σ_i c_i x_i of every direction and sample, each summed in the order of i: the
+    # directions side by side, so that their sums do not wait for each other.
+    sigmas = np.zeros((n, C.shape[0]))
+    for s in range(n):
+        x, sigma = X[s], sigmas[s]
+        for i in range(x.shape[0]):
+            x_i = x[i]
+            for d in range(C.shape[0]):
+                sigma[d] += C[d, i] * x_i
     for d in range(C.shape[0]):
-        c0 = neurons_of(C[d], layout, 0)
         for s in range(n):
-            x = X[s]
-            sigma0 = 0.0
-            for i in range(x.shape[0]):
-                sigma0 += c0[i] * x[i]
+            sigma0 = sigmas[s, d]
             e[0] = E[s]
             kinks[:] = False
             for q in range(10):

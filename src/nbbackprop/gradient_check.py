@@ -514,7 +514,7 @@ def _directions(net, n_directions, seed):
     width = int(net.layout.n_off[-1] + net.layout.sizes[-1])
     count = 3 * n_directions * width
     bits = np.unpackbits(np.frombuffer(rng.bytes(-(-count // 8)), np.uint8), count=count)
-    C, A, B = np.where(bits.reshape(3, n_directions, width) == 1, 1.0, -1.0)
+    C, A, B = bits.reshape(3, n_directions, width) * 2.0 - 1.0  # bit 1: +1, bit 0: −1
     active = np.ones((n_directions, 2 * (len(net.sizes) - 1)))
     return C, A, B, active
 
