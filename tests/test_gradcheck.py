@@ -350,6 +350,38 @@ def test_fast_mode_never_hides_one_wrong_entry_and_names_its_array(case, data):
     assert report.suspects == [f"{'weights' if kind == 'w' else 'biases'}[{l}]"]
 
 
+@given(classifier_networks_and_data(), st.integers(1, 70), st.integers(0, 2**32 - 1))
+def test_fast_mode_judges_exactly_what_net_gradient_returns(case, n, seed):
+    """Fast mode computes the gradient from its own pass at θ, BLOCK samples at a time:
+    the same numbers as net.gradient bit for bit, so the same report, whatever the
+    network and however many blocks the samples fill."""
+    weights, biases, activations, _, _, loss = case
+    net = nb.Network.from_weights(weights, biases, activations, loss=loss)
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(-2, 2, (n, net.sizes[0]))
+    one_hot = loss == "cross_entropy" or net.activations[-1] == "softmax"
+    T = (np.eye(net.sizes[-1])[rng.integers(0, net.sizes[-1], n)] if one_hot
+         else rng.uniform(0, 1, (n, net.sizes[-1])))
+    own = gc._FastPass(net, X, T, gc.U64, None, gc.UNDERFLOW).grad
+    np.testing.assert_array_equal(own, gc._flat(*net.gradient(X, T)))
+    report = nb.gradcheck(net, X, T, mode="fast", n_directions=2, seed=seed)
+    supplied = nb.compare_gradients(net, X, T, *net.gradient(X, T), mode="fast",
+                                    n_directions=2, seed=seed)
+    assert report.to_dict(all_entries=True) == supplied.to_dict(all_entries=True)
+
+
+def test_fast_mode_checks_the_gradient_a_subclass_defines():
+    class Doubled(nb.Network):
+        def gradient(self, X, T):
+            grad_w, grad_b = super().gradient(X, T)
+            return [2 * w for w in grad_w], [2 * b for b in grad_b]
+
+    (X, T) = nb.xor()
+    assert nb.gradcheck(nb.Network([2, 3, 1], "tanh", seed=0), X, T, mode="fast", seed=1).ok
+    report = nb.gradcheck(Doubled([2, 3, 1], "tanh", seed=0), X, T, mode="fast", seed=1)
+    assert not report.ok and report.n_failed == report.n_checked
+
+
 def test_nan_in_supplied_gradients_is_reported_as_a_failure():
     net, (X, T) = nb.Network([2, 3, 1], "sigmoid", seed=0), nb.xor()
     gw, gb = net.gradient(X, T)
