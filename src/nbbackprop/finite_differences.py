@@ -737,7 +737,16 @@ def rank_one_error(theta, layout, Zs, t, C, A, B, sigma0, tau, z, y, frozen):
             sigma = 0.0
             for j in range(n_j):
                 z_l[j] = 0.0
-            for i in range(sizes[l]):
+            # Four terms at a time, added in the order of i (the same sums): each z_j is
+            # loaded and stored once per four.
+            n_i = sizes[l]
+            for i in range(0, n_i - n_i % 4, 4):
+                y0, y1, y2, y3 = y_in[i], y_in[i + 1], y_in[i + 2], y_in[i + 3]
+                sigma = (((sigma + c[i] * y0) + c[i + 1] * y1) + c[i + 2] * y2) + c[i + 3] * y3
+                for j in range(n_j):
+                    z_l[j] = ((((z_l[j] + w[i, j] * y0) + w[i + 1, j] * y1) + w[i + 2, j] * y2)
+                              + w[i + 3, j] * y3)
+            for i in range(n_i - n_i % 4, n_i):
                 y_i = y_in[i]
                 sigma += c[i] * y_i
                 for j in range(n_j):
