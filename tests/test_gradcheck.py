@@ -425,6 +425,15 @@ def test_fast_mode_checks_the_gradient_a_subclass_defines():
     assert not report.ok and report.n_failed == report.n_checked
 
 
+@pytest.mark.parametrize("mode", ["full", "fast"])
+def test_an_overflowing_gradient_is_a_clear_error_in_both_modes(mode):
+    net = nb.Network([2, 3, 1], "linear", seed=0)
+    X, T = np.array([[1e300, 1e300]]), np.array([[0.0]])
+    assert_clear_error(lambda: nb.gradcheck(net, X, T, mode=mode, seed=0), nb.NonFiniteResult,
+                       ["the gradient ∂C/∂θ is not finite", "largest |X| = 1e+300",
+                        "scale X and T down"])
+
+
 def test_nan_in_supplied_gradients_is_reported_as_a_failure():
     net, (X, T) = nb.Network([2, 3, 1], "sigmoid", seed=0), nb.xor()
     gw, gb = net.gradient(X, T)
