@@ -278,7 +278,8 @@ def gradcheck(net, X, T, mode="full", n_directions=8, seed=None, raise_on_failur
     X, T = net.check_data(X, T)
     # Fast mode computes Network.gradient's numbers from its own pass at θ (_FastPass); a
     # subclass's own gradient is called as it is.
-    grad = (None if mode == "fast" and type(net).gradient is Network.gradient
+    fast = isinstance(mode, str) and mode == "fast"  # any other mode is refused below
+    grad = (None if fast and type(net).gradient is Network.gradient
             else _flat(*net.gradient(X, T)))
     return _check_network_gradient(net, X, T, grad, np.dtype(np.float64), mode, n_directions,
                                    seed, raise_on_failure)
