@@ -350,6 +350,90 @@ def test_fast_mode_never_hides_one_wrong_entry_and_names_its_array(case, data):
     assert report.suspects == [f"{'weights' if kind == 'w' else 'biases'}[{l}]"]
 
 
+@given(classifier_networks_and_data(), st.integers(1, 70), st.integers(0, 2**32 - 1))
+def test_fast_mode_judges_exactly_what_net_gradient_returns(case, n, seed):
+    """Fast mode computes the gradient from its own pass at θ, BLOCK samples at a time:
+    the same numbers as net.gradient bit for bit, so the same report, whatever the
+    network and however many blocks the samples fill."""
+    weights, biases, activations, _, _, loss = case
+    net = nb.Network.from_weights(weights, biases, activations, loss=loss)
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(-2, 2, (n, net.sizes[0]))
+    one_hot = loss == "cross_entropy" or net.activations[-1] == "softmax"
+    T = (np.eye(net.sizes[-1])[rng.integers(0, net.sizes[-1], n)] if one_hot
+         else rng.uniform(0, 1, (n, net.sizes[-1])))
+    own = gc._FastPass(net, X, T, gc.U64, None, gc.UNDERFLOW).grad
+    np.testing.assert_array_equal(own, gc._flat(*net.gradient(X, T)))
+    report = nb.gradcheck(net, X, T, mode="fast", n_directions=2, seed=seed)
+    supplied = nb.compare_gradients(net, X, T, *net.gradient(X, T), mode="fast",
+                                    n_directions=2, seed=seed)
+    assert report.to_dict(all_entries=True) == supplied.to_dict(all_entries=True)
+
+
+@given(classifier_networks_and_data(), st.integers(1, 70), st.integers(0, 2**32 - 1))
+def test_fast_mode_pass_and_sums_equal_the_per_sample_ones(case, n, seed):
+    """pass_rounding (BLOCK samples at a time) gives every sample's forward pass and
+    rounding bounds bit for bit, and error_rounding's ε_C; rank_one_dots gives
+    Σ_i c_i (Σ_j g_ij a_j) summed in the order of i and j, as a plain loop does."""
+    weights, biases, activations, _, _, loss = case
+    net = nb.Network.from_weights(weights, biases, activations, loss=loss)
+    theta, layout = net.parameters, net.layout
+    rng = np.random.default_rng(seed)
+    X = np.where(rng.random((n, net.sizes[0])) < 0.2, 0.0, rng.uniform(-2, 2, (n, net.sizes[0])))
+    T = np.eye(net.sizes[-1])[rng.integers(0, net.sizes[-1], n)]
+    width = int(layout.n_off[-1] + layout.sizes[-1])
+    Z, Y, EZ, EY = (np.empty((n, width)) for _ in range(4))
+    E, grad = np.empty(n), np.empty_like(theta)
+    eps_c = fd.pass_rounding(theta, layout, X, T, gc.U64, gc.LAMBDA, Z, Y, E, EZ, EY, grad, True)
+    assert eps_c == fd.error_rounding(theta, layout, X, T, gc.U64, gc.LAMBDA)
+    z, y, e_z, e_y = (np.empty(width) for _ in range(4))
+    for s in range(n):
+        fd.forward_samples(theta, layout, X[s : s + 1], T[s : s + 1], z[None], y[None], E[:1])
+        fd.forward_rounding(theta, layout, z, y, gc.U64, gc.LAMBDA, e_z, e_y)
+        for mine, plain in ((Z[s], z), (Y[s], y), (EZ[s], e_z), (EY[s], e_y)):
+            np.testing.assert_array_equal(mine[layout.n_off[1]:], plain[layout.n_off[1]:])
+    C, A, B, _ = gc._directions(net, 3, seed)
+    C[:, : net.sizes[0]][rng.random((3, net.sizes[0])) < 0.2] = 0.0  # restricted directions
+    dots = np.empty((3, 2 * (len(net.sizes) - 1)))
+    fd.rank_one_dots(layout, grad, C, A, B, dots)
+    for d in range(3):
+        for l, (gw, gb) in enumerate(zip(*net.per_layer(grad))):
+            c = C[d, layout.n_off[l] : layout.n_off[l] + net.sizes[l]]
+            a = A[d, layout.n_off[l + 1] : layout.n_off[l + 1] + net.sizes[l + 1]]
+            beta = B[d, layout.n_off[l + 1] : layout.n_off[l + 1] + net.sizes[l + 1]]
+            total, bias = 0.0, 0.0
+            for i in range(net.sizes[l]):
+                if c[i] != 0.0:
+                    row = 0.0
+                    for j in range(net.sizes[l + 1]):
+                        row += float(gw[i, j]) * float(a[j])
+                    total += float(c[i]) * row
+            for j in range(net.sizes[l + 1]):
+                bias += float(beta[j]) * float(gb[j])
+            assert (dots[d, 2 * l], dots[d, 2 * l + 1]) == (total, bias)
+
+
+def test_fast_mode_checks_the_gradient_a_subclass_defines():
+    class Doubled(nb.Network):
+        def gradient(self, X, T):
+            grad_w, grad_b = super().gradient(X, T)
+            return [2 * w for w in grad_w], [2 * b for b in grad_b]
+
+    (X, T) = nb.xor()
+    assert nb.gradcheck(nb.Network([2, 3, 1], "tanh", seed=0), X, T, mode="fast", seed=1).ok
+    report = nb.gradcheck(Doubled([2, 3, 1], "tanh", seed=0), X, T, mode="fast", seed=1)
+    assert not report.ok and report.n_failed == report.n_checked
+
+
+@pytest.mark.parametrize("mode", ["full", "fast"])
+def test_an_overflowing_gradient_is_a_clear_error_in_both_modes(mode):
+    net = nb.Network([2, 3, 1], "linear", seed=0)
+    X, T = np.array([[1e300, 1e300]]), np.array([[0.0]])
+    assert_clear_error(lambda: nb.gradcheck(net, X, T, mode=mode, seed=0), nb.NonFiniteResult,
+                       ["the gradient ∂C/∂θ is not finite", "largest |X| = 1e+300",
+                        "scale X and T down"])
+
+
 def test_nan_in_supplied_gradients_is_reported_as_a_failure():
     net, (X, T) = nb.Network([2, 3, 1], "sigmoid", seed=0), nb.xor()
     gw, gb = net.gradient(X, T)

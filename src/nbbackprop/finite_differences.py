@@ -48,7 +48,7 @@ from .activations import (
     f,
     fprime,
 )
-from .fast import BLOCK, forward_batch, gather_from
+from .fast import BLOCK, accumulate_gradient_batch, backward_batch, forward_batch, gather_from
 from .formulas import forward, forward_layer, loss_error, softplus
 from .layout import biases_of, neuron_buffer, neurons_of, samples_of, weights_of
 
@@ -737,7 +737,16 @@ def rank_one_error(theta, layout, Zs, t, C, A, B, sigma0, tau, z, y, frozen):
             sigma = 0.0
             for j in range(n_j):
                 z_l[j] = 0.0
-            for i in range(sizes[l]):
+            # Four terms at a time, added in the order of i (the same sums): each z_j is
+            # loaded and stored once per four.
+            n_i = sizes[l]
+            for i in range(0, n_i - n_i % 4, 4):
+                y0, y1, y2, y3 = y_in[i], y_in[i + 1], y_in[i + 2], y_in[i + 3]
+                sigma = (((sigma + c[i] * y0) + c[i + 1] * y1) + c[i + 2] * y2) + c[i + 3] * y3
+                for j in range(n_j):
+                    z_l[j] = ((((z_l[j] + w[i, j] * y0) + w[i + 1, j] * y1) + w[i + 2, j] * y2)
+                              + w[i + 3, j] * y3)
+            for i in range(n_i - n_i % 4, n_i):
                 y_i = y_in[i]
                 sigma += c[i] * y_i
                 for j in range(n_j):
@@ -766,13 +775,18 @@ def rank_one_differences(theta, layout, X, T, Z, E, C, A, B, scale, t, extra, ro
     e, kinks = np.empty(N_VALUES), np.zeros(6, dtype=np.bool_)
     rows[:] = 0.0
     tau = t * scale
+    # σ0 = Σ_i c_i x_i of every direction and sample, each summed in the order of i: the
+    # directions side by side, so that their sums do not wait for each other.
+    sigmas = np.zeros((n, C.shape[0]))
+    for s in range(n):
+        x, sigma = X[s], sigmas[s]
+        for i in range(x.shape[0]):
+            x_i = x[i]
+            for d in range(C.shape[0]):
+                sigma[d] += C[d, i] * x_i
     for d in range(C.shape[0]):
-        c0 = neurons_of(C[d], layout, 0)
         for s in range(n):
-            x = X[s]
-            sigma0 = 0.0
-            for i in range(x.shape[0]):
-                sigma0 += c0[i] * x[i]
+            sigma0 = sigmas[s, d]
             e[0] = E[s]
             kinks[:] = False
             for q in range(10):
@@ -872,37 +886,80 @@ def rank_one_dots(layout, g, C, A, B, out):
     biases[l] (g laid out like θ): the directional derivative uᵀg is scale·Σ of a row."""
     sizes = layout.sizes
     L = sizes.shape[0] - 1
+    for l in range(L):
+        gw = weights_of(g, layout, l)
+        for d in range(C.shape[0]):
+            out[d, 2 * l] = 0.0
+        # Every direction's sums in the order of i, then j; four rows of g at a time, in
+        # cache while every direction reads them, their four sums side by side (so that
+        # they do not wait for each other), then added in the order of i.
+        n_i, n_j = sizes[l], sizes[l + 1]
+        for i0 in range(0, n_i - n_i % 4, 4):
+            for d in range(C.shape[0]):
+                c, a = neurons_of(C[d], layout, l), neurons_of(A[d], layout, l + 1)
+                r0, r1, r2, r3 = 0.0, 0.0, 0.0, 0.0
+                for j in range(n_j):
+                    a_j = a[j]
+                    r0 += gw[i0, j] * a_j
+                    r1 += gw[i0 + 1, j] * a_j
+                    r2 += gw[i0 + 2, j] * a_j
+                    r3 += gw[i0 + 3, j] * a_j
+                total = out[d, 2 * l]
+                if c[i0] != 0.0:
+                    total += c[i0] * r0
+                if c[i0 + 1] != 0.0:
+                    total += c[i0 + 1] * r1
+                if c[i0 + 2] != 0.0:
+                    total += c[i0 + 2] * r2
+                if c[i0 + 3] != 0.0:
+                    total += c[i0 + 3] * r3
+                out[d, 2 * l] = total
+        for i in range(n_i - n_i % 4, n_i):
+            for d in range(C.shape[0]):
+                c_i = neurons_of(C[d], layout, l)[i]
+                if c_i == 0.0:
+                    continue
+                a = neurons_of(A[d], layout, l + 1)
+                row = 0.0
+                for j in range(n_j):
+                    row += gw[i, j] * a[j]
+                out[d, 2 * l] += c_i * row
     for d in range(C.shape[0]):
         for l in range(L):
-            gw, gb = weights_of(g, layout, l), biases_of(g, layout, l)
-            c = neurons_of(C[d], layout, l)
-            a, beta = neurons_of(A[d], layout, l + 1), neurons_of(B[d], layout, l + 1)
-            total = 0.0
-            for i in range(sizes[l]):
-                if c[i] == 0.0:
-                    continue
-                row = 0.0
-                for j in range(sizes[l + 1]):
-                    row += gw[i, j] * a[j]
-                total += c[i] * row
+            gb = biases_of(g, layout, l)
+            beta = neurons_of(B[d], layout, l + 1)
             bias = 0.0
             for j in range(sizes[l + 1]):
                 bias += beta[j] * gb[j]
-            out[d, 2 * l], out[d, 2 * l + 1] = total, bias
+            out[d, 2 * l + 1] = bias
 
 
 @jit
-def pass_rounding(theta, layout, X, T, u, lam, Z, Y, E, EZ, EY):
+def pass_rounding(theta, layout, X, T, u, lam, Z, Y, E, EZ, EY, grad, with_gradient):
     """The pass at θ for every sample (Z, Y, E as ``forward_samples``; ``fast.forward_batch``
     computes the same numbers as ``forward``, BLOCK samples at a time), the bounds EZ, EY of
-    ``forward_rounding`` in precision u, and ε_C (``error_rounding``'s formula)."""
+    ``forward_rounding`` in precision u, and ε_C (``error_rounding``'s formula).
+
+    with_gradient: also grad = ∂C/∂θ = (1/n) Σ_x ∂E_x/∂θ from the same pass, by
+    ``fast.backward_batch`` and ``fast.accumulate_gradient_batch`` in sample order: the
+    numbers of ``formulas.mean_gradient`` (``Network.gradient``) without a second pass."""
     sizes = layout.sizes
     L = sizes.shape[0] - 1
     Zb, Yb = neuron_buffer(layout, BLOCK), neuron_buffer(layout, BLOCK)
+    if with_gradient:
+        Db, DTb = neuron_buffer(layout, BLOCK), neuron_buffer(layout, BLOCK)
+        grad[:] = 0.0
     for start in range(0, X.shape[0], BLOCK):  # BLOCK samples per sweep of the weights
         m = min(BLOCK, X.shape[0] - start)
         gather_from(X, start, samples_of(Yb, layout, 0, m))
         forward_batch(theta, layout, Zb, Yb, m)
+        if with_gradient:
+            rows = np.arange(start, start + m)
+            backward_batch(theta, layout, T, rows, Zb, Yb, Db, DTb)
+            for l in range(L):
+                accumulate_gradient_batch(samples_of(Db, layout, l + 1, m),
+                                          samples_of(Yb, layout, l, m),
+                                          weights_of(grad, layout, l), biases_of(grad, layout, l))
         for r in range(m):
             s = start + r
             neurons_of(Z[s], layout, 0)[:] = 0.0  # z of the inputs: none
@@ -912,6 +969,9 @@ def pass_rounding(theta, layout, X, T, u, lam, Z, Y, E, EZ, EY):
                 neurons_of(Y[s], layout, l)[:] = samples_of(Yb, layout, l, m)[r]
             E[s] = loss_error(neurons_of(Z[s], layout, L), neurons_of(Y[s], layout, L), T[s],
                               layout.acts[L - 1], layout.loss)
+    if with_gradient:
+        for p in range(grad.shape[0]):
+            grad[p] /= X.shape[0]
     return samples_error_rounding(theta, layout, T, u, lam, Z, Y, E, EZ, EY)
 
 
@@ -922,8 +982,10 @@ def samples_error_rounding(theta, layout, T, u, lam, Z, Y, E, EZ, EY):
     n = Z.shape[0]
     L = sizes.shape[0] - 1
     total, bound = 0.0, 0.0
+    first = np.empty((n, sizes[1]))
+    first_layer_magnitudes(theta, layout, Y, first)
     for s in range(n):
-        forward_rounding(theta, layout, Z[s], Y[s], u, lam, EZ[s], EY[s])
+        rounding_of_pass(theta, layout, Z[s], Y[s], u, lam, EZ[s], EY[s], first[s])
         total += E[s]
         z_out, y_out, t = neurons_of(Z[s], layout, L), neurons_of(Y[s], layout, L), T[s]
         if layout.loss == CROSS_ENTROPY:
@@ -1023,6 +1085,38 @@ def forward_rounding(theta, layout, z, y, u, lam, e_z, e_y):
     rounding of w_ij and b_j to precision u. A ReLU unit within rounding of z = 0 passes
     errors on with slope 1. A softmax output (``softmax_rounding``) depends on all its z.
     """
+    rounding_of_pass(theta, layout, z, y, u, lam, e_z, e_y, np.empty(0))
+
+
+@jit
+def first_layer_magnitudes(theta, layout, Y, M):
+    """M[s, j] = Σ_i |w_ij x_i| over the first layer for every sample (x: layer 0 of Y[s]),
+    summed in the order of i as ``forward_rounding`` does, BLOCK samples per sweep of the
+    weights, four terms per load and store of M[s, j] (the same sums)."""
+    w = weights_of(theta, layout, 0)
+    n_i, n_j = layout.sizes[0], layout.sizes[1]
+    M[:] = 0.0
+    for start in range(0, Y.shape[0], BLOCK):
+        stop = min(Y.shape[0], start + BLOCK)
+        for i in range(0, n_i - n_i % 4, 4):
+            for s in range(start, stop):
+                x0, x1, x2, x3 = abs(Y[s, i]), abs(Y[s, i + 1]), abs(Y[s, i + 2]), abs(Y[s, i + 3])
+                m_s = M[s]
+                for j in range(n_j):
+                    m_s[j] = ((((m_s[j] + abs(w[i, j]) * x0) + abs(w[i + 1, j]) * x1)
+                               + abs(w[i + 2, j]) * x2) + abs(w[i + 3, j]) * x3)
+        for i in range(n_i - n_i % 4, n_i):
+            for s in range(start, stop):
+                x_i = abs(Y[s, i])
+                m_s = M[s]
+                for j in range(n_j):
+                    m_s[j] += abs(w[i, j]) * x_i
+
+
+@jit
+def rounding_of_pass(theta, layout, z, y, u, lam, e_z, e_y, first):
+    """``forward_rounding``, given in ``first`` the sums Σ_i |w_ij x_i| of the first layer
+    (``first_layer_magnitudes``; an empty array: computed here)."""
     sizes, acts, n_off = layout.sizes, layout.acts, layout.n_off
     for k in range(n_off[1]):
         e_z[k] = 0.0
@@ -1038,10 +1132,14 @@ def forward_rounding(theta, layout, z, y, u, lam, e_z, e_y):
         for j in range(n_j):
             carried[j], magnitude[j] = 0.0, abs(b[j])
         if l == 0:  # e_y_i = u|x_i|: Σ_i |w_ij| e_y_i = u·Σ_i |w_ij x_i|, one sum for both
-            for i in range(n_i):
-                y_i = abs(y_in[i])
+            if first.shape[0] == n_j:
                 for j in range(n_j):
-                    carried[j] += abs(w[i, j]) * y_i
+                    carried[j] = first[j]
+            else:
+                for i in range(n_i):
+                    y_i = abs(y_in[i])
+                    for j in range(n_j):
+                        carried[j] += abs(w[i, j]) * y_i
             for j in range(n_j):
                 magnitude[j] += carried[j]
                 carried[j] *= u

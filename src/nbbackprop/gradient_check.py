@@ -276,7 +276,11 @@ def gradcheck(net, X, T, mode="full", n_directions=8, seed=None, raise_on_failur
     """
     _check_network(net)
     X, T = net.check_data(X, T)
-    grad = _flat(*net.gradient(X, T))
+    # Fast mode computes Network.gradient's numbers from its own pass at θ (_FastPass); a
+    # subclass's own gradient is called as it is.
+    fast = isinstance(mode, str) and mode == "fast"  # any other mode is refused below
+    grad = (None if fast and type(net).gradient is Network.gradient
+            else _flat(*net.gradient(X, T)))
     return _check_network_gradient(net, X, T, grad, np.dtype(np.float64), mode, n_directions,
                                    seed, raise_on_failure)
 
@@ -366,7 +370,6 @@ def _check_network_gradient(net, X, T, grad, dtype, mode, n_directions, seed, ra
         raise_on_failure=raise_on_failure)
     theta, layout = net.parameters, net.layout
     u = _unit_roundoff(dtype)
-    size = np.where(np.isfinite(grad), np.abs(grad), 0.0)  # NaN and inf fail by themselves
     # The final rounding of each entry to its dtype, and underflow in that dtype.
     tiny = max(UNDERFLOW, float(np.finfo(dtype).tiny))
     n = X.shape[0]
@@ -374,6 +377,7 @@ def _check_network_gradient(net, X, T, grad, dtype, mode, n_directions, seed, ra
     subject = (f"{'-'.join(map(str, net.sizes))} network ({', '.join(net.activations)}) "
                f"on {n} sample{'s' if n != 1 else ''}")
     if mode == "full":
+        size = _magnitudes(grad)
         _check_finite(net.error(X, T))
         eps_c = fd.error_rounding(theta, layout, X, T, U64, LAMBDA)
         e_grad, flips = np.empty_like(theta), np.empty_like(theta)
@@ -393,12 +397,12 @@ def _check_network_gradient(net, X, T, grad, dtype, mode, n_directions, seed, ra
     else:
         if seed is None:
             seed = int(np.random.SeedSequence().entropy % 2**32)
-        at_theta = _FastPass(net, X, T, u, size, tiny)
+        at_theta = _FastPass(net, X, T, u, grad, tiny)
         _check_finite(at_theta.E.sum())
         directions = _directions(net, n_directions, seed)
 
         def judge(directions, **report):
-            return at_theta.judge(grad, *directions, precision=dtype.name, seed=seed,
+            return at_theta.judge(*directions, precision=dtype.name, seed=seed,
                                   differentiated=differentiated, **report)
 
         report = judge(directions, subject=f"{n_directions} random directions of a {subject}")
@@ -417,18 +421,31 @@ def _check_finite(c):
                            "check (are the weights or data very large?)")
 
 
+def _magnitudes(grad):
+    """|g_p|, with 0 for NaN and inf (which fail by themselves)."""
+    return np.where(np.isfinite(grad), np.abs(grad), 0.0)
+
+
 class _FastPass:
     """What fast mode needs at θ, for any directions: the pass of every sample, ε_C, the
     rounding bounds of the gradient summed per array (``fd.gradient_rounding_totals``), and
-    what the rank-one evaluations round beyond a pass (``fd.rank_one_rounding``)."""
+    what the rank-one evaluations round beyond a pass (``fd.rank_one_rounding``); and the
+    gradient ``grad`` to check (None: ``Network.gradient``'s, from the same pass)."""
 
-    def __init__(self, net, X, T, u, size, tiny):
+    def __init__(self, net, X, T, u, grad, tiny):
         theta, layout, n = net.parameters, net.layout, X.shape[0]
         self.net, self.X, self.T = net, X, T
         width = int(layout.n_off[-1] + layout.sizes[-1])
         self.Z, Y, self.E = np.empty((n, width)), np.empty((n, width)), np.empty(n)
         EZ, EY = np.empty((n, width)), np.empty((n, width))
-        self.eps_c = fd.pass_rounding(theta, layout, X, T, U64, LAMBDA, self.Z, Y, self.E, EZ, EY)
+        own = grad is None
+        if own:
+            grad = np.empty_like(theta)
+        self.eps_c = fd.pass_rounding(theta, layout, X, T, U64, LAMBDA, self.Z, Y, self.E, EZ, EY,
+                                      grad, own)
+        if own:  # as Network.gradient does
+            check.finite_result(grad, "the gradient ∂C/∂θ", X=X, T=T, net=net)
+        self.grad = grad
         self.scale = 1.0 / math.sqrt(theta.size)  # every |u_p| is scale (or 0): ‖u‖ ≤ 1
         self.extra = np.empty(n)
         fd.rank_one_rounding(theta, layout, self.Z, Y, EY, T, 3 * STEP * self.scale, LAMBDA,
@@ -441,12 +458,17 @@ class _FastPass:
                                                             Y, EZ, EY, totals)
         self.per_sample = ambiguous > 0  # units within rounding of a kink: either branch
         parts = [part for _, part in _arrays(net)]
-        # Per array: Σ_p e_g,p (with the final rounding 2u|g_p| and underflow), Σ_p |g_p|.
+        # Per array: Σ_p e_g,p (with the final rounding 2u|g_p| and underflow), Σ_p |g_p|
+        # (NaN and inf as 0; a finite sum of |g_p| has none of them, so is taken as it is).
+        size = np.abs(grad)
         self.sizes = np.array([size[part].sum() for part in parts])
+        if not np.isfinite(self.sizes).all():
+            size = _magnitudes(grad)
+            self.sizes = np.array([size[part].sum() for part in parts])
         counts = np.array([part.stop - part.start for part in parts])
         self.e_grad = totals + 2 * u * self.sizes + tiny * counts
 
-    def judge(self, grad, C, A, B, active, **report):
+    def judge(self, C, A, B, active, **report):
         """The report for the rank-one directions C, A, B (see fd.rank_one_differences) whose
         arrays ``active`` (per direction and array, in θ's order) move."""
         net, n, scale = self.net, self.X.shape[0], self.scale
@@ -454,7 +476,7 @@ class _FastPass:
         fd.rank_one_differences(net.parameters, net.layout, self.X, self.T, self.Z, self.E, C, A,
                                 B, scale, STEP, self.extra, rows)
         dots = np.empty((C.shape[0], active.shape[1]))
-        fd.rank_one_dots(net.layout, grad, C, A, B, dots)
+        fd.rank_one_dots(net.layout, self.grad, C, A, B, dots)
         analytic = scale * dots.sum(axis=1)
         # Rounding of the supplied entries and of the directional sum uᵀg; a ReLU unit on
         # the other branch moves uᵀg by less than Σ_j |s_j z_j| / t unless the steps cross
@@ -493,7 +515,7 @@ def _directions(net, n_directions, seed):
     width = int(net.layout.n_off[-1] + net.layout.sizes[-1])
     count = 3 * n_directions * width
     bits = np.unpackbits(np.frombuffer(rng.bytes(-(-count // 8)), np.uint8), count=count)
-    C, A, B = np.where(bits.reshape(3, n_directions, width) == 1, 1.0, -1.0)
+    C, A, B = bits.reshape(3, n_directions, width) * 2.0 - 1.0  # bit 1: +1, bit 0: −1
     active = np.ones((n_directions, 2 * (len(net.sizes) - 1)))
     return C, A, B, active
 
