@@ -39,6 +39,7 @@ import numpy as np
 import torch
 
 import nbbackprop as nb
+from machine import cpu_model  # scripts/machine.py
 
 # (sizes, classifier): sigmoid units with the squared error, or a tanh hidden layer under a
 # softmax output with cross-entropy (one-hot targets).
@@ -123,14 +124,7 @@ def median_seconds(call, repeats, warm=True):
 
 
 def machine():
-    model = "unknown CPU"
-    try:
-        with open("/proc/cpuinfo") as f:
-            model = next(line.split(":", 1)[1].strip() for line in f
-                         if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    return (f"{os.cpu_count()} cores (nproc), {model}; Python {platform.python_version()}, "
+    return (f"{os.cpu_count()} cores (nproc), {cpu_model()}; Python {platform.python_version()}, "
             f"NumPy {np.__version__}, Numba {numba.__version__}, torch {torch.__version__}, "
             f"nbbackprop {nb.__version__} (its check runs on one thread)")
 
