@@ -300,38 +300,34 @@ def _aligned(nbytes, width):
     return raw[skip:skip + count]
 
 
-def read_bandwidth(nbytes, seconds=0.02):
-    """(GB/s, width): one core's rate of streaming reads of an array of ``nbytes``,
-    swept again and again (it stays in whichever cache level it fits), the best width."""
+def _sweep_rate(kind, nbytes, seconds, moved, *extra):
+    """(GB/s, width): the best width's rate of the sweeps of ``_compiled(kind)`` over an
+    array of ``nbytes``, counting ``moved`` bytes per byte of the array."""
     best = (0.0, 0)
     for width in widths():
-        stream = _compiled("stream", width)[1]
+        sweep = _compiled(kind, width)[1]
         data = _aligned(nbytes, width)
         blocks = len(data) // (LOADS * width)
 
-        def run(sweeps, stream=stream, address=data.ctypes.data, blocks=blocks):
-            stream(address, blocks, sweeps)
+        def run(sweeps, sweep=sweep, address=data.ctypes.data, blocks=blocks):
+            sweep(address, blocks, sweeps, *extra)
 
         run(2)  # warm: the array is now where it fits
-        best = max(best, (_rate(run, data.nbytes, seconds / len(widths())) / 1e9, width))
+        rate = _rate(run, moved * data.nbytes, seconds / len(widths()))
+        best = max(best, (rate / 1e9, width))
     return best
+
+
+def read_bandwidth(nbytes, seconds=0.02):
+    """(GB/s, width): one core's rate of streaming reads of an array of ``nbytes``,
+    swept again and again (it stays in whichever cache level it fits), the best width."""
+    return _sweep_rate("stream", nbytes, seconds, 1)
 
 
 def update_bandwidth(nbytes, seconds=0.02):
     """(GB/s, width): one core's rate of read-modify-write sweeps of an array of ``nbytes``
     (``update_ir``), each byte read and written counted once each, the best width."""
-    best = (0.0, 0)
-    for width in widths():
-        update = _compiled("update", width)[1]
-        data = _aligned(nbytes, width)
-        blocks = len(data) // (LOADS * width)
-
-        def run(sweeps, update=update, address=data.ctypes.data, blocks=blocks):
-            update(address, blocks, sweeps, 0.0)
-
-        run(2)  # warm: the array is now where it fits
-        best = max(best, (_rate(run, 2 * data.nbytes, seconds / len(widths())) / 1e9, width))
-    return best
+    return _sweep_rate("update", nbytes, seconds, 2, 0.0)
 
 
 def cache_level(nbytes):
