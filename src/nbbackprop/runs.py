@@ -46,6 +46,7 @@ from .training import (
     FILLED,
     RAN_ALL_EPOCHS,
     REACHED_TARGET,
+    copy_state,
     shuffle,
     train_epochs,
 )
@@ -273,41 +274,16 @@ def lockstep_epoch(theta, sizes, acts, w_off, n_off, loss, X, T, order, velocity
 
 
 @jit(inline="always")
-def copy_lane(targets, a, sources, b):
-    """Lane a of the group state ``targets`` (θ, velocity: parameter × lane; order,
-    generator: lane × entry) becomes lane b of ``sources`` (``training.copy_state`` for
-    one lane)."""
-    theta, velocity, order, rng = targets
-    for p in range(theta.shape[0]):
-        theta[p, a] = sources[0][p, b]
-        velocity[p, a] = sources[1][p, b]
-    for s in range(order.shape[1]):
-        order[a, s] = sources[2][b, s]
-    rng[a, 0] = sources[3][b, 0]
+def lane_views(state, a):
+    """Lane a of the group state (θ, velocity: parameter × lane; order, generator: lane ×
+    entry) as the four 1-D views ``training.copy_state`` copies."""
+    return state[0][:, a], state[1][:, a], state[2][a], state[3][a]
 
 
 @jit(inline="always")
-def enter_lane(state, a, runs, r):
-    """Run r's state (rows of ``runs``: θ, velocity, order, generator) into lane a."""
-    theta, velocity, order, rng = state
-    for p in range(theta.shape[0]):
-        theta[p, a] = runs[0][r, p]
-        velocity[p, a] = runs[1][r, p]
-    for s in range(order.shape[1]):
-        order[a, s] = runs[2][r, s]
-    rng[a, 0] = runs[3][r, 0]
-
-
-@jit(inline="always")
-def leave_lane(runs, r, state, a):
-    """Lane a's state back into run r's rows of ``runs``."""
-    thetas, velocities, orders, rngs = runs
-    for p in range(thetas.shape[1]):
-        thetas[r, p] = state[0][p, a]
-        velocities[r, p] = state[1][p, a]
-    for s in range(orders.shape[1]):
-        orders[r, s] = state[2][a, s]
-    rngs[r, 0] = state[3][a, 0]
+def row_views(runs, r):
+    """Run r's rows of ``runs`` (θ, velocity, order, generator) as four 1-D views."""
+    return runs[0][r], runs[1][r], runs[2][r], runs[3][r]
 
 
 @jit(inline="always")
@@ -409,7 +385,7 @@ def train_small_runs(
         for a in range(G):
             if run_of[a] < 0 and waiting < R:
                 run_of[a], best[a] = waiting, np.inf
-                enter_lane(state, a, runs, waiting)
+                copy_state(lane_views(state, a), row_views(runs, waiting))
                 waiting += 1
         running = -1
         for a in range(G):
@@ -419,7 +395,7 @@ def train_small_runs(
             return
         for a in range(G):
             if run_of[a] < 0:
-                copy_lane(state, a, state, running)
+                copy_state(lane_views(state, a), lane_views(state, running))
         save_lanes(before, state, alpha, do_shuffle)
         if do_shuffle:
             for a in range(G):
@@ -445,7 +421,7 @@ def train_small_runs(
                 else:
                     stop = done[r] == epochs
             if stop:
-                leave_lane(runs, r, state, a)
+                copy_state(row_views(runs, r), lane_views(state, a))
                 run_of[a] = -1
 
 
